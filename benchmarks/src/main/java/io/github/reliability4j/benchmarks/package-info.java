@@ -1,0 +1,2 @@
+/** JMH benchmarks. */
+package io.github.reliability4j.benchmarks;

@@ -1,0 +1,2 @@
+/** reliability4j core module. */
+package io.github.reliability4j.core;

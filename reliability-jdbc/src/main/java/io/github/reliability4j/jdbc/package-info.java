@@ -1,0 +1,2 @@
+/** reliability4j jdbc module. */
+package io.github.reliability4j.jdbc;

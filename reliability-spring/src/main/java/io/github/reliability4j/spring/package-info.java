@@ -1,0 +1,2 @@
+/** reliability4j spring module. */
+package io.github.reliability4j.spring;

@@ -1,0 +1,2 @@
+/** reliability4j test module. */
+package io.github.reliability4j.test;
