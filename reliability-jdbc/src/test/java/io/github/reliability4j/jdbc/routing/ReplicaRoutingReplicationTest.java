@@ -61,6 +61,7 @@ class ReplicaRoutingReplicationTest {
   static void setUp(PostgresCluster cluster) throws Exception {
     cluster.resetReplicas();
     primaryPool = pool("primary", cluster.primary().jdbcUrl());
+    pools.add(primaryPool);
     RoutingConfig.Builder config =
         RoutingConfig.custom()
             .primary("primary", primaryPool)
@@ -76,7 +77,9 @@ class ReplicaRoutingReplicationTest {
                     .probeTimeout(Duration.ofSeconds(1))
                     .build());
     for (ReplicaNode r : cluster.replicas()) {
-      config.replica(r.name(), pool(r.name(), r.jdbcUrl()));
+      HikariDataSource rp = pool(r.name(), r.jdbcUrl());
+      pools.add(rp);
+      config.replica(r.name(), rp);
     }
     ds = new ReplicaRoutingDataSource(config.build());
     try (Connection c = cluster.primary().dataSource().getConnection();
@@ -95,9 +98,7 @@ class ReplicaRoutingReplicationTest {
     hc.setConnectionTimeout(1000);
     hc.setValidationTimeout(250);
     hc.setInitializationFailTimeout(-1);
-    HikariDataSource p = new HikariDataSource(hc);
-    pools.add(p);
-    return p;
+    return new HikariDataSource(hc);
   }
 
   @AfterAll
