@@ -52,7 +52,8 @@ final class DataDirectoryTemplate {
     }
     Path newRoot;
     try {
-      newRoot = Files.createTempDirectory("reliability4j-pg-template-");
+      newRoot = Files.createTempDirectory(StaleClusters.PREFIX + "template-");
+      StaleClusters.writeOwner(newRoot);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }
