@@ -77,7 +77,7 @@ class IdempotencyOutageTest {
         .isInstanceOf(IdempotencyStoreUnavailableException.class)
         .cause()
         .isInstanceOf(IdempotencyStoreException.class)
-        .hasMessageContaining("timed out after PT0.05S");
+        .hasMessageContaining("timed out after PT1S");
     assertThat(runs).hasValue(0);
   }
 
