@@ -89,8 +89,8 @@ abstract class Dialect {
   /**
    * Inserts the record as in progress, or takes it over if its {@code expires_at} has passed, and
    * returns the row as it stands afterwards; the caller owns the lease iff the returned owner token
-   * is its own. Returns {@code null} only if no row could be read back (the dialect's fallback
-   * read raced with a delete) so the caller retries.
+   * is its own. Returns {@code null} only if no row could be read back (the dialect's fallback read
+   * raced with a delete) so the caller retries.
    */
   abstract StoredRow claim(Connection c, ClaimParams p) throws SQLException;
 
@@ -132,7 +132,8 @@ abstract class Dialect {
       byte[] body)
       throws SQLException {
     try (PreparedStatement ps =
-        prepare(c, 
+        prepare(
+            c,
             "UPDATE "
                 + table
                 + " SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
@@ -148,8 +149,7 @@ abstract class Dialect {
     }
   }
 
-  int release(Connection c, String keyHash, String ownerToken, long nowMillis)
-      throws SQLException {
+  int release(Connection c, String keyHash, String ownerToken, long nowMillis) throws SQLException {
     try (PreparedStatement ps =
         prepare(
             c,
@@ -166,7 +166,8 @@ abstract class Dialect {
   int renew(Connection c, String keyHash, String ownerToken, long nowMillis, long expiresAtMillis)
       throws SQLException {
     try (PreparedStatement ps =
-        prepare(c, 
+        prepare(
+            c,
             "UPDATE "
                 + table
                 + " SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
@@ -181,8 +182,7 @@ abstract class Dialect {
 
   /** One indexed probe that fails if the database is unreachable or the table is missing. */
   void ping(Connection c) throws SQLException {
-    try (PreparedStatement ps =
-        prepare(c, "SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+    try (PreparedStatement ps = prepare(c, "SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
       ps.setString(1, "");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -343,8 +343,7 @@ abstract class Dialect {
               + (" body = IF(" + expired + ", NULL, body),")
               + (" created_at = IF(" + expired + ", VALUES(created_at), created_at),")
               + (" expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)");
-      purgeSql =
-          "DELETE FROM " + table + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?";
+      purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?";
     }
 
     @Override
@@ -431,19 +430,24 @@ abstract class Dialect {
               + ") VALUES (s.key_hash, s.scope, s.operation, s.client_key, s.state,"
               + " s.owner_token, s.fingerprint, s.created_at, s.expires_at)"
               + " WHEN MATCHED THEN UPDATE SET"
-              + (" took_over = CASE WHEN " + expired + " THEN CASE WHEN r.state = 'P' THEN 1 ELSE 0"
+              + (" took_over = CASE WHEN "
+                  + expired
+                  + " THEN CASE WHEN r.state = 'P' THEN 1 ELSE 0"
                   + " END ELSE r.took_over END,")
               + (" state = CASE WHEN " + expired + " THEN s.state ELSE r.state END,")
-              + (" owner_token = CASE WHEN " + expired + " THEN s.owner_token ELSE r.owner_token END,")
-              + (" fingerprint = CASE WHEN " + expired + " THEN s.fingerprint ELSE r.fingerprint END,")
+              + (" owner_token = CASE WHEN "
+                  + expired
+                  + " THEN s.owner_token ELSE r.owner_token END,")
+              + (" fingerprint = CASE WHEN "
+                  + expired
+                  + " THEN s.fingerprint ELSE r.fingerprint END,")
               + (" result_code = CASE WHEN " + expired + " THEN NULL ELSE r.result_code END,")
               + (" metadata = CASE WHEN " + expired + " THEN NULL ELSE r.metadata END,")
               + (" body = CASE WHEN " + expired + " THEN NULL ELSE r.body END,")
               + (" created_at = CASE WHEN " + expired + " THEN s.created_at ELSE r.created_at END,")
               + (" expires_at = CASE WHEN " + expired + " THEN s.expires_at ELSE r.expires_at END")
               + ")";
-      purgeSql =
-          "DELETE FROM " + table + " WHERE expires_at <= ? FETCH FIRST ? ROWS ONLY";
+      purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? FETCH FIRST ? ROWS ONLY";
     }
 
     @Override

@@ -2,8 +2,8 @@ package io.github.reliability4j.jdbc.idempotency;
 
 /**
  * One row of the idempotency table as read back by a statement. {@code metadata} and {@code body}
- * are raw column values; {@code resultCode} is {@code null} while in progress; {@code tookOver} says
- * whether the current claim replaced another owner's expired in-progress claim.
+ * are raw column values; {@code resultCode} is {@code null} while in progress; {@code tookOver}
+ * says whether the current claim replaced another owner's expired in-progress claim.
  */
 record StoredRow(
     boolean completed,
