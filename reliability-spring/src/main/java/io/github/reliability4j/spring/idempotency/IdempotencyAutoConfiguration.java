@@ -73,6 +73,38 @@ public class IdempotencyAutoConfiguration {
     return builder.build();
   }
 
+  /** Outbound retries for auto-configured RestClient builders (opt-in). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.boot.restclient.RestClientCustomizer",
+        "io.github.resilience4j.retry.Retry"
+      })
+  @ConditionalOnProperty(prefix = "reliability.idempotency.client", name = "enabled")
+  static class ClientConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    IdempotentRetryInterceptor reliabilityIdempotentRetryInterceptor(IdempotencyProperties p) {
+      return IdempotentRetryInterceptor.of(p.getClient().getMaxAttempts(), p.getClient().getWait())
+          .withHeaderName(p.getHeaderName())
+          .withMethods(
+              p.getClient().getMethods().stream()
+                  .map(
+                      m ->
+                          org.springframework.http.HttpMethod.valueOf(
+                              m.toUpperCase(java.util.Locale.ROOT)))
+                  .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Bean
+    org.springframework.boot.restclient.RestClientCustomizer reliabilityIdempotentRetryCustomizer(
+        IdempotentRetryInterceptor interceptor) {
+      // Added last so that a retry re-executes every interceptor registered before it.
+      return builder -> builder.requestInterceptors(list -> list.add(interceptor));
+    }
+  }
+
   /** The servlet part: only in a servlet web application with Spring MVC. */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)

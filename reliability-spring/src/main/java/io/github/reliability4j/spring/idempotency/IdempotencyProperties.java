@@ -82,6 +82,60 @@ public class IdempotencyProperties implements Validator {
   /** Whether records are scoped by the authenticated principal (strongly recommended). */
   private boolean scopeByPrincipal = true;
 
+  /** Outbound {@code RestClient} retries with one idempotency key per logical call. */
+  private final Client client = new Client();
+
+  /** Settings of the {@link IdempotentRetryInterceptor} applied to auto-configured RestClients. */
+  public static class Client {
+    /** Whether every auto-configured {@code RestClient.Builder} gets the retry interceptor. */
+    private boolean enabled = false;
+
+    /** Total attempts per logical call, including the first. */
+    private int maxAttempts = 3;
+
+    /** Pause between attempts. */
+    private Duration wait = Duration.ofMillis(200);
+
+    /** HTTP methods that get a key and are retried. */
+    private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public int getMaxAttempts() {
+      return maxAttempts;
+    }
+
+    public void setMaxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+    }
+
+    public Duration getWait() {
+      return wait;
+    }
+
+    public void setWait(Duration wait) {
+      this.wait = wait;
+    }
+
+    public List<String> getMethods() {
+      return methods;
+    }
+
+    public void setMethods(List<String> methods) {
+      this.methods = methods;
+    }
+  }
+
+  public Client getClient() {
+    return client;
+  }
+
   /** Where records live. */
   public enum StoreType {
     /** The JDBC store when the application has a {@code DataSource}, else in-memory. */
@@ -122,6 +176,12 @@ public class IdempotencyProperties implements Validator {
     }
     if (p.maxBodySize == null || p.maxBodySize.toBytes() <= 0) {
       errors.rejectValue("maxBodySize", "range", "must be positive");
+    }
+    if (p.client.maxAttempts < 1 || p.client.maxAttempts > 100) {
+      errors.rejectValue("client.maxAttempts", "range", "must be between 1 and 100");
+    }
+    if (p.client.wait == null || p.client.wait.isNegative()) {
+      errors.rejectValue("client.wait", "range", "must be zero or positive");
     }
     if (p.replayHeaders != null) {
       for (String h : p.replayHeaders) {
