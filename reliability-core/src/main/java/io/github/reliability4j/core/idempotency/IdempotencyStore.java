@@ -55,7 +55,8 @@ public interface IdempotencyStore {
    * <ol>
    *   <li>no live record → create IN_PROGRESS(fingerprint, new owner token, now + lease) and return
    *       {@link ClaimResult.Acquired} ({@code takeover} true if an expired in-progress record was
-   *       replaced);
+   *       replaced; a store must report it for records that expired less than a minute ago and may
+   *       report {@code false} once it has purged an older one);
    *   <li>live record with a different fingerprint → {@link ClaimResult.Mismatch};
    *   <li>live COMPLETED → {@link ClaimResult.Completed};
    *   <li>live IN_PROGRESS → {@link ClaimResult.InProgress}.
