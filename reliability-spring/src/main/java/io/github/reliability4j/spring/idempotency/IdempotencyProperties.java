@@ -132,6 +132,60 @@ public class IdempotencyProperties implements Validator {
     }
   }
 
+  /** Settings of the JDBC store. */
+  private final Jdbc jdbc = new Jdbc();
+
+  /** Settings of the JDBC store (used when a DataSource exists and store is auto or jdbc). */
+  public static class Jdbc {
+    /** Table holding idempotency records. */
+    private String tableName = "reliability_idempotency";
+
+    /** Whether the table is created at start-up if missing (else apply the DDL by migration). */
+    private boolean initializeSchema = false;
+
+    /** How often expired records are deleted; zero disables purging. */
+    private Duration purgeInterval = Duration.ofMinutes(10);
+
+    /** Timeout of each store statement. */
+    private Duration queryTimeout = Duration.ofSeconds(5);
+
+    public String getTableName() {
+      return tableName;
+    }
+
+    public void setTableName(String tableName) {
+      this.tableName = tableName;
+    }
+
+    public boolean isInitializeSchema() {
+      return initializeSchema;
+    }
+
+    public void setInitializeSchema(boolean initializeSchema) {
+      this.initializeSchema = initializeSchema;
+    }
+
+    public Duration getPurgeInterval() {
+      return purgeInterval;
+    }
+
+    public void setPurgeInterval(Duration purgeInterval) {
+      this.purgeInterval = purgeInterval;
+    }
+
+    public Duration getQueryTimeout() {
+      return queryTimeout;
+    }
+
+    public void setQueryTimeout(Duration queryTimeout) {
+      this.queryTimeout = queryTimeout;
+    }
+  }
+
+  public Jdbc getJdbc() {
+    return jdbc;
+  }
+
   public Client getClient() {
     return client;
   }
@@ -177,6 +231,16 @@ public class IdempotencyProperties implements Validator {
     if (p.maxBodySize == null || p.maxBodySize.toBytes() <= 0) {
       errors.rejectValue("maxBodySize", "range", "must be positive");
     }
+    if (p.jdbc.tableName == null || !p.jdbc.tableName.matches("[A-Za-z_][A-Za-z0-9_]{0,47}")) {
+      errors.rejectValue(
+          "jdbc.tableName",
+          "invalid",
+          "must be an unquoted SQL identifier of at most 48 letters, digits and underscores");
+    }
+    if (p.jdbc.purgeInterval == null || p.jdbc.purgeInterval.isNegative()) {
+      errors.rejectValue("jdbc.purgeInterval", "range", "must be zero (disabled) or positive");
+    }
+    positive(errors, "jdbc.queryTimeout", p.jdbc.queryTimeout);
     if (p.client.maxAttempts < 1 || p.client.maxAttempts > 100) {
       errors.rejectValue("client.maxAttempts", "range", "must be between 1 and 100");
     }
