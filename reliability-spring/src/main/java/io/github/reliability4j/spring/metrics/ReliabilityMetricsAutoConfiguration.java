@@ -1,5 +1,7 @@
 package io.github.reliability4j.spring.metrics;
 
+import io.github.reliability4j.core.health.HealthChecker;
+import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -11,15 +13,17 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Micrometer meters for reliability4j, registered when Micrometer is on the class path and the
- * application has a {@link MeterRegistry}. Meter names are listed on {@link IdempotencyMetrics}.
- * Disabled by {@code reliability.metrics.enabled=false}; each binder backs off when a bean of its
- * type exists.
+ * application has a {@link MeterRegistry}. Meter names are listed on {@link IdempotencyMetrics},
+ * {@link RoutingMetrics}, {@link RoutingLagMetrics} and {@link HealthMetrics}. Disabled by {@code
+ * reliability.metrics.enabled=false}; each binder backs off when a bean of its type exists.
  */
 @AutoConfiguration(
     afterName = {
       "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
       "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-      "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
+      "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+      "io.github.reliability4j.spring.health.HealthAutoConfiguration",
+      "io.github.reliability4j.spring.routing.RoutingAutoConfiguration"
     })
 @ConditionalOnClass(MeterRegistry.class)
 @ConditionalOnBean(MeterRegistry.class)
@@ -35,5 +39,31 @@ public class ReliabilityMetricsAutoConfiguration {
   @ConditionalOnMissingBean
   IdempotencyMetrics reliabilityIdempotencyMetrics(MeterRegistry registry) {
     return new IdempotencyMetrics(registry);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  RoutingMetrics reliabilityRoutingMetrics(MeterRegistry registry) {
+    return new RoutingMetrics(registry);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBean(javax.sql.DataSource.class)
+  RoutingLagMetrics reliabilityRoutingLagMetrics(javax.sql.DataSource dataSource) {
+    try {
+      return dataSource.isWrapperFor(ReplicaRoutingDataSource.class)
+          ? new RoutingLagMetrics(dataSource.unwrap(ReplicaRoutingDataSource.class))
+          : null;
+    } catch (java.sql.SQLException e) {
+      return null;
+    }
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  @ConditionalOnBean(HealthChecker.class)
+  HealthMetrics reliabilityHealthMetrics(HealthChecker checker) {
+    return new HealthMetrics(checker);
   }
 }

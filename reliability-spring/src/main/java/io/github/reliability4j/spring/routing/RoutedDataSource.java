@@ -1,7 +1,10 @@
 package io.github.reliability4j.spring.routing;
 
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
@@ -19,13 +22,23 @@ public final class RoutedDataSource extends DelegatingDataSource implements Auto
   private final ReplicaRoutingDataSource routing;
   private final DataSource primary;
   private final List<DataSource> ownedReplicas;
+  private final Map<String, DataSource> replicas;
 
   RoutedDataSource(
-      ReplicaRoutingDataSource routing, DataSource primary, List<DataSource> ownedReplicas) {
+      ReplicaRoutingDataSource routing,
+      DataSource primary,
+      Map<String, DataSource> replicas,
+      List<DataSource> ownedReplicas) {
     super(routing);
     this.routing = routing;
     this.primary = primary;
+    this.replicas = Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
     this.ownedReplicas = List.copyOf(ownedReplicas);
+  }
+
+  /** The replica pools by node name, in configuration order. */
+  public Map<String, DataSource> getReplicas() {
+    return replicas;
   }
 
   /** The router. */

@@ -53,6 +53,7 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
   private RoutedDataSource wrap(DataSource primary, String beanName, RoutingProperties p) {
     RoutingConfig.Builder builder = RoutingConfig.custom().primary("primary", primary);
     List<DataSource> owned = new ArrayList<>();
+    java.util.Map<String, DataSource> replicas = new java.util.LinkedHashMap<>();
     for (int i = 0; i < p.getReplicas().size(); i++) {
       RoutingProperties.Replica r = p.getReplicas().get(i);
       DataSourceBuilder<?> b = DataSourceBuilder.derivedFrom(primary).url(r.getUrl());
@@ -64,11 +65,15 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
       }
       DataSource replica = b.build();
       owned.add(replica);
-      builder.replica(r.getName() == null ? "replica-" + i : r.getName(), replica);
+      String name = r.getName() == null ? "replica-" + i : r.getName();
+      replicas.put(name, replica);
+      builder.replica(name, replica);
     }
     for (String name : p.getReplicaBeans()) {
       try {
-        builder.replica(name, beanFactory.getBean(name, DataSource.class));
+        DataSource replica = beanFactory.getBean(name, DataSource.class);
+        replicas.put(name, replica);
+        builder.replica(name, replica);
       } catch (NoSuchBeanDefinitionException e) {
         throw new InvalidReliabilityPropertyException(
             "reliability.routing.replica-beans",
@@ -97,7 +102,7 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
         .forEach(c -> c.customize(builder));
     ReplicaRoutingDataSource routing = new ReplicaRoutingDataSource(builder.build());
     log.info("DataSource bean '{}' now routes reads to replicas: {}", beanName, routing);
-    return new RoutedDataSource(routing, primary, owned);
+    return new RoutedDataSource(routing, primary, replicas, owned);
   }
 
   private static byte[] tokenKey(RoutingProperties p) {
