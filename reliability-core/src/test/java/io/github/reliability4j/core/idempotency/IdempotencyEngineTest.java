@@ -126,6 +126,19 @@ class IdempotencyEngineTest {
   }
 
   @Test
+  void anExplicitConfigOverridesTheOperationsConfig() {
+    Idempotency idem = engine();
+    IdempotencyConfig strict = IdempotencyConfig.custom().maxKeyLength(8).build();
+    assertThatThrownBy(() -> idem.begin(key("123456789"), fp("p"), strict))
+        .isInstanceOf(InvalidIdempotencyKeyException.class);
+    assertThatThrownBy(() -> idem.begin(key("12345678"), fp("p"), null)).hasMessage("config");
+    try (IdempotentExecution e = idem.begin(key("12345678"), fp("p"), strict)) {
+      assertThat(e.config()).isSameAs(strict);
+    }
+    assertThat(store.calls).hasValue(2);
+  }
+
+  @Test
   void serverErrorsAndRetryableClientErrorsReleaseTheKeyTerminalClientErrorsAreStored() {
     Idempotency idem = engine();
     assertThat(idem.execute(key("500"), fp("p"), action(500, "down")).status())
