@@ -413,15 +413,21 @@ final class RoutingConnection implements Connection, RoutedConnection {
       r.connectionFailed(e);
       return null;
     }
-    r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     try {
-      c.setReadOnly(true);
+      applyState(p);
     } catch (SQLException e) {
       closeQuietly(c);
-      throw e;
+      if (!StatementHandler.isConnectionError(e)) {
+        r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        throw e;
+      }
+      r.circuitBreaker().onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
+      r.connectionFailed(e);
+      return null;
     }
+    r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     r.acquired();
-    Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     replicaPhysical = p;
     return p;
   }
@@ -520,18 +526,44 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  void beforeExecute(Physical p) throws SQLException {
+  boolean isRetryableRead(Physical p) {
+    return p.role == NodeRole.REPLICA && (autoCommit || !txActive);
+  }
+
+  /** A statement on {@code p} failed with a connection error: eject the replica, drop {@code p}. */
+  void replicaBroken(Physical p, SQLException error) {
+    LOG.debug("replica {} failed during a read; re-routing", p.node, error);
+    p.replica.circuitBreaker().onError(0, TimeUnit.NANOSECONDS, error);
+    p.replica.connectionFailed(error);
+    txActive = false;
+    release(p);
+    if (replicaPhysical == p) {
+      replicaPhysical = null;
+    }
+  }
+
+  /**
+   * Whether a statement may have written. Everything on a write-routed primary connection counts;
+   * on a primary connection routed for a read only executeQuery is trusted to be a read (PgJDBC's
+   * default readOnlyMode does not enforce read-only in auto-commit mode, so a write could slip
+   * through there and must still advance the session).
+   */
+  private static boolean mayWrite(Physical p, String method) {
+    return p.role == NodeRole.PRIMARY && (!p.forRead || !method.equals("executeQuery"));
+  }
+
+  void beforeExecute(Physical p, String method) throws SQLException {
     checkOpen();
     if (!autoCommit) {
       txActive = true;
-      if (p.role == NodeRole.PRIMARY && !p.forRead) {
+      if (mayWrite(p, method)) {
         txWrote = true;
       }
     }
   }
 
-  void afterExecute(Physical p) {
-    if (autoCommit && p.role == NodeRole.PRIMARY && !p.forRead) {
+  void afterExecute(Physical p, String method) {
+    if (autoCommit && mayWrite(p, method)) {
       capturePosition(p);
     }
   }

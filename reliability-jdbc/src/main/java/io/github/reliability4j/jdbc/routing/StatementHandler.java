@@ -4,6 +4,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -17,6 +18,12 @@ import java.util.List;
  *   until the first execution, so the causal wait can be bounded by the statement's query timeout
  *   (frameworks such as JdbcTemplate call setQueryTimeout after prepareStatement). Until then
  *   setters are recorded and replayed in order on the real statement.
+ * - a read on a replica that fails with a connection error (the replica died; the pool handed out
+ *   a connection that was alive a moment ago) is re-routed once: the replica is ejected, the
+ *   statement re-created elsewhere, its recorded setters replayed and the call repeated. Only
+ *   reads that are the first statement of their transaction (or auto-commit) are retried, so no
+ *   transaction ever spans two nodes. For this, setters keep being recorded while the statement
+ *   lives on a replica.
  */
 /** Invocation handler of the Statement / PreparedStatement / CallableStatement proxies. */
 final class StatementHandler implements InvocationHandler {
@@ -49,6 +56,9 @@ final class StatementHandler implements InvocationHandler {
     if (physicalOrNull != null) {
       h.physical = physicalOrNull;
       h.real = creator.create(physicalOrNull.connection);
+      if (physicalOrNull.role == io.github.reliability4j.core.routing.NodeRole.REPLICA) {
+        h.recorded = new ArrayList<>();
+      }
     } else {
       h.recorded = new ArrayList<>();
     }
@@ -93,6 +103,9 @@ final class StatementHandler implements InvocationHandler {
         break;
     }
     checkOpen();
+    if (real != null && recorded != null && isRecordable(method)) {
+      recorded.add(new Object[] {method, args});
+    }
     if (real == null) {
       if (name.equals("getQueryTimeout")) {
         return queryTimeout;
@@ -111,12 +124,55 @@ final class StatementHandler implements InvocationHandler {
       materialize();
     }
     if (name.startsWith("execute")) {
-      owner.beforeExecute(physical);
-      Object result = call(method, args);
-      owner.afterExecute(physical);
+      boolean retryable = recorded != null && owner.isRetryableRead(physical);
+      owner.beforeExecute(physical, name);
+      Object result;
+      try {
+        result = call(method, args);
+      } catch (SQLException e) {
+        if (!retryable || !isConnectionError(e)) {
+          throw e;
+        }
+        owner.replicaBroken(physical, e);
+        real = null;
+        physical = null;
+        materialize();
+        owner.beforeExecute(physical, name);
+        result = call(method, args);
+      }
+      owner.afterExecute(physical, name);
+      return wrapResultSet(proxy, result);
+    }
+    return wrapResultSet(proxy, call(method, args));
+  }
+
+  /** ResultSet.getStatement() must return the statement the caller holds, not the physical one. */
+  private static Object wrapResultSet(Object statementProxy, Object result) {
+    if (!(result instanceof ResultSet rs)) {
       return result;
     }
-    return call(method, args);
+    return Proxy.newProxyInstance(
+        StatementHandler.class.getClassLoader(),
+        new Class<?>[] {ResultSet.class},
+        (p, m, a) -> {
+          if (m.getName().equals("getStatement") && m.getParameterCount() == 0) {
+            return statementProxy;
+          }
+          try {
+            return m.invoke(rs, a);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  static boolean isConnectionError(SQLException e) {
+    String state = e.getSQLState();
+    // 08: connection exceptions; 57P01-57P03: PostgreSQL admin/crash shutdown, cannot connect now.
+    return (state != null && (state.startsWith("08") || state.startsWith("57P")))
+        || e instanceof java.sql.SQLRecoverableException
+        || e instanceof java.sql.SQLNonTransientConnectionException
+        || e instanceof java.sql.SQLTransientConnectionException;
   }
 
   private void materialize() throws Throwable {
@@ -132,7 +188,9 @@ final class StatementHandler implements InvocationHandler {
     }
     physical = p;
     real = s;
-    recorded = null;
+    if (p.role != io.github.reliability4j.core.routing.NodeRole.REPLICA) {
+      recorded = null;
+    }
   }
 
   private Object call(Method method, Object[] args) throws Throwable {
