@@ -1,12 +1,15 @@
 package io.github.reliability4j.spring.idempotency;
 
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
+import io.github.reliability4j.core.idempotency.OutagePolicy;
 import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
 import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
-import java.time.Clock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +37,9 @@ import org.springframework.web.servlet.DispatcherServlet;
  *       application has a single {@code DataSource} (see {@code
  *       JdbcIdempotencyStoreConfiguration}), else an in-memory store with a start-up WARN (it does
  *       not deduplicate across instances);
+ *   <li>{@link Idempotency} {@code reliabilityIdempotency}: the engine (store circuit breaker via
+ *       {@link Idempotency#getCircuitBreaker()}, {@code store-call-timeout}, outage policy, lease
+ *       renewal, events to every {@link IdempotencyEventListener} bean);
  *   <li>{@link IdempotencyScopeResolver}: tenant ({@link TenantResolver} bean, if any) plus the
  *       authenticated principal;
  *   <li>a servlet filter registration {@code reliabilityIdempotencyFilter}, ordered after Spring
@@ -90,6 +96,44 @@ public class IdempotencyAutoConfiguration {
     InMemoryIdempotencyStore.Builder builder = InMemoryIdempotencyStore.builder();
     memoryCustomizers.orderedStream().forEach(c -> c.customize(builder));
     return builder.build();
+  }
+
+  /**
+   * The engine every {@code @Idempotent} request goes through: circuit breaker and per-call timeout
+   * around the store, outage policy, lease renewal and events. Its defaults come from {@code
+   * reliability.idempotency.*}; each annotation derives its own config from them.
+   */
+  @Bean
+  @ConditionalOnMissingBean(Idempotency.class)
+  Idempotency reliabilityIdempotency(
+      IdempotencyStore store,
+      IdempotencyProperties properties,
+      ObjectProvider<IdempotencyEventListener> listeners) {
+    Idempotency.Builder builder =
+        Idempotency.builder(store).defaultConfig(engineDefaults(properties));
+    if (properties.getStoreCallTimeout().isZero()) {
+      builder.withoutStoreCallTimeout();
+    } else {
+      builder.storeCallTimeout(properties.getStoreCallTimeout());
+    }
+    listeners.orderedStream().forEach(builder::listener);
+    return builder.build();
+  }
+
+  static IdempotencyConfig engineDefaults(IdempotencyProperties properties) {
+    return IdempotencyConfig.custom()
+        .leaseDuration(properties.getLeaseDuration())
+        .retention(properties.getRetention())
+        .waitTimeout(properties.getWaitTimeout())
+        .outagePolicy(
+            properties.getStoreFailureMode() == IdempotencyProperties.StoreFailureMode.FAIL_OPEN
+                ? OutagePolicy.FAIL_OPEN
+                : OutagePolicy.FAIL_CLOSED)
+        // The client key's limit (max-key-length, up to 8192) is enforced when the header is
+        // parsed; scope and operation only have to fit the absolute limit.
+        .maxKeyLength(IdempotencyKey.ABSOLUTE_MAX_LENGTH)
+        .maxStoredOutcomeBytes(properties.getMaxStoredResponseSize().toBytes())
+        .build();
   }
 
   @Bean
@@ -157,18 +201,15 @@ public class IdempotencyAutoConfiguration {
     @ConditionalOnMissingBean(name = "reliabilityIdempotencyFilter")
     FilterRegistrationBean<IdempotencyFilter> reliabilityIdempotencyFilter(
         ListableBeanFactory beanFactory,
-        ObjectProvider<IdempotencyStore> store,
+        ObjectProvider<Idempotency> idempotency,
         IdempotencyProperties properties,
-        IdempotencyScopeResolver scopeResolver,
-        ObjectProvider<IdempotencyEventListener> listeners) {
+        IdempotencyScopeResolver scopeResolver) {
       IdempotencyFilter filter =
           new IdempotencyFilter(
               new IdempotentHandlerLookup(beanFactory),
-              store::getObject,
+              idempotency::getObject,
               properties,
-              scopeResolver,
-              listeners.orderedStream().toList(),
-              Clock.systemUTC());
+              scopeResolver);
       FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(filter);
       registration.setName("reliabilityIdempotencyFilter");
       registration.setOrder(FILTER_ORDER);

@@ -1,14 +1,17 @@
 package io.github.reliability4j.spring.idempotency;
 
-import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.ConcurrencyMode;
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
-import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
+import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
+import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.OutcomePolicy;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
-import io.github.reliability4j.core.idempotency.event.IdempotencyEvent;
-import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -25,9 +28,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,41 +59,29 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   static final String REPLAYED_HEADER = "Idempotent-Replayed";
   private static final String META_SEND_ERROR = "x-reliability4j-send-error";
   private static final String META_HEADER_PREFIX = "h:";
+
+  /** Request attribute holding the {@link IdempotentExecution} of an owned key while it runs. */
+  static final String EXECUTION_ATTRIBUTE = IdempotencyFilter.class.getName() + ".execution";
+
+  private static final String COMPLETED_EXTERNALLY_ATTRIBUTE =
+      IdempotencyFilter.class.getName() + ".completedExternally";
   private static final Logger log = LoggerFactory.getLogger(IdempotencyFilter.class);
 
   private final IdempotentHandlerLookup lookup;
-  private final Supplier<IdempotencyStore> store;
+  private final Supplier<Idempotency> idempotency;
   private final IdempotencyProperties properties;
   private final IdempotencyScopeResolver scopeResolver;
-  private final List<IdempotencyEventListener> listeners;
-  private final Clock clock;
-  private final java.util.concurrent.ScheduledExecutorService renewals;
+  private final Map<ConfigKey, IdempotencyConfig> configs = new ConcurrentHashMap<>();
 
   IdempotencyFilter(
       IdempotentHandlerLookup lookup,
-      Supplier<IdempotencyStore> store,
+      Supplier<Idempotency> idempotency,
       IdempotencyProperties properties,
-      IdempotencyScopeResolver scopeResolver,
-      List<IdempotencyEventListener> listeners,
-      Clock clock) {
+      IdempotencyScopeResolver scopeResolver) {
     this.lookup = lookup;
-    this.store = store;
+    this.idempotency = idempotency;
     this.properties = properties;
     this.scopeResolver = scopeResolver;
-    this.listeners = List.copyOf(listeners);
-    this.clock = clock;
-    this.renewals =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "reliability4j-idempotency-lease-renewal");
-              t.setDaemon(true);
-              return t;
-            });
-  }
-
-  @Override
-  public void destroy() {
-    renewals.shutdownNow();
   }
 
   @Override
@@ -187,214 +177,145 @@ final class IdempotencyFilter extends OncePerRequestFilter {
                 request.getQueryString(),
                 bodyForFingerprint));
 
-    Duration waitTimeout =
-        annotation.concurrency() == ConcurrencyMode.WAIT
-            ? duration(annotation.waitTimeout(), properties.getWaitTimeout())
-            : Duration.ZERO;
-    Instant waitDeadline = clock.instant().plus(waitTimeout);
-    long pollMillis = 10;
-    while (true) {
-      ClaimResult result;
-      long claimStart = System.nanoTime();
-      try {
-        result = store.get().claim(key, fingerprint, properties.getLeaseDuration());
-      } catch (RuntimeException storeDown) {
-        publish(IdempotencyEvent.Type.STORE_ERROR, key, since(claimStart), "claim", storeDown);
-        if (properties.getStoreFailureMode() == IdempotencyProperties.StoreFailureMode.FAIL_OPEN) {
-          log.warn(
-              "Idempotency store unavailable; running {} WITHOUT idempotency protection"
-                  + " (reliability.idempotency.store-failure-mode=fail-open)",
-              operation,
-              storeDown);
-          publish(IdempotencyEvent.Type.FAIL_OPEN, key, null, "", storeDown);
-          chain.doFilter(effectiveRequest, response);
-          return;
-        }
-        log.warn("Idempotency store unavailable; rejecting {} with 503", operation, storeDown);
-        response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
-        ProblemDetails.write(
-            response,
-            503,
-            "Idempotency store unavailable",
-            "The request was not executed; retry it later with the same key.",
-            instance);
-        return;
-      }
-      Duration claimTime = since(claimStart);
-      if (result instanceof ClaimResult.Acquired acquired) {
-        publish(
-            acquired.takeover() ? IdempotencyEvent.Type.TAKEOVER : IdempotencyEvent.Type.CLAIMED,
-            key,
-            claimTime,
-            "",
-            null);
-        execute(effectiveRequest, response, chain, operation, annotation, key, acquired);
-        return;
-      }
-      if (result instanceof ClaimResult.Completed completed) {
-        publish(
-            IdempotencyEvent.Type.REPLAYED,
-            key,
-            claimTime,
-            "status " + completed.outcome().status(),
-            null);
-        replay(response, completed.outcome());
-        return;
-      }
-      if (result instanceof ClaimResult.Mismatch) {
-        publish(IdempotencyEvent.Type.MISMATCH, key, claimTime, "", null);
-        ProblemDetails.write(
-            response,
-            422,
-            "Idempotency key reused",
-            "This key was already used for a different request (method, path, query or body"
-                + " differ). Use a new key for a new request.",
-            instance);
-        return;
-      }
-      Instant now = clock.instant();
-      if (now.isBefore(waitDeadline)) {
-        try {
-          Thread.sleep(
-              Math.min(pollMillis, Math.max(1, Duration.between(now, waitDeadline).toMillis())));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-        pollMillis = Math.min(pollMillis * 2, 200);
-        continue;
-      }
-      publish(IdempotencyEvent.Type.CONFLICT, key, claimTime, "", null);
+    IdempotencyConfig config = configFor(operation, annotation);
+    IdempotentExecution execution;
+    try {
+      execution = idempotency.get().begin(key, fingerprint, config);
+    } catch (IdempotencyConflictException e) {
       response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
       ProblemDetails.write(
           response,
           409,
           "Request with this idempotency key is in progress",
-          "A request with the same key is still being processed; retry after it completes.",
+          e.isWaited()
+              ? "Waited for the request with the same key, which is still being processed;"
+                  + " retry after it completes."
+              : "A request with the same key is still being processed; retry after it"
+                  + " completes.",
+          instance);
+      return;
+    } catch (IdempotencyKeyMismatchException e) {
+      ProblemDetails.write(
+          response,
+          422,
+          "Idempotency key reused",
+          "This key was already used for a different request (method, path, query or body"
+              + " differ). Use a new key for a new request.",
+          instance);
+      return;
+    } catch (IdempotencyStoreUnavailableException e) {
+      log.warn("Idempotency store unavailable; rejecting {} with 503", operation, e);
+      response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
+      ProblemDetails.write(
+          response,
+          503,
+          "Idempotency store unavailable",
+          "The request was not executed; retry it later with the same key.",
           instance);
       return;
     }
-    publish(IdempotencyEvent.Type.CONFLICT, key, null, "interrupted", null);
-    response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
-    ProblemDetails.write(
-        response,
-        409,
-        "Request with this idempotency key is in progress",
-        "Interrupted while waiting for the request with the same key.",
-        instance);
+    switch (execution.kind()) {
+      case REPLAY -> replay(response, execution.replayedOutcome().orElseThrow());
+      case UNGUARDED -> {
+        // The engine logged the outage and published FAIL_OPEN.
+        chain.doFilter(effectiveRequest, response);
+      }
+      case OWNER -> execute(effectiveRequest, response, chain, operation, execution);
+    }
   }
+
+  private IdempotencyConfig configFor(String operation, Idempotent annotation) {
+    return configs.computeIfAbsent(
+        new ConfigKey(operation, annotation),
+        k -> {
+          IdempotencyConfig.Builder b =
+              IdempotencyConfig.from(idempotency.get().configFor(operation))
+                  .retention(duration(annotation.retention(), properties.getRetention()))
+                  .outcomePolicy(policy(annotation.outcome()));
+          Duration wait = duration(annotation.waitTimeout(), properties.getWaitTimeout());
+          if (annotation.concurrency() == ConcurrencyMode.WAIT
+              && !wait.isZero()
+              && !wait.isNegative()) {
+            b.concurrencyMode(ConcurrencyMode.WAIT).waitTimeout(wait);
+          } else {
+            // WAIT with a zero wait-timeout answers at once, exactly like REJECT.
+            b.concurrencyMode(ConcurrencyMode.REJECT);
+          }
+          return b.build();
+        });
+  }
+
+  /**
+   * Marks the request's execution as completed in the handler's own transaction (called by the
+   * transactional completion after the commit), so the filter neither completes nor releases it.
+   */
+  static void markCompletedExternally(HttpServletRequest request) {
+    request.setAttribute(COMPLETED_EXTERNALLY_ATTRIBUTE, Boolean.TRUE);
+  }
+
+  private static boolean completedExternally(HttpServletRequest request) {
+    return Boolean.TRUE.equals(request.getAttribute(COMPLETED_EXTERNALLY_ATTRIBUTE));
+  }
+
+  private record ConfigKey(String operation, Idempotent annotation) {}
 
   private void execute(
       HttpServletRequest request,
       HttpServletResponse response,
       FilterChain chain,
       String operation,
-      Idempotent annotation,
-      IdempotencyKey key,
-      ClaimResult.Acquired acquired)
+      IdempotentExecution execution)
       throws IOException, ServletException {
     CapturingResponse capturing = new CapturingResponse(response);
-    // Renew the lease every third of its duration while the handler runs, so a slow but live
-    // execution is never taken over by a retry; a lost lease stops the renewals.
-    long period = Math.max(1, properties.getLeaseDuration().toMillis() / 3);
-    java.util.concurrent.atomic.AtomicBoolean finished =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.ScheduledFuture<?> renewal =
-        renewals.scheduleAtFixedRate(
-            () -> {
-              if (finished.get()) {
-                return;
-              }
-              try {
-                if (store
-                    .get()
-                    .renew(key, acquired.ownerToken(), properties.getLeaseDuration())
-                    .isEmpty()) {
-                  throw new IllegalStateException("lease lost");
-                }
-              } catch (RuntimeException e) {
-                if (!finished.get()) {
-                  log.warn("Could not renew the lease on {}", key, e);
-                }
-                throw e; // cancels further renewals
-              }
-            },
-            period,
-            period,
-            java.util.concurrent.TimeUnit.MILLISECONDS);
-    boolean completed = false;
-    long start = System.nanoTime();
-    try {
-      chain.doFilter(request, capturing);
-      finished.set(true);
-      renewal.cancel(false);
+    // The engine renews the lease while the handler runs, so a slow but live execution is never
+    // taken over by a retry. close() releases the key unless complete/release ran.
+    try (execution) {
+      request.setAttribute(EXECUTION_ATTRIBUTE, execution);
+      try {
+        chain.doFilter(request, capturing);
+      } catch (RuntimeException | IOException | ServletException e) {
+        if (!completedExternally(request)) {
+          execution.release(e);
+        }
+        throw e;
+      } finally {
+        request.removeAttribute(EXECUTION_ATTRIBUTE);
+      }
+      if (completedExternally(request)) {
+        return;
+      }
       if (request.isAsyncStarted()) {
         log.warn(
             "@Idempotent handler {} started async processing, which is not supported; the key"
                 + " is released and the response is not stored",
             operation);
+        execution.release(null);
         return;
       }
       StoredOutcome outcome = capture(capturing);
-      if (policy(annotation.outcome()).shouldStore(outcome)) {
-        Duration retention = duration(annotation.retention(), properties.getRetention());
-        long storeStart = System.nanoTime();
-        boolean ok;
-        try {
-          ok = store.get().complete(key, acquired.ownerToken(), outcome, retention);
-        } catch (RuntimeException e) {
-          publish(IdempotencyEvent.Type.STORE_ERROR, key, since(storeStart), "complete", e);
-          log.warn("Could not store the outcome of {}; a retry will execute again", key, e);
-          return;
-        }
-        if (ok) {
-          completed = true;
-          publish(
-              IdempotencyEvent.Type.COMPLETED,
-              key,
-              since(start),
-              "status " + outcome.status(),
-              null);
-        } else {
-          completed = true; // nothing left to release: we no longer own the key
-          publish(IdempotencyEvent.Type.LEASE_LOST, key, since(start), "complete", null);
-          log.warn(
-              "Lost the lease on {} before completing it (execution exceeded"
-                  + " reliability.idempotency.lease-duration={}); the response is not stored",
-              key,
-              properties.getLeaseDuration());
-        }
-      } else {
-        publish(
-            IdempotencyEvent.Type.RELEASED,
-            key,
-            since(start),
-            "outcome policy: status " + outcome.status(),
-            null);
+      IdempotencyResult.Status status = execution.complete(outcome);
+      switch (status) {
+        case STORE_ERROR ->
+            log.warn(
+                "Could not store the outcome of {}; a retry gets 409 until the lease expires,"
+                    + " then executes again",
+                execution.key());
+        case LEASE_LOST ->
+            log.warn(
+                "Lost the lease on {} before completing it (execution exceeded"
+                    + " reliability.idempotency.lease-duration={} and renewal failed); the"
+                    + " response is not stored",
+                execution.key(),
+                execution.config().getLeaseDuration());
+        case OUTCOME_TOO_LARGE ->
+            log.warn(
+                "The response of {} exceeds reliability.idempotency.max-stored-response-size={};"
+                    + " returned but not stored, key released",
+                operation,
+                properties.getMaxStoredResponseSize());
+        default -> {}
       }
-    } catch (RuntimeException | IOException | ServletException e) {
-      publish(IdempotencyEvent.Type.RELEASED, key, since(start), "exception", e);
-      throw e;
     } finally {
-      finished.set(true);
-      renewal.cancel(false);
-      if (!completed) {
-        long releaseStart = System.nanoTime();
-        try {
-          store.get().release(key, acquired.ownerToken());
-        } catch (RuntimeException releaseFailure) {
-          publish(
-              IdempotencyEvent.Type.STORE_ERROR,
-              key,
-              since(releaseStart),
-              "release",
-              releaseFailure);
-          log.warn(
-              "Could not release {}; a retry gets 409 until the lease expires",
-              key,
-              releaseFailure);
-        }
-      }
       if (!capturing.isErrorSent()) {
         capturing.copyBodyToResponse();
       }
@@ -465,30 +386,6 @@ final class IdempotencyFilter extends OncePerRequestFilter {
       response.getOutputStream().write(body);
     }
     response.flushBuffer();
-  }
-
-  private static Duration since(long startNanos) {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
-  }
-
-  private void publish(
-      IdempotencyEvent.Type type,
-      IdempotencyKey key,
-      Duration duration,
-      String detail,
-      Throwable error) {
-    if (listeners.isEmpty()) {
-      return;
-    }
-    IdempotencyEvent event =
-        new IdempotencyEvent(type, key, clock.instant(), duration, detail, error);
-    for (IdempotencyEventListener l : listeners) {
-      try {
-        l.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn("IdempotencyEventListener {} threw; ignored", l, e);
-      }
-    }
   }
 
   static Duration duration(String value, Duration fallback) {

@@ -82,6 +82,28 @@ public class IdempotencyProperties implements Validator {
   /** Whether records are scoped by the authenticated principal (strongly recommended). */
   private boolean scopeByPrincipal = true;
 
+  /**
+   * Upper bound of each idempotency store call (claim, complete, release, renew) made by the
+   * engine; a call that takes longer counts as a store failure (see store-failure-mode). 0 disables
+   * the bound (the store's own timeouts, e.g. jdbc.query-timeout, still apply).
+   */
+  private Duration storeCallTimeout = Duration.ofSeconds(2);
+
+  /**
+   * Largest response (status + stored headers + body) that is stored; larger ones run, are
+   * returned, and release the key.
+   */
+  private DataSize maxStoredResponseSize = DataSize.ofMegabytes(1);
+
+  /**
+   * Whether {@code @Idempotent} handlers that run inside a Spring transaction on the JDBC store's
+   * DataSource complete the key in that same transaction (the business write and the stored
+   * response commit or roll back together). Takes effect only with the JDBC store and a
+   * DataSourceTransactionManager (or JdbcTransactionManager / JpaTransactionManager) on the same
+   * DataSource.
+   */
+  private boolean transactional = true;
+
   /** Outbound {@code RestClient} retries with one idempotency key per logical call. */
   private final Client client = new Client();
 
@@ -241,6 +263,12 @@ public class IdempotencyProperties implements Validator {
       errors.rejectValue("jdbc.purgeInterval", "range", "must be zero (disabled) or positive");
     }
     positive(errors, "jdbc.queryTimeout", p.jdbc.queryTimeout);
+    if (p.storeCallTimeout == null || p.storeCallTimeout.isNegative()) {
+      errors.rejectValue("storeCallTimeout", "range", "must be zero (no bound) or positive");
+    }
+    if (p.maxStoredResponseSize == null || p.maxStoredResponseSize.toBytes() < 0) {
+      errors.rejectValue("maxStoredResponseSize", "range", "must be zero or positive");
+    }
     if (p.client.maxAttempts < 1 || p.client.maxAttempts > 100) {
       errors.rejectValue("client.maxAttempts", "range", "must be between 1 and 100");
     }
@@ -271,6 +299,30 @@ public class IdempotencyProperties implements Validator {
 
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
+  }
+
+  public Duration getStoreCallTimeout() {
+    return storeCallTimeout;
+  }
+
+  public void setStoreCallTimeout(Duration storeCallTimeout) {
+    this.storeCallTimeout = storeCallTimeout;
+  }
+
+  public DataSize getMaxStoredResponseSize() {
+    return maxStoredResponseSize;
+  }
+
+  public void setMaxStoredResponseSize(DataSize maxStoredResponseSize) {
+    this.maxStoredResponseSize = maxStoredResponseSize;
+  }
+
+  public boolean isTransactional() {
+    return transactional;
+  }
+
+  public void setTransactional(boolean transactional) {
+    this.transactional = transactional;
   }
 
   public String getHeaderName() {

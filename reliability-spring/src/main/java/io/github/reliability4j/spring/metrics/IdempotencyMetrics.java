@@ -59,16 +59,20 @@ public final class IdempotencyMetrics implements IdempotencyEventListener {
       case COMPLETED, RELEASED, OUTCOME_TOO_LARGE, LEASE_LOST ->
           counter(EXECUTIONS, operation, "result", result).increment();
       case STORE_ERROR ->
-          counter(
-                  STORE_ERRORS,
-                  operation,
-                  "call",
-                  java.util.Set.of("claim", "complete", "release", "renew", "find")
-                          .contains(event.getDetail())
-                      ? event.getDetail()
-                      : "other")
-              .increment();
+          counter(STORE_ERRORS, operation, "call", storeCall(event.getDetail())).increment();
     }
+  }
+
+  /** The engine's store-error details start with the SPI call ("claim failed"). */
+  static String storeCall(String detail) {
+    if (detail == null || detail.isEmpty()) {
+      return "other";
+    }
+    int space = detail.indexOf(' ');
+    String call = space < 0 ? detail : detail.substring(0, space);
+    return java.util.Set.of("claim", "complete", "release", "renew", "find").contains(call)
+        ? call
+        : "other";
   }
 
   private Counter counter(String name, String operation, String tag, String value) {

@@ -65,6 +65,45 @@ class IdempotencyAutoConfigurationTest {
   }
 
   @Test
+  void engineIsBuiltFromTheStoreAndPropertiesAndBacksOffForAUserBean() {
+    runner
+        .withPropertyValues(
+            "reliability.idempotency.lease-duration=12s",
+            "reliability.idempotency.retention=2h",
+            "reliability.idempotency.store-failure-mode=fail-open",
+            "reliability.idempotency.max-stored-response-size=64KB")
+        .run(
+            ctx -> {
+              io.github.reliability4j.core.idempotency.Idempotency engine =
+                  ctx.getBean(io.github.reliability4j.core.idempotency.Idempotency.class);
+              assertThat(engine.store()).isSameAs(ctx.getBean(IdempotencyStore.class));
+              assertThat(engine.getCircuitBreaker()).isNotNull();
+              io.github.reliability4j.core.idempotency.IdempotencyConfig c =
+                  engine.configFor("any");
+              assertThat(c.getLeaseDuration()).hasSeconds(12);
+              assertThat(c.getRetention()).hasHours(2);
+              assertThat(c.getOutagePolicy())
+                  .isEqualTo(io.github.reliability4j.core.idempotency.OutagePolicy.FAIL_OPEN);
+              assertThat(c.getMaxStoredOutcomeBytes()).isEqualTo(64 * 1024);
+            });
+    io.github.reliability4j.core.idempotency.Idempotency mine =
+        io.github.reliability4j.core.idempotency.Idempotency.of(InMemoryIdempotencyStore.create());
+    runner
+        .withBean(io.github.reliability4j.core.idempotency.Idempotency.class, () -> mine)
+        .run(
+            ctx ->
+                assertThat(ctx.getBean(io.github.reliability4j.core.idempotency.Idempotency.class))
+                    .isSameAs(mine));
+  }
+
+  @Test
+  void negativeStoreCallTimeoutFailsStartUp() {
+    runner
+        .withPropertyValues("reliability.idempotency.store-call-timeout=-1s")
+        .run(ctx -> assertThat(ctx).hasFailed());
+  }
+
+  @Test
   void memoryStoreCanBeForcedEvenWithADataSource() {
     runner
         .withBean(DataSource.class, IdempotencyAutoConfigurationTest::h2)

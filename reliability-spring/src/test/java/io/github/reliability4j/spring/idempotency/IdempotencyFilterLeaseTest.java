@@ -3,13 +3,12 @@ package io.github.reliability4j.spring.idempotency;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.Idempotency;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +22,7 @@ import org.springframework.web.method.HandlerMethod;
 /**
  * A handler that runs far longer than the lease keeps its key: the filter renews the lease, so a
  * retry during the execution gets "in progress", never a takeover (which would run it twice).
+ * Renewal is the engine's (the filter goes through {@link Idempotency}).
  */
 class IdempotencyFilterLeaseTest {
 
@@ -36,6 +36,10 @@ class IdempotencyFilterLeaseTest {
     InMemoryIdempotencyStore store = InMemoryIdempotencyStore.create();
     IdempotencyProperties properties = new IdempotencyProperties();
     properties.setLeaseDuration(Duration.ofMillis(1500));
+    Idempotency engine =
+        Idempotency.builder(store)
+            .defaultConfig(IdempotencyAutoConfiguration.engineDefaults(properties))
+            .build();
     HandlerMethod hm = new HandlerMethod(new Handler(), Handler.class.getMethod("slow"));
     IdempotentHandlerLookup lookup =
         new IdempotentHandlerLookup(new StaticApplicationContext()) {
@@ -50,8 +54,7 @@ class IdempotencyFilterLeaseTest {
           }
         };
     IdempotencyFilter filter =
-        new IdempotencyFilter(
-            lookup, () -> store, properties, r -> "scope", List.of(), Clock.systemUTC());
+        new IdempotencyFilter(lookup, () -> engine, properties, r -> "scope");
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     MockHttpServletRequest request = new MockHttpServletRequest("POST", "/slow");
