@@ -13,8 +13,14 @@ import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.aop.Advisor;
+import org.springframework.aop.Pointcut;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -24,8 +30,12 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.util.ClassUtils;
 import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 /**
  * Auto-configuration for {@link Idempotent @Idempotent} Spring MVC endpoints.
@@ -49,7 +59,10 @@ import org.springframework.web.servlet.DispatcherServlet;
  * Disabled by {@code reliability.idempotency.enabled=false}.
  */
 @AutoConfiguration(
-    afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"
+    })
 @ConditionalOnProperty(
     prefix = "reliability.idempotency",
     name = "enabled",
@@ -214,6 +227,85 @@ public class IdempotencyAutoConfiguration {
       registration.setName("reliabilityIdempotencyFilter");
       registration.setOrder(FILTER_ORDER);
       return registration;
+    }
+  }
+
+  /**
+   * Transactional mode: completes the key of an {@code @Transactional @Idempotent} handler in the
+   * handler's own transaction (see {@link TransactionalCompletionInterceptor}). Active only with
+   * the JDBC store over the application's single DataSource; {@code
+   * reliability.idempotency.transactional=false} turns it off.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.web.servlet.DispatcherServlet",
+        "org.aopalliance.intercept.MethodInterceptor",
+        "org.springframework.jdbc.datasource.DataSourceUtils",
+        "org.springframework.transaction.support.TransactionSynchronizationManager"
+      })
+  @ConditionalOnProperty(
+      prefix = "reliability.idempotency",
+      name = "transactional",
+      havingValue = "true",
+      matchIfMissing = true)
+  static class TransactionalConfiguration {
+
+    private static final String TX_SPRING =
+        "org.springframework.transaction.annotation.Transactional";
+    private static final String TX_JAKARTA = "jakarta.transaction.Transactional";
+
+    static boolean annotated(java.lang.reflect.Method m, Class<?> type, String annotation) {
+      return AnnotatedElementUtils.hasAnnotation(m, annotationType(annotation))
+          || AnnotatedElementUtils.hasAnnotation(type, annotationType(annotation));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<? extends java.lang.annotation.Annotation> annotationType(String name) {
+      try {
+        return (Class<? extends java.lang.annotation.Annotation>)
+            ClassUtils.forName(name, TransactionalConfiguration.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        return MissingAnnotation.class;
+      }
+    }
+
+    /** Stand-in for an annotation type that is not on the class path (never present). */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    private @interface MissingAnnotation {}
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean(name = "reliabilityIdempotencyTransactionalAdvisor")
+    static Advisor reliabilityIdempotencyTransactionalAdvisor(
+        ObjectProvider<IdempotencyStore> store,
+        ObjectProvider<DataSource> dataSources,
+        ObjectProvider<IdempotencyProperties> properties,
+        ObjectProvider<RequestMappingHandlerAdapter> adapters) {
+      // Only handlers that are @Idempotent AND transactional: those are proxied by the
+      // transaction advisor anyway, so no other controller becomes a proxy because of this.
+      Pointcut pointcut =
+          new StaticMethodMatcherPointcut() {
+            @Override
+            public boolean matches(java.lang.reflect.Method method, Class<?> targetClass) {
+              java.lang.reflect.Method m = AopUtils.getMostSpecificMethod(method, targetClass);
+              return annotated(m, targetClass, Idempotent.class.getName())
+                  && (annotated(m, targetClass, TX_SPRING)
+                      || annotated(m, targetClass, TX_JAKARTA));
+            }
+          };
+      TransactionalCompletionInterceptor interceptor =
+          new TransactionalCompletionInterceptor(
+              () -> store.getIfAvailable() instanceof JdbcIdempotencyStore jdbc ? jdbc : null,
+              dataSources::getIfUnique,
+              properties::getObject,
+              () -> adapters.getObject().getMessageConverters());
+      DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut, interceptor);
+      // Inside Spring's transaction advisor (also LOWEST_PRECEDENCE, registered earlier); the
+      // interceptor checks at run time that a transaction is active and does nothing otherwise.
+      advisor.setOrder(Ordered.LOWEST_PRECEDENCE);
+      return advisor;
     }
   }
 }

@@ -53,6 +53,10 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * against a caching response, and stores what was written. Error-page rendering after sendError
  * happens in a separate ERROR dispatch that this filter does not wrap; such outcomes are stored
  * as "status via sendError" and replayed through sendError so the error page renders again.
+ * Everything goes through the Idempotency engine (circuit breaker, store-call timeout, outage
+ * policy, lease renewal, events). When the handler ran in a transaction on the JDBC store's
+ * DataSource, TransactionalCompletionInterceptor has already completed the key in that
+ * transaction and flagged the request; the filter then only sends the live response.
  */
 final class IdempotencyFilter extends OncePerRequestFilter {
 
@@ -62,6 +66,10 @@ final class IdempotencyFilter extends OncePerRequestFilter {
 
   /** Request attribute holding the {@link IdempotentExecution} of an owned key while it runs. */
   static final String EXECUTION_ATTRIBUTE = IdempotencyFilter.class.getName() + ".execution";
+
+  /** Set while a transactional completion is registered for the request's execution. */
+  static final String TRANSACTIONAL_ATTRIBUTE =
+      IdempotencyFilter.class.getName() + ".transactional";
 
   private static final String COMPLETED_EXTERNALLY_ATTRIBUTE =
       IdempotencyFilter.class.getName() + ".completedExternally";

@@ -97,6 +97,18 @@ class IdempotencyAutoConfigurationTest {
   }
 
   @Test
+  void transactionalAdvisorInServletAppsUnlessDisabled() {
+    org.springframework.boot.test.context.runner.WebApplicationContextRunner web =
+        new org.springframework.boot.test.context.runner.WebApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class));
+    web.run(ctx -> assertThat(ctx).hasBean("reliabilityIdempotencyTransactionalAdvisor"));
+    web.withPropertyValues("reliability.idempotency.transactional=false")
+        .run(ctx -> assertThat(ctx).doesNotHaveBean("reliabilityIdempotencyTransactionalAdvisor"));
+    runner.run(
+        ctx -> assertThat(ctx).doesNotHaveBean("reliabilityIdempotencyTransactionalAdvisor"));
+  }
+
+  @Test
   void negativeStoreCallTimeoutFailsStartUp() {
     runner
         .withPropertyValues("reliability.idempotency.store-call-timeout=-1s")
