@@ -1,0 +1,311 @@
+package io.github.reliability4j.spring.idempotency;
+
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
+import io.github.reliability4j.core.idempotency.OutagePolicy;
+import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
+import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.aop.Advisor;
+import org.springframework.aop.Pointcut;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.StaticMethodMatcherPointcut;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.util.ClassUtils;
+import org.springframework.web.servlet.DispatcherServlet;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
+
+/**
+ * Auto-configuration for {@link Idempotent @Idempotent} Spring MVC endpoints.
+ *
+ * <p>Beans (each replaceable by declaring one of the same type or name):
+ *
+ * <ul>
+ *   <li>{@link IdempotencyStore} {@code reliabilityIdempotencyStore}: the JDBC store when the
+ *       application has a single {@code DataSource} (see {@code
+ *       JdbcIdempotencyStoreConfiguration}), else an in-memory store with a start-up WARN (it does
+ *       not deduplicate across instances);
+ *   <li>{@link Idempotency} {@code reliabilityIdempotency}: the engine (store circuit breaker via
+ *       {@link Idempotency#getCircuitBreaker()}, {@code store-call-timeout}, outage policy, lease
+ *       renewal, events to every {@link IdempotencyEventListener} bean);
+ *   <li>{@link IdempotencyScopeResolver}: tenant ({@link TenantResolver} bean, if any) plus the
+ *       authenticated principal;
+ *   <li>a servlet filter registration {@code reliabilityIdempotencyFilter}, ordered after Spring
+ *       Security's filter chain.
+ * </ul>
+ *
+ * Disabled by {@code reliability.idempotency.enabled=false}.
+ */
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"
+    })
+@ConditionalOnProperty(
+    prefix = "reliability.idempotency",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
+@EnableConfigurationProperties(IdempotencyProperties.class)
+public class IdempotencyAutoConfiguration {
+
+  /** Order of the filter: after Spring Security's chain (-100), before most application filters. */
+  public static final int FILTER_ORDER = 0;
+
+  private static final Logger log = LoggerFactory.getLogger(IdempotencyAutoConfiguration.class);
+
+  @Bean
+  @ConditionalOnMissingBean(IdempotencyStore.class)
+  IdempotencyStore reliabilityIdempotencyStore(
+      IdempotencyProperties properties,
+      ObjectProvider<DataSource> dataSources,
+      ObjectProvider<InMemoryIdempotencyStoreCustomizer> memoryCustomizers,
+      ObjectProvider<JdbcIdempotencyStoreCustomizer> jdbcCustomizers) {
+    IdempotencyProperties.StoreType type = properties.getStore();
+    DataSource dataSource =
+        type == IdempotencyProperties.StoreType.MEMORY ? null : dataSources.getIfUnique();
+    if (dataSource != null) {
+      IdempotencyProperties.Jdbc jdbc = properties.getJdbc();
+      JdbcIdempotencyStoreConfig.Builder builder =
+          JdbcIdempotencyStoreConfig.custom()
+              .tableName(jdbc.getTableName())
+              .initializeSchema(jdbc.isInitializeSchema())
+              .queryTimeout(jdbc.getQueryTimeout());
+      jdbcCustomizers.orderedStream().forEach(c -> c.customize(builder));
+      return JdbcIdempotencyStore.create(dataSource, builder.build());
+    }
+    if (type == IdempotencyProperties.StoreType.JDBC) {
+      throw new InvalidReliabilityPropertyException(
+          "reliability.idempotency.store",
+          "jdbc",
+          "requires exactly one DataSource bean (none or several found)");
+    }
+    log.warn(
+        "reliability4j idempotency uses an IN-MEMORY store: keys are deduplicated within this"
+            + " instance only and are lost on restart. Provide a DataSource (JDBC store) or an"
+            + " IdempotencyStore bean for deduplication across instances.");
+    InMemoryIdempotencyStore.Builder builder = InMemoryIdempotencyStore.builder();
+    memoryCustomizers.orderedStream().forEach(c -> c.customize(builder));
+    return builder.build();
+  }
+
+  /**
+   * The engine every {@code @Idempotent} request goes through: circuit breaker and per-call timeout
+   * around the store, outage policy, lease renewal and events. Its defaults come from {@code
+   * reliability.idempotency.*}; each annotation derives its own config from them.
+   */
+  @Bean
+  @ConditionalOnMissingBean(Idempotency.class)
+  Idempotency reliabilityIdempotency(
+      IdempotencyStore store,
+      IdempotencyProperties properties,
+      ObjectProvider<IdempotencyEventListener> listeners) {
+    Idempotency.Builder builder =
+        Idempotency.builder(store).defaultConfig(engineDefaults(properties));
+    if (properties.getStoreCallTimeout().isZero()) {
+      builder.withoutStoreCallTimeout();
+    } else {
+      builder.storeCallTimeout(properties.getStoreCallTimeout());
+    }
+    listeners.orderedStream().forEach(builder::listener);
+    return builder.build();
+  }
+
+  static IdempotencyConfig engineDefaults(IdempotencyProperties properties) {
+    return IdempotencyConfig.custom()
+        .leaseDuration(properties.getLeaseDuration())
+        .retention(properties.getRetention())
+        .waitTimeout(properties.getWaitTimeout())
+        .outagePolicy(
+            properties.getStoreFailureMode() == IdempotencyProperties.StoreFailureMode.FAIL_OPEN
+                ? OutagePolicy.FAIL_OPEN
+                : OutagePolicy.FAIL_CLOSED)
+        // The client key's limit (max-key-length, up to 8192) is enforced when the header is
+        // parsed; scope and operation only have to fit the absolute limit.
+        .maxKeyLength(IdempotencyKey.ABSOLUTE_MAX_LENGTH)
+        .maxStoredOutcomeBytes(properties.getMaxStoredResponseSize().toBytes())
+        .build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(name = "reliabilityIdempotencyPurger")
+  JdbcIdempotencyPurger reliabilityIdempotencyPurger(
+      ObjectProvider<IdempotencyStore> store, IdempotencyProperties properties) {
+    return new JdbcIdempotencyPurger(store, properties.getJdbc().getPurgeInterval());
+  }
+
+  /** Outbound retries for auto-configured RestClient builders (opt-in). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.boot.restclient.RestClientCustomizer",
+        "io.github.resilience4j.retry.Retry"
+      })
+  @ConditionalOnProperty(prefix = "reliability.idempotency.client", name = "enabled")
+  static class ClientConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    IdempotentRetryInterceptor reliabilityIdempotentRetryInterceptor(IdempotencyProperties p) {
+      return IdempotentRetryInterceptor.of(p.getClient().getMaxAttempts(), p.getClient().getWait())
+          .withHeaderName(p.getHeaderName())
+          .withMethods(
+              p.getClient().getMethods().stream()
+                  .map(
+                      m ->
+                          org.springframework.http.HttpMethod.valueOf(
+                              m.toUpperCase(java.util.Locale.ROOT)))
+                  .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Bean
+    org.springframework.boot.restclient.RestClientCustomizer reliabilityIdempotentRetryCustomizer(
+        IdempotentRetryInterceptor interceptor) {
+      // Added last so that a retry re-executes every interceptor registered before it.
+      return builder -> builder.requestInterceptors(list -> list.add(interceptor));
+    }
+  }
+
+  /** The servlet part: only in a servlet web application with Spring MVC. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass(DispatcherServlet.class)
+  static class WebConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    IdempotencyScopeResolver reliabilityIdempotencyScopeResolver(
+        IdempotencyProperties properties, ObjectProvider<TenantResolver> tenantResolver) {
+      boolean security =
+          ClassUtils.isPresent(
+              "org.springframework.security.core.context.SecurityContextHolder",
+              WebConfiguration.class.getClassLoader());
+      return new DefaultIdempotencyScopeResolver(
+          tenantResolver.getIfUnique(),
+          security
+              ? SecurityPrincipals::principal
+              : DefaultIdempotencyScopeResolver::servletPrincipal,
+          properties.isScopeByPrincipal());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "reliabilityIdempotencyFilter")
+    FilterRegistrationBean<IdempotencyFilter> reliabilityIdempotencyFilter(
+        ListableBeanFactory beanFactory,
+        ObjectProvider<Idempotency> idempotency,
+        IdempotencyProperties properties,
+        IdempotencyScopeResolver scopeResolver) {
+      IdempotencyFilter filter =
+          new IdempotencyFilter(
+              new IdempotentHandlerLookup(beanFactory),
+              idempotency::getObject,
+              properties,
+              scopeResolver);
+      FilterRegistrationBean<IdempotencyFilter> registration = new FilterRegistrationBean<>(filter);
+      registration.setName("reliabilityIdempotencyFilter");
+      registration.setOrder(FILTER_ORDER);
+      return registration;
+    }
+  }
+
+  /**
+   * Transactional mode: completes the key of an {@code @Transactional @Idempotent} handler in the
+   * handler's own transaction (see {@link TransactionalCompletionInterceptor}). Active only with
+   * the JDBC store over the application's single DataSource; {@code
+   * reliability.idempotency.transactional=false} turns it off.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.web.servlet.DispatcherServlet",
+        "org.aopalliance.intercept.MethodInterceptor",
+        "org.springframework.jdbc.datasource.DataSourceUtils",
+        "org.springframework.transaction.support.TransactionSynchronizationManager"
+      })
+  @ConditionalOnProperty(
+      prefix = "reliability.idempotency",
+      name = "transactional",
+      havingValue = "true",
+      matchIfMissing = true)
+  static class TransactionalConfiguration {
+
+    private static final String TX_SPRING =
+        "org.springframework.transaction.annotation.Transactional";
+    private static final String TX_JAKARTA = "jakarta.transaction.Transactional";
+
+    static boolean annotated(java.lang.reflect.Method m, Class<?> type, String annotation) {
+      return AnnotatedElementUtils.hasAnnotation(m, annotationType(annotation))
+          || AnnotatedElementUtils.hasAnnotation(type, annotationType(annotation));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<? extends java.lang.annotation.Annotation> annotationType(String name) {
+      try {
+        return (Class<? extends java.lang.annotation.Annotation>)
+            ClassUtils.forName(name, TransactionalConfiguration.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        return MissingAnnotation.class;
+      }
+    }
+
+    /** Stand-in for an annotation type that is not on the class path (never present). */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    private @interface MissingAnnotation {}
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    @ConditionalOnMissingBean(name = "reliabilityIdempotencyTransactionalAdvisor")
+    static Advisor reliabilityIdempotencyTransactionalAdvisor(
+        ObjectProvider<IdempotencyStore> store,
+        ObjectProvider<DataSource> dataSources,
+        ObjectProvider<IdempotencyProperties> properties,
+        ObjectProvider<RequestMappingHandlerAdapter> adapters) {
+      // Only handlers that are @Idempotent AND transactional: those are proxied by the
+      // transaction advisor anyway, so no other controller becomes a proxy because of this.
+      Pointcut pointcut =
+          new StaticMethodMatcherPointcut() {
+            @Override
+            public boolean matches(java.lang.reflect.Method method, Class<?> targetClass) {
+              java.lang.reflect.Method m = AopUtils.getMostSpecificMethod(method, targetClass);
+              return annotated(m, targetClass, Idempotent.class.getName())
+                  && (annotated(m, targetClass, TX_SPRING)
+                      || annotated(m, targetClass, TX_JAKARTA));
+            }
+          };
+      TransactionalCompletionInterceptor interceptor =
+          new TransactionalCompletionInterceptor(
+              () -> store.getIfAvailable() instanceof JdbcIdempotencyStore jdbc ? jdbc : null,
+              dataSources::getIfUnique,
+              properties::getObject,
+              () -> adapters.getObject().getMessageConverters());
+      DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut, interceptor);
+      // Inside Spring's transaction advisor (also LOWEST_PRECEDENCE, registered earlier); the
+      // interceptor checks at run time that a transaction is active and does nothing otherwise.
+      advisor.setOrder(Ordered.LOWEST_PRECEDENCE);
+      return advisor;
+    }
+  }
+}
