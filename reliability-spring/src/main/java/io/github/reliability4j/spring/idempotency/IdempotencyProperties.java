@@ -1,0 +1,239 @@
+package io.github.reliability4j.spring.idempotency;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+/**
+ * Settings for {@link Idempotent @Idempotent} endpoints, bound from {@code
+ * reliability.idempotency.*}.
+ *
+ * <p>Validated when bound: an invalid value fails start-up with a report naming the property, its
+ * value and its origin.
+ */
+@ConfigurationProperties(prefix = "reliability.idempotency")
+public class IdempotencyProperties implements Validator {
+
+  /** Headers that are never stored or replayed, whatever {@code replay-headers} says. */
+  static final Set<String> SENSITIVE_HEADERS =
+      Set.of(
+          "set-cookie",
+          "set-cookie2",
+          "authorization",
+          "proxy-authorization",
+          "proxy-authenticate",
+          "www-authenticate",
+          "cookie");
+
+  /** Whether {@code @Idempotent} endpoints are enforced. */
+  private boolean enabled = true;
+
+  /** Request header carrying the client's idempotency key. */
+  private String headerName = "Idempotency-Key";
+
+  /** Longest accepted key, in characters; longer keys are rejected with 400. */
+  private int maxKeyLength = 255;
+
+  /** How long a completed response is kept for replay. */
+  private Duration retention = Duration.ofHours(24);
+
+  /**
+   * How long an in-flight record stays locked before a retry may take it over (the first worker is
+   * presumed dead). Must exceed the slowest expected execution of an idempotent endpoint.
+   */
+  private Duration leaseDuration = Duration.ofSeconds(30);
+
+  /** Default wait for endpoints declaring {@code concurrency = WAIT}. */
+  private Duration waitTimeout = Duration.ofSeconds(10);
+
+  /** Value of the {@code Retry-After} header sent with 409 while the first request is in flight. */
+  private Duration retryAfter = Duration.ofSeconds(1);
+
+  /** Largest request body that is fingerprinted; larger bodies are rejected with 413. */
+  private DataSize maxBodySize = DataSize.ofMegabytes(1);
+
+  /**
+   * Response headers stored and replayed besides status and body (case-insensitive). Sensitive
+   * headers (Set-Cookie, Authorization, WWW-Authenticate, ...) are never stored.
+   */
+  private List<String> replayHeaders =
+      new ArrayList<>(
+          List.of(
+              "Location",
+              "ETag",
+              "Content-Type",
+              "Content-Location",
+              "Content-Language",
+              "Last-Modified",
+              "Link"));
+
+  /** Which store keeps idempotency records. */
+  private StoreType store = StoreType.AUTO;
+
+  /** What an idempotent endpoint does while its store is unreachable. */
+  private StoreFailureMode storeFailureMode = StoreFailureMode.FAIL_CLOSED;
+
+  /** Whether records are scoped by the authenticated principal (strongly recommended). */
+  private boolean scopeByPrincipal = true;
+
+  /** Where records live. */
+  public enum StoreType {
+    /** The JDBC store when the application has a {@code DataSource}, else in-memory. */
+    AUTO,
+    /** The JDBC store; start-up fails without a {@code DataSource}. */
+    JDBC,
+    /** An in-memory store: deduplicates within this instance only. */
+    MEMORY
+  }
+
+  /** Behaviour while the store cannot be reached. */
+  public enum StoreFailureMode {
+    /** Answer 503 with {@code Retry-After}; the endpoint does not run. */
+    FAIL_CLOSED,
+    /** Run the endpoint without idempotency protection and log a warning. */
+    FAIL_OPEN
+  }
+
+  @Override
+  public boolean supports(Class<?> clazz) {
+    return IdempotencyProperties.class.isAssignableFrom(clazz);
+  }
+
+  @Override
+  public void validate(Object target, Errors errors) {
+    IdempotencyProperties p = (IdempotencyProperties) target;
+    if (p.headerName == null || !p.headerName.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+      errors.rejectValue("headerName", "invalid", "must be a valid HTTP header name");
+    }
+    if (p.maxKeyLength < 1 || p.maxKeyLength > 8192) {
+      errors.rejectValue("maxKeyLength", "range", "must be between 1 and 8192");
+    }
+    positive(errors, "retention", p.retention);
+    positive(errors, "leaseDuration", p.leaseDuration);
+    positive(errors, "retryAfter", p.retryAfter);
+    if (p.waitTimeout == null || p.waitTimeout.isNegative()) {
+      errors.rejectValue("waitTimeout", "range", "must be zero or positive");
+    }
+    if (p.maxBodySize == null || p.maxBodySize.toBytes() <= 0) {
+      errors.rejectValue("maxBodySize", "range", "must be positive");
+    }
+    if (p.replayHeaders != null) {
+      for (String h : p.replayHeaders) {
+        if (h != null && SENSITIVE_HEADERS.contains(h.toLowerCase(Locale.ROOT))) {
+          errors.rejectValue(
+              "replayHeaders",
+              "sensitive",
+              "must not contain the sensitive header '" + h + "' (it is never stored)");
+        }
+      }
+    }
+  }
+
+  private static void positive(Errors errors, String field, Duration value) {
+    if (value == null || value.isZero() || value.isNegative()) {
+      errors.rejectValue(field, "range", "must be positive");
+    }
+  }
+
+  public boolean isEnabled() {
+    return enabled;
+  }
+
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  public String getHeaderName() {
+    return headerName;
+  }
+
+  public void setHeaderName(String headerName) {
+    this.headerName = headerName;
+  }
+
+  public int getMaxKeyLength() {
+    return maxKeyLength;
+  }
+
+  public void setMaxKeyLength(int maxKeyLength) {
+    this.maxKeyLength = maxKeyLength;
+  }
+
+  public Duration getRetention() {
+    return retention;
+  }
+
+  public void setRetention(Duration retention) {
+    this.retention = retention;
+  }
+
+  public Duration getLeaseDuration() {
+    return leaseDuration;
+  }
+
+  public void setLeaseDuration(Duration leaseDuration) {
+    this.leaseDuration = leaseDuration;
+  }
+
+  public Duration getWaitTimeout() {
+    return waitTimeout;
+  }
+
+  public void setWaitTimeout(Duration waitTimeout) {
+    this.waitTimeout = waitTimeout;
+  }
+
+  public Duration getRetryAfter() {
+    return retryAfter;
+  }
+
+  public void setRetryAfter(Duration retryAfter) {
+    this.retryAfter = retryAfter;
+  }
+
+  public DataSize getMaxBodySize() {
+    return maxBodySize;
+  }
+
+  public void setMaxBodySize(DataSize maxBodySize) {
+    this.maxBodySize = maxBodySize;
+  }
+
+  public List<String> getReplayHeaders() {
+    return replayHeaders;
+  }
+
+  public void setReplayHeaders(List<String> replayHeaders) {
+    this.replayHeaders = replayHeaders;
+  }
+
+  public StoreType getStore() {
+    return store;
+  }
+
+  public void setStore(StoreType store) {
+    this.store = store;
+  }
+
+  public StoreFailureMode getStoreFailureMode() {
+    return storeFailureMode;
+  }
+
+  public void setStoreFailureMode(StoreFailureMode storeFailureMode) {
+    this.storeFailureMode = storeFailureMode;
+  }
+
+  public boolean isScopeByPrincipal() {
+    return scopeByPrincipal;
+  }
+
+  public void setScopeByPrincipal(boolean scopeByPrincipal) {
+    this.scopeByPrincipal = scopeByPrincipal;
+  }
+}
