@@ -3,7 +3,11 @@ package io.github.reliability4j.spring.idempotency;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
 import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
+import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
 import java.time.Clock;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -57,20 +61,74 @@ public class IdempotencyAutoConfiguration {
   @ConditionalOnMissingBean(IdempotencyStore.class)
   IdempotencyStore reliabilityIdempotencyStore(
       IdempotencyProperties properties,
-      ObjectProvider<InMemoryIdempotencyStoreCustomizer> customizers) {
-    if (properties.getStore() == IdempotencyProperties.StoreType.JDBC) {
-      throw new io.github.reliability4j.spring.InvalidReliabilityPropertyException(
+      ObjectProvider<DataSource> dataSources,
+      ObjectProvider<InMemoryIdempotencyStoreCustomizer> memoryCustomizers,
+      ObjectProvider<JdbcIdempotencyStoreCustomizer> jdbcCustomizers) {
+    IdempotencyProperties.StoreType type = properties.getStore();
+    DataSource dataSource =
+        type == IdempotencyProperties.StoreType.MEMORY ? null : dataSources.getIfUnique();
+    if (dataSource != null) {
+      IdempotencyProperties.Jdbc jdbc = properties.getJdbc();
+      JdbcIdempotencyStoreConfig.Builder builder =
+          JdbcIdempotencyStoreConfig.custom()
+              .tableName(jdbc.getTableName())
+              .initializeSchema(jdbc.isInitializeSchema())
+              .queryTimeout(jdbc.getQueryTimeout());
+      jdbcCustomizers.orderedStream().forEach(c -> c.customize(builder));
+      return JdbcIdempotencyStore.create(dataSource, builder.build());
+    }
+    if (type == IdempotencyProperties.StoreType.JDBC) {
+      throw new InvalidReliabilityPropertyException(
           "reliability.idempotency.store",
           "jdbc",
-          "requires a single DataSource bean and reliability-jdbc on the class path");
+          "requires exactly one DataSource bean (none or several found)");
     }
     log.warn(
         "reliability4j idempotency uses an IN-MEMORY store: keys are deduplicated within this"
             + " instance only and are lost on restart. Provide a DataSource (JDBC store) or an"
             + " IdempotencyStore bean for deduplication across instances.");
     InMemoryIdempotencyStore.Builder builder = InMemoryIdempotencyStore.builder();
-    customizers.orderedStream().forEach(c -> c.customize(builder));
+    memoryCustomizers.orderedStream().forEach(c -> c.customize(builder));
     return builder.build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(name = "reliabilityIdempotencyPurger")
+  JdbcIdempotencyPurger reliabilityIdempotencyPurger(
+      ObjectProvider<IdempotencyStore> store, IdempotencyProperties properties) {
+    return new JdbcIdempotencyPurger(store, properties.getJdbc().getPurgeInterval());
+  }
+
+  /** Outbound retries for auto-configured RestClient builders (opt-in). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.boot.restclient.RestClientCustomizer",
+        "io.github.resilience4j.retry.Retry"
+      })
+  @ConditionalOnProperty(prefix = "reliability.idempotency.client", name = "enabled")
+  static class ClientConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    IdempotentRetryInterceptor reliabilityIdempotentRetryInterceptor(IdempotencyProperties p) {
+      return IdempotentRetryInterceptor.of(p.getClient().getMaxAttempts(), p.getClient().getWait())
+          .withHeaderName(p.getHeaderName())
+          .withMethods(
+              p.getClient().getMethods().stream()
+                  .map(
+                      m ->
+                          org.springframework.http.HttpMethod.valueOf(
+                              m.toUpperCase(java.util.Locale.ROOT)))
+                  .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Bean
+    org.springframework.boot.restclient.RestClientCustomizer reliabilityIdempotentRetryCustomizer(
+        IdempotentRetryInterceptor interceptor) {
+      // Added last so that a retry re-executes every interceptor registered before it.
+      return builder -> builder.requestInterceptors(list -> list.add(interceptor));
+    }
   }
 
   /** The servlet part: only in a servlet web application with Spring MVC. */

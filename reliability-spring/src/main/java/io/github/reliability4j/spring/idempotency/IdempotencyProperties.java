@@ -82,6 +82,114 @@ public class IdempotencyProperties implements Validator {
   /** Whether records are scoped by the authenticated principal (strongly recommended). */
   private boolean scopeByPrincipal = true;
 
+  /** Outbound {@code RestClient} retries with one idempotency key per logical call. */
+  private final Client client = new Client();
+
+  /** Settings of the {@link IdempotentRetryInterceptor} applied to auto-configured RestClients. */
+  public static class Client {
+    /** Whether every auto-configured {@code RestClient.Builder} gets the retry interceptor. */
+    private boolean enabled = false;
+
+    /** Total attempts per logical call, including the first. */
+    private int maxAttempts = 3;
+
+    /** Pause between attempts. */
+    private Duration wait = Duration.ofMillis(200);
+
+    /** HTTP methods that get a key and are retried. */
+    private List<String> methods = new ArrayList<>(List.of("POST", "PATCH"));
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public int getMaxAttempts() {
+      return maxAttempts;
+    }
+
+    public void setMaxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+    }
+
+    public Duration getWait() {
+      return wait;
+    }
+
+    public void setWait(Duration wait) {
+      this.wait = wait;
+    }
+
+    public List<String> getMethods() {
+      return methods;
+    }
+
+    public void setMethods(List<String> methods) {
+      this.methods = methods;
+    }
+  }
+
+  /** Settings of the JDBC store. */
+  private final Jdbc jdbc = new Jdbc();
+
+  /** Settings of the JDBC store (used when a DataSource exists and store is auto or jdbc). */
+  public static class Jdbc {
+    /** Table holding idempotency records. */
+    private String tableName = "reliability_idempotency";
+
+    /** Whether the table is created at start-up if missing (else apply the DDL by migration). */
+    private boolean initializeSchema = false;
+
+    /** How often expired records are deleted; zero disables purging. */
+    private Duration purgeInterval = Duration.ofMinutes(10);
+
+    /** Timeout of each store statement. */
+    private Duration queryTimeout = Duration.ofSeconds(5);
+
+    public String getTableName() {
+      return tableName;
+    }
+
+    public void setTableName(String tableName) {
+      this.tableName = tableName;
+    }
+
+    public boolean isInitializeSchema() {
+      return initializeSchema;
+    }
+
+    public void setInitializeSchema(boolean initializeSchema) {
+      this.initializeSchema = initializeSchema;
+    }
+
+    public Duration getPurgeInterval() {
+      return purgeInterval;
+    }
+
+    public void setPurgeInterval(Duration purgeInterval) {
+      this.purgeInterval = purgeInterval;
+    }
+
+    public Duration getQueryTimeout() {
+      return queryTimeout;
+    }
+
+    public void setQueryTimeout(Duration queryTimeout) {
+      this.queryTimeout = queryTimeout;
+    }
+  }
+
+  public Jdbc getJdbc() {
+    return jdbc;
+  }
+
+  public Client getClient() {
+    return client;
+  }
+
   /** Where records live. */
   public enum StoreType {
     /** The JDBC store when the application has a {@code DataSource}, else in-memory. */
@@ -122,6 +230,22 @@ public class IdempotencyProperties implements Validator {
     }
     if (p.maxBodySize == null || p.maxBodySize.toBytes() <= 0) {
       errors.rejectValue("maxBodySize", "range", "must be positive");
+    }
+    if (p.jdbc.tableName == null || !p.jdbc.tableName.matches("[A-Za-z_][A-Za-z0-9_]{0,47}")) {
+      errors.rejectValue(
+          "jdbc.tableName",
+          "invalid",
+          "must be an unquoted SQL identifier of at most 48 letters, digits and underscores");
+    }
+    if (p.jdbc.purgeInterval == null || p.jdbc.purgeInterval.isNegative()) {
+      errors.rejectValue("jdbc.purgeInterval", "range", "must be zero (disabled) or positive");
+    }
+    positive(errors, "jdbc.queryTimeout", p.jdbc.queryTimeout);
+    if (p.client.maxAttempts < 1 || p.client.maxAttempts > 100) {
+      errors.rejectValue("client.maxAttempts", "range", "must be between 1 and 100");
+    }
+    if (p.client.wait == null || p.client.wait.isNegative()) {
+      errors.rejectValue("client.wait", "range", "must be zero or positive");
     }
     if (p.replayHeaders != null) {
       for (String h : p.replayHeaders) {

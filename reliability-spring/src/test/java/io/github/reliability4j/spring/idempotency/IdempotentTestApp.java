@@ -96,6 +96,23 @@ class IdempotentTestApp {
       throw new ResponseStatusException(HttpStatus.NOT_FOUND, "no such thing");
     }
 
+    final java.util.Map<String, java.util.List<String>> flakyAttempts =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Idempotent(operation = "flaky")
+    @PostMapping("/flaky/{id}")
+    ResponseEntity<String> flaky(
+        @PathVariable String id,
+        @org.springframework.web.bind.annotation.RequestHeader("Idempotency-Key") String key) {
+      java.util.List<String> keys =
+          flakyAttempts.computeIfAbsent(id, i -> new java.util.concurrent.CopyOnWriteArrayList<>());
+      keys.add(key);
+      if (keys.size() < 3) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body("not yet");
+      }
+      return ResponseEntity.ok("done " + keys.size());
+    }
+
     @Idempotent
     @PostMapping("/slow")
     Map<String, Object> slow() throws InterruptedException {

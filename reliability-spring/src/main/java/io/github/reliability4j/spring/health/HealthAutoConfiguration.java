@@ -1,0 +1,105 @@
+package io.github.reliability4j.spring.health;
+
+import io.github.reliability4j.core.health.HealthChecker;
+import io.github.reliability4j.core.health.HealthCheckerConfig;
+import io.github.reliability4j.core.health.HealthListener;
+import io.github.reliability4j.core.health.ProbeGroup;
+import io.github.reliability4j.core.health.ProbeKind;
+import io.github.reliability4j.core.health.ProbeRegistration;
+import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.spring.routing.RoutedDataSource;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Truthful health: one background {@link HealthChecker} running every {@link ProbeRegistration} and
+ * {@link ProbeGroup} bean plus, by default, a readiness probe per DataSource node ({@code
+ * db-primary} critical, {@code db-<replica>} degrading: a lost replica warns but does not make the
+ * instance unready; a plain DataSource is probed as {@code db}). Started with the context and
+ * drained first on shutdown ({@link HealthCheckerLifecycle}). With Actuator on the class path, see
+ * {@link ActuatorHealthConfiguration}. Disabled by {@code reliability.health.enabled=false}.
+ */
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "io.github.reliability4j.spring.routing.RoutingAutoConfiguration"
+    })
+@ConditionalOnProperty(
+    prefix = "reliability.health",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
+@EnableConfigurationProperties(HealthProperties.class)
+public class HealthAutoConfiguration {
+
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  HealthChecker reliabilityHealthChecker(
+      HealthProperties properties,
+      ObjectProvider<ProbeRegistration> probes,
+      ObjectProvider<ProbeGroup> groups,
+      ObjectProvider<HealthListener> listeners,
+      ObjectProvider<HealthCheckerCustomizer> customizers,
+      ObjectProvider<DataSource> dataSources) {
+    HealthChecker.Builder builder =
+        HealthChecker.builder()
+            .name("reliability")
+            .config(
+                HealthCheckerConfig.custom()
+                    .interval(properties.getInterval())
+                    .failingInterval(properties.getFailingInterval())
+                    .deadline(properties.getDeadline())
+                    .failureThreshold(properties.getFailureThreshold())
+                    .recoveryThreshold(properties.getRecoveryThreshold())
+                    .build());
+    if (properties.isDataSourceProbes()) {
+      DataSource ds = dataSources.getIfUnique();
+      if (ds instanceof RoutedDataSource routed) {
+        builder.probe(dataSourceProbe("db-primary", routed.getPrimary(), ProbeWeight.CRITICAL));
+        for (Map.Entry<String, DataSource> r : routed.getReplicas().entrySet()) {
+          builder.probe(dataSourceProbe("db-" + r.getKey(), r.getValue(), ProbeWeight.DEGRADING));
+        }
+      } else if (ds != null) {
+        builder.probe(dataSourceProbe("db", ds, ProbeWeight.CRITICAL));
+      }
+    }
+    probes.orderedStream().forEach(builder::probe);
+    groups.orderedStream().forEach(builder::group);
+    listeners.orderedStream().forEach(builder::listener);
+    customizers.orderedStream().forEach(c -> c.customize(builder));
+    return builder.build();
+  }
+
+  private static ProbeRegistration dataSourceProbe(String name, DataSource ds, ProbeWeight weight) {
+    return ProbeRegistration.builder(name, new DataSourceProbe(ds))
+        .componentType("datastore")
+        .measurement("responseTime")
+        .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
+        .weight(weight)
+        .build();
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  HealthCheckerLifecycle reliabilityHealthCheckerLifecycle(
+      HealthChecker checker, HealthProperties properties) {
+    return new HealthCheckerLifecycle(checker, properties.getDrainDelay());
+  }
+
+  /** Actuator integration; see {@link ActuatorHealthConfiguration}. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(
+      name = {
+        "org.springframework.boot.health.contributor.HealthIndicator",
+        "org.springframework.boot.health.actuate.endpoint.HealthEndpointGroupsPostProcessor"
+      })
+  static class Actuator extends ActuatorHealthConfiguration {}
+}

@@ -1,0 +1,82 @@
+package io.github.reliability4j.spring.metrics;
+
+import io.github.reliability4j.core.routing.CausalTokenCodec;
+import io.github.reliability4j.core.routing.FallbackReason;
+import io.github.reliability4j.core.routing.RouteDecision;
+import io.github.reliability4j.core.routing.RoutingListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Records routing events. Meter names:
+ *
+ * <ul>
+ *   <li>{@code reliability.routing.decisions} (counter), tags {@code node}, {@code role}
+ *       (primary/replica), {@code access} (read/write);
+ *   <li>{@code reliability.routing.fallbacks} (counter), tag {@code reason} ({@link
+ *       FallbackReason}, lower case);
+ *   <li>{@code reliability.routing.causal.wait} (timer), tags {@code replica}, {@code covered}
+ *       (whether the replica caught up in time);
+ *   <li>{@code reliability.routing.tokens.rejected} (counter), tag {@code reason};
+ *   <li>{@code reliability.routing.reads.refused} (counter).
+ * </ul>
+ *
+ * Replica lag gauges are registered by {@link RoutingLagMetrics}. Thread-safe.
+ */
+public final class RoutingMetrics implements RoutingListener {
+
+  public static final String DECISIONS = "reliability.routing.decisions";
+  public static final String FALLBACKS = "reliability.routing.fallbacks";
+  public static final String CAUSAL_WAIT = "reliability.routing.causal.wait";
+  public static final String TOKENS_REJECTED = "reliability.routing.tokens.rejected";
+  public static final String READS_REFUSED = "reliability.routing.reads.refused";
+
+  private final MeterRegistry registry;
+
+  public RoutingMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void onRoute(RouteDecision d) {
+    Counter.builder(DECISIONS)
+        .tag("node", d.node())
+        .tag("role", String.valueOf(d.role()).toLowerCase(Locale.ROOT))
+        .tag("access", d.write() ? "write" : "read")
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void onFallback(FallbackReason reason, RouteDecision decision) {
+    Counter.builder(FALLBACKS)
+        .tag("reason", reason.name().toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void onCausalWait(String replica, Duration waited, boolean covered) {
+    Timer.builder(CAUSAL_WAIT)
+        .tag("replica", replica)
+        .tag("covered", Boolean.toString(covered))
+        .register(registry)
+        .record(waited);
+  }
+
+  @Override
+  public void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {
+    Counter.builder(TOKENS_REJECTED)
+        .tag("reason", reason.name().toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void onReadRefused(String reason) {
+    Counter.builder(READS_REFUSED).register(registry).increment();
+  }
+}

@@ -1,0 +1,210 @@
+package io.github.reliability4j.spring.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.reliability4j.spring.routing.RoutedDataSource;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The acceptance list of issue 7 on a real replicated PostgreSQL (primary + streaming replica),
+ * through real HTTP.
+ */
+@ReplicatedPostgres(replicas = 1)
+@SpringBootTest(
+    classes = ReplicatedTestApp.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "reliability.routing.token-secret=0123456789abcdef0123456789abcdef-test",
+      "reliability.routing.session.cookie.enabled=true",
+      "reliability.routing.session.cookie.secure=false",
+      "reliability.idempotency.jdbc.initialize-schema=true",
+      "spring.datasource.username=postgres",
+      "spring.datasource.hikari.maximum-pool-size=40"
+    })
+class ReplicatedApplicationTest {
+
+  static PostgresCluster cluster;
+
+  @BeforeAll
+  static void schema(PostgresCluster c) throws Exception {
+    cluster = c;
+    try (Connection con = c.primary().dataSource().getConnection();
+        Statement st = con.createStatement()) {
+      st.execute(
+          "create table if not exists it_items(id bigserial primary key, k text not null, name"
+              + " text)");
+      st.execute("create table if not exists it_values(k text primary key, v text)");
+    }
+    c.awaitReplicasCaughtUp(Duration.ofSeconds(30));
+  }
+
+  @DynamicPropertySource
+  static void datasource(DynamicPropertyRegistry registry) {
+    registry.add("spring.datasource.url", () -> cluster.primary().jdbcUrl());
+    registry.add("reliability.routing.replicas[0].url", () -> cluster.replica(0).jdbcUrl());
+  }
+
+  @LocalServerPort int port;
+  @Autowired DataSource dataSource;
+  @Autowired JdbcTemplate jdbc;
+
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @AfterEach
+  void resume() {
+    if (cluster.replica(0).isReplayPaused()) {
+      cluster.replica(0).resumeReplay();
+    }
+  }
+
+  HttpResponse<String> send(String method, String path, String body, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void dataSourceBeanIsWrapped() {
+    assertThat(dataSource).isInstanceOf(RoutedDataSource.class);
+  }
+
+  @Test
+  void readOnlyTransactionsHitTheReplicaAndReadWriteOnesThePrimary() throws Exception {
+    assertThat(send("GET", "/where/ro", null).body()).isEqualTo("true");
+    assertThat(send("GET", "/where/rw", null).body()).isEqualTo("false");
+    assertThat(send("GET", "/where/strong", null).body()).isEqualTo("false");
+  }
+
+  @Test
+  void consistencyHeaderGivesReadYourWritesWhileReplicaIsPaused() throws Exception {
+    String k = "k-" + UUID.randomUUID();
+    cluster.replica(0).pauseReplay();
+
+    HttpResponse<String> write = send("PUT", "/values/" + k, "v1");
+    assertThat(write.statusCode()).isEqualTo(200);
+    String token = write.headers().firstValue("Reliability-Consistency").orElseThrow();
+
+    HttpResponse<String> withToken =
+        send("GET", "/values/" + k, null, "Reliability-Consistency", token);
+    HttpResponse<String> withoutToken = send("GET", "/values/" + k, null);
+
+    assertThat(withToken.body()).contains("\"value\":\"v1\"").contains("\"replica\":false");
+    assertThat(withoutToken.body()).contains("\"value\":null").contains("\"replica\":true");
+  }
+
+  @Test
+  void consistencyCookieWorksLikeTheHeader() throws Exception {
+    String k = "c-" + UUID.randomUUID();
+    cluster.replica(0).pauseReplay();
+    HttpResponse<String> write = send("PUT", "/values/" + k, "v2");
+    String setCookie = write.headers().firstValue("Set-Cookie").orElseThrow();
+    assertThat(setCookie).startsWith("RELIABILITY_CONSISTENCY=").contains("HttpOnly");
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+
+    HttpResponse<String> read = send("GET", "/values/" + k, null, "Cookie", cookie);
+    assertThat(read.body()).contains("\"value\":\"v2\"");
+  }
+
+  @Test
+  void tamperedTokenIsIgnoredAndTheReadGoesToThePrimary() throws Exception {
+    String k = "t-" + UUID.randomUUID();
+    HttpResponse<String> write = send("PUT", "/values/" + k, "v3");
+    String token = write.headers().firstValue("Reliability-Consistency").orElseThrow();
+    char last = token.charAt(token.length() - 1);
+    String tampered = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
+
+    for (String bad : List.of(tampered, "garbage", "%%%")) {
+      HttpResponse<String> read = send("GET", "/values/" + k, null, "Reliability-Consistency", bad);
+      assertThat(read.statusCode()).as(bad).isEqualTo(200);
+      assertThat(read.body()).as(bad).contains("\"replica\":false");
+    }
+  }
+
+  @Test
+  void thirtyTwoConcurrentIdenticalPostsInsertExactlyOneRow() throws Exception {
+    String key = UUID.randomUUID().toString();
+    String k = "item-" + key;
+    String body = "{\"k\":\"" + k + "\",\"name\":\"book\"}";
+    ExecutorService pool = Executors.newFixedThreadPool(32);
+    CountDownLatch start = new CountDownLatch(1);
+    List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+    try {
+      for (int i = 0; i < 32; i++) {
+        futures.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    start.await();
+                    return send("POST", "/items", body, "Idempotency-Key", key);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                },
+                pool));
+      }
+      start.countDown();
+      List<HttpResponse<String>> responses = new ArrayList<>();
+      for (CompletableFuture<HttpResponse<String>> f : futures) {
+        responses.add(f.get(60, TimeUnit.SECONDS));
+      }
+      assertThat(jdbc.queryForObject("select count(*) from it_items where k = ?", Long.class, k))
+          .isEqualTo(1L);
+      List<HttpResponse<String>> created =
+          responses.stream().filter(r -> r.statusCode() == 201).toList();
+      assertThat(created).isNotEmpty();
+      assertThat(
+              created.stream()
+                  .filter(r -> r.headers().firstValue("Idempotent-Replayed").isEmpty())
+                  .count())
+          .isEqualTo(1);
+      String original = created.get(0).body();
+      assertThat(created).allMatch(r -> r.body().equals(original));
+      assertThat(responses).allMatch(r -> r.statusCode() == 201 || r.statusCode() == 409);
+
+      HttpResponse<String> later = send("POST", "/items", body, "Idempotency-Key", key);
+      assertThat(later.statusCode()).isEqualTo(201);
+      assertThat(later.body()).isEqualTo(original);
+      assertThat(later.headers().firstValue("Idempotent-Replayed")).contains("true");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
