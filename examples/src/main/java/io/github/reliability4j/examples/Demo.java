@@ -23,6 +23,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class Demo {
 
+  /** Signs consistency tokens in the report run only; a real service keeps its secret secret. */
+  private static final String DEMO_TOKEN_SECRET = "demo-report-only-secret-0123456789abcdef";
+
   private Demo() {}
 
   public static void main(String[] args) throws Exception {
@@ -51,7 +54,10 @@ public final class Demo {
     args.add("--server.port=0");
     // The report is the output; the service's own logs would interleave with it.
     args.add("--spring.main.log-startup-info=false");
-    args.add("--logging.level.io.github.reliability4j.examples=WARN");
+    args.add("--logging.level.io.github.reliability4j=WARN");
+    // Servers stopping under pools at exit make HikariCP log broken connections; not news here.
+    args.add("--logging.level.com.zaxxer.hikari=ERROR");
+    args.add("--reliability.routing.token-secret=" + DEMO_TOKEN_SECRET);
     args.add("--logging.level.io.github.reliability4j.examples.service.ProblemResponses=ERROR");
     args.addAll(Arrays.asList(springArgs));
     try (ConfigurableApplicationContext service =

@@ -38,6 +38,14 @@ public final class DemoReport {
   /** Concurrent retries of one payment. */
   public static final int RETRIES = 20;
 
+  /** reliability-spring's application/health+json endpoint, per probe kind. */
+  static final String READY = "/actuator/healthcheck/readiness";
+
+  static final String LIVE = "/actuator/healthcheck/liveness";
+
+  /** The header reliability-spring carries a client's consistency session in. */
+  static final String CONSISTENCY = "Reliability-Consistency";
+
   private static final Duration POLL_DEADLINE = Duration.ofSeconds(20);
 
   private final URI base;
@@ -146,9 +154,9 @@ public final class DemoReport {
     post("/trouble/replica-lag/on", "", null);
     HttpResponse<String> v2 = put(id, "Ada v2");
     require(v2.statusCode() == 200, "PUT /profiles/" + id, v2);
-    String token = v2.headers().firstValue("Consistency-Token").orElse(null);
+    String token = v2.headers().firstValue(CONSISTENCY).orElse(null);
     out.printf(
-        "   PUT /profiles/%s {\"displayName\":\"Ada v2\"} -> version %d, Consistency-Token %s%n",
+        "   PUT /profiles/%s {\"displayName\":\"Ada v2\"} -> version %d, Reliability-Consistency: %s%n",
         id, read(v2).path("version").asLong(), abbreviate(token));
 
     HttpResponse<String> fresh = get("/profiles/" + id, token);
@@ -194,11 +202,10 @@ public final class DemoReport {
   void truthfulHealth() throws InterruptedException {
     out.println();
     out.println("3. Health while the primary connection pool is exhausted");
-    HttpResponse<String> ready0 = poll(() -> get("/health/ready", null), r -> hasStatus(r, "pass"));
+    HttpResponse<String> ready0 = poll(() -> get(READY, null), r -> hasStatus(r, "pass"));
     out.printf(
         "   before:  readiness %s, liveness %s%n",
-        describe(ready0 != null ? ready0 : get("/health/ready", null)),
-        describe(get("/health/live", null)));
+        describe(ready0 != null ? ready0 : get(READY, null)), describe(get(LIVE, null)));
 
     HttpResponse<String> exhaust = post("/trouble/pool-exhaust/on", "", null);
     out.printf(
@@ -206,8 +213,8 @@ public final class DemoReport {
         read(exhaust).path("heldPrimaryConnections").asInt(),
         read(exhaust).path("primaryPoolSize").asInt());
     HttpResponse<String> readyDuring =
-        poll(() -> get("/health/ready", null), r -> hasStatus(r, "warn") || hasStatus(r, "fail"));
-    HttpResponse<String> liveDuring = get("/health/live", null);
+        poll(() -> get(READY, null), r -> hasStatus(r, "warn") || hasStatus(r, "fail"));
+    HttpResponse<String> liveDuring = get(LIVE, null);
     HttpResponse<String> paymentDuring =
         post("/payments/unprotected", payment("acct-during-" + runId), null);
     out.printf("   during:  readiness %s%n", describe(readyDuring));
@@ -223,8 +230,7 @@ public final class DemoReport {
         paymentDuring.statusCode(), paymentDuring.headers().firstValue("Content-Type").orElse(""));
 
     post("/trouble/pool-exhaust/off", "", null);
-    HttpResponse<String> readyAfter =
-        poll(() -> get("/health/ready", null), r -> hasStatus(r, "pass"));
+    HttpResponse<String> readyAfter = poll(() -> get(READY, null), r -> hasStatus(r, "pass"));
     out.printf(
         "   after release: readiness %s%n",
         readyAfter == null ? "did not recover" : describe(readyAfter));
@@ -343,7 +349,7 @@ public final class DemoReport {
   private HttpResponse<String> get(String path, String consistencyToken) {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).GET();
     if (consistencyToken != null) {
-      request.header("Consistency-Token", consistencyToken);
+      request.header(CONSISTENCY, consistencyToken);
     }
     return send(request);
   }

@@ -1,5 +1,7 @@
 package io.github.reliability4j.examples.service;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliability4j.spring.routing.RoutedDataSource;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicaNode;
 import java.sql.Connection;
@@ -8,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -31,19 +35,22 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/trouble")
 class TroubleController {
 
-  private final DemoDatabase database;
+  private final Optional<PostgresCluster> cluster;
+  private final HikariDataSource primaryPool;
   private final List<Connection> held = new ArrayList<>();
 
-  TroubleController(DemoDatabase database) {
-    this.database = database;
+  TroubleController(EmbeddedPostgres.Cluster cluster, DataSource dataSource) throws SQLException {
+    this.cluster = cluster.get();
+    DataSource primary =
+        dataSource instanceof RoutedDataSource routed ? routed.getPrimary() : dataSource;
+    this.primaryPool = primary.unwrap(HikariDataSource.class);
   }
 
   @GetMapping
   synchronized Map<String, Object> state() {
     Map<String, Object> state = new LinkedHashMap<>();
-    state.put("embedded", database.cluster().isPresent());
-    database
-        .cluster()
+    state.put("embedded", cluster.isPresent());
+    cluster
         .map(c -> c.replica(0))
         .ifPresent(
             r -> {
@@ -52,7 +59,7 @@ class TroubleController {
               state.put("replicaLagBytes", r.isRunning() ? r.replayLagBytes() : null);
             });
     state.put("heldPrimaryConnections", held.size());
-    state.put("primaryPoolSize", database.primaryPool().getMaximumPoolSize());
+    state.put("primaryPoolSize", primaryPool.getMaximumPoolSize());
     return state;
   }
 
@@ -82,10 +89,10 @@ class TroubleController {
   @PostMapping("/pool-exhaust/{switch}")
   synchronized Map<String, Object> poolExhaust(@PathVariable("switch") String onOff) {
     if (parse(onOff)) {
-      int max = database.primaryPool().getMaximumPoolSize();
+      int max = primaryPool.getMaximumPoolSize();
       while (held.size() < max) {
         try {
-          held.add(database.primaryPool().getConnection());
+          held.add(primaryPool.getConnection());
         } catch (SQLException e) {
           break; // the rest is in use by requests; holding what we got is enough
         }
@@ -104,15 +111,13 @@ class TroubleController {
   }
 
   private ReplicaNode replica() {
-    PostgresCluster cluster =
-        database
-            .cluster()
-            .orElseThrow(
-                () ->
-                    new TroubleUnavailableException(
-                        "replica trouble needs the embedded cluster; this service runs against"
-                            + " external databases (demo.primary.url)"));
-    return cluster.replica(0);
+    return cluster
+        .orElseThrow(
+            () ->
+                new TroubleUnavailableException(
+                    "replica trouble needs the embedded cluster; this service runs against"
+                        + " external databases (spring.datasource.url)"))
+        .replica(0);
   }
 
   private static boolean parse(String onOff) {
