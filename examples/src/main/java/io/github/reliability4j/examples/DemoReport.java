@@ -214,6 +214,12 @@ public final class DemoReport {
         read(exhaust).path("primaryPoolSize").asInt());
     HttpResponse<String> readyDuring =
         poll(() -> get(READY, null), r -> hasStatus(r, "warn") || hasStatus(r, "fail"));
+    if (readyDuring != null && !hasStatus(readyDuring, "fail")) {
+      // The pool probe warns at once; the primary's probe fails once its borrow times out.
+      HttpResponse<String> failed =
+          poll(() -> get(READY, null), r -> hasStatus(r, "fail"), Duration.ofSeconds(5));
+      readyDuring = failed != null ? failed : readyDuring;
+    }
     HttpResponse<String> liveDuring = get(LIVE, null);
     HttpResponse<String> paymentDuring =
         post("/payments/unprotected", payment("acct-during-" + runId), null);
@@ -265,7 +271,8 @@ public final class DemoReport {
       for (JsonNode entry : check.getValue()) {
         String status = entry.path("status").asString();
         if (!"pass".equals(status)) {
-          lines.add(check.getKey() + " " + status + ": " + entry.path("output").asString());
+          String line = check.getKey() + " " + status + ": " + entry.path("output").asString();
+          lines.add(line.length() <= 120 ? line : line.substring(0, 117) + "...");
         }
       }
     }
@@ -366,11 +373,17 @@ public final class DemoReport {
     }
   }
 
-  /** Polls until {@code done} holds or {@link #POLL_DEADLINE} passes; null on timeout. */
   private static HttpResponse<String> poll(
       Callable<HttpResponse<String>> call, Predicate<HttpResponse<String>> done)
       throws InterruptedException {
-    long deadline = System.nanoTime() + POLL_DEADLINE.toNanos();
+    return poll(call, done, POLL_DEADLINE);
+  }
+
+  /** Polls until {@code done} holds or {@code timeout} passes; null on timeout. */
+  private static HttpResponse<String> poll(
+      Callable<HttpResponse<String>> call, Predicate<HttpResponse<String>> done, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       HttpResponse<String> r;
       try {

@@ -101,7 +101,9 @@ class DemoServiceTest {
 
   @Test
   void unknownProfilesAndPathsAreNotFoundProblems() throws Exception {
-    assertProblem(get("/profiles/nobody-" + UUID.randomUUID(), null), 404);
+    HttpResponse<String> nobody = get("/profiles/nobody-" + UUID.randomUUID(), null);
+    assertProblem(nobody, 404);
+    assertThat(nobody.headers().firstValue("Served-By")).isPresent();
     assertProblem(get("/no-such-endpoint", null), 404);
   }
 

@@ -35,7 +35,14 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(NotFoundException.class)
   ResponseEntity<ProblemDetail> notFound(NotFoundException e) {
-    return respond(problem(HttpStatus.NOT_FOUND, "Not found", e.getMessage()), null);
+    ResponseEntity<ProblemDetail> response =
+        respond(problem(HttpStatus.NOT_FOUND, "Not found", e.getMessage()), null);
+    return e.getServedBy() == null
+        ? response
+        : ResponseEntity.status(response.getStatusCode())
+            .headers(response.getHeaders())
+            .header(ProfilesController.SERVED_BY, e.getServedBy())
+            .body(response.getBody());
   }
 
   @ExceptionHandler(TroubleUnavailableException.class)

@@ -75,7 +75,7 @@ class ProfilesController {
     PaymentsController.requireValid("id", id, ID, "1 to 64 letters, digits, '_' or '-'");
     Read read = reads.execute(tx -> jdbc.execute((ConnectionCallback<Read>) c -> read(c, id)));
     if (read.profile() == null) {
-      throw new NotFoundException("profile '" + id + "' does not exist");
+      throw new NotFoundException("profile '" + id + "' does not exist", read.servedBy());
     }
     return ResponseEntity.ok().header(SERVED_BY, read.servedBy()).body(read.profile());
   }
