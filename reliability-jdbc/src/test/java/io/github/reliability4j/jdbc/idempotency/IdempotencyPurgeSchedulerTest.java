@@ -7,10 +7,10 @@ import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.test.idempotency.MutableClock;
 import java.lang.reflect.Proxy;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,7 +35,7 @@ class IdempotencyPurgeSchedulerTest {
                   }
                   return m.invoke(h2, a);
                 });
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    MutableClock clock = MutableClock.create();
     JdbcIdempotencyStore store =
         JdbcIdempotencyStore.create(
             flaky, JdbcIdempotencyStoreConfig.custom().clock(clock).initializeSchema(true).build());

@@ -7,6 +7,9 @@ import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.test.idempotency.MutableClock;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -14,7 +17,6 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,7 +25,14 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /** The bad inputs: each has a defined, documented outcome. */
+@ReplicatedPostgres(replicas = 0)
 class JdbcIdempotencyStoreBadInputTest {
+
+  private final PostgresCluster cluster;
+
+  JdbcIdempotencyStoreBadInputTest(PostgresCluster cluster) {
+    this.cluster = cluster;
+  }
 
   private static final RequestFingerprint FP = RequestFingerprint.sha256("r");
   private static final IdempotencyKey KEY = IdempotencyKey.of("s", "op", "k");
@@ -146,9 +155,9 @@ class JdbcIdempotencyStoreBadInputTest {
 
   @Test
   void statementTimeoutThrowsTheStoreExceptionAndTheKeyStaysUsable() throws Exception {
-    DataSource pg = TestDatabases.embeddedPostgresDataSource();
+    DataSource pg = cluster.primary().dataSource();
     String table = TestDatabases.uniqueTable("idem_timeout");
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    MutableClock clock = MutableClock.create();
     JdbcIdempotencyStore store =
         JdbcIdempotencyStore.create(
             pg,

@@ -8,6 +8,8 @@ import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,7 +36,14 @@ import org.junit.jupiter.api.Test;
  * into an effects table that has no unique constraint, so a double execution would show up as two
  * rows.
  */
+@ReplicatedPostgres(replicas = 0)
 class MultiInstanceJdbcIdempotencyStoreTest {
+
+  private final PostgresCluster cluster;
+
+  MultiInstanceJdbcIdempotencyStoreTest(PostgresCluster cluster) {
+    this.cluster = cluster;
+  }
 
   private static final int INSTANCES = 4;
   private static final int THREADS_PER_INSTANCE = 4;
@@ -42,13 +51,12 @@ class MultiInstanceJdbcIdempotencyStoreTest {
 
   @Test
   void everyKeyExecutesExactlyOnceOnEmbeddedPostgres() throws Exception {
-    race(TestDatabases::embeddedPostgresJdbcUrl, "pg");
+    race(() -> cluster.primary().jdbcUrl(), "pg");
   }
 
   @Test
   void everyKeyExecutesExactlyOnceOnMariaDb() throws Exception {
-    TestDatabases.mariaDb(); // skips or fails when the service is down
-    race(() -> TestDatabases.MARIADB_URL, "maria");
+    race(io.github.reliability4j.test.services.Services::mariaDbJdbcUrl, "maria");
   }
 
   private void race(Supplier<String> jdbcUrl, String prefix) throws Exception {

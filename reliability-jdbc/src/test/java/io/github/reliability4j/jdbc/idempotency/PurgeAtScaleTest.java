@@ -2,12 +2,14 @@ package io.github.reliability4j.jdbc.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.reliability4j.test.idempotency.MutableClock;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
@@ -16,20 +18,27 @@ import org.junit.jupiter.api.Test;
  * reaches rows through the {@code expires_at} index rather than a table scan. Rows are inserted
  * with one {@code INSERT ... SELECT} each, not 100,000 round trips.
  */
+@ReplicatedPostgres(replicas = 0)
 class PurgeAtScaleTest {
+
+  private final PostgresCluster cluster;
+
+  PurgeAtScaleTest(PostgresCluster cluster) {
+    this.cluster = cluster;
+  }
 
   private static final int EXPIRED = 100_000;
   private static final int LIVE = 2_000;
   private static final int BATCH = 5_000;
 
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-06-01T00:00:00Z"));
+  private final MutableClock clock = MutableClock.create();
 
   @Test
   void purges100kExpiredRowsInBatchesOnEmbeddedPostgres() throws SQLException {
     String seriesSql =
         "SELECT md5(g::text) || md5((g + 1)::text), 's', 'op', g::text, 'C', 'owner', 'fp', ?, ?"
             + " FROM generate_series(1, %d) g";
-    run(TestDatabases.embeddedPostgresDataSource(), "pg", seriesSql);
+    run(cluster.primary().dataSource(), "pg", seriesSql);
   }
 
   @Test

@@ -9,13 +9,15 @@ import io.github.reliability4j.core.idempotency.LeaseLostException;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.test.idempotency.MutableClock;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,13 +39,20 @@ import org.junit.jupiter.api.TestInstance;
  * claimable again and the retry executes exactly once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ReplicatedPostgres(replicas = 0)
 class TransactionalCompletionTest {
+
+  private final PostgresCluster cluster;
+
+  TransactionalCompletionTest(PostgresCluster cluster) {
+    this.cluster = cluster;
+  }
 
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final Duration RETENTION = Duration.ofHours(1);
   private static final RequestFingerprint FP = RequestFingerprint.sha256("order 42");
 
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T00:00:00Z"));
+  private final MutableClock clock = MutableClock.create();
   private final AtomicInteger keys = new AtomicInteger();
   private DataSource ds;
   private String table;
@@ -52,7 +61,7 @@ class TransactionalCompletionTest {
 
   @BeforeAll
   void setUp() throws SQLException {
-    ds = TestDatabases.embeddedPostgresDataSource();
+    ds = cluster.primary().dataSource();
     table = TestDatabases.uniqueTable("idem_tx");
     orders = table + "_orders";
     store =

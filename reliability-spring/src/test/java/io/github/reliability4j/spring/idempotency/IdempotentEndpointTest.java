@@ -31,6 +31,7 @@ class IdempotentEndpointTest {
 
   @LocalServerPort int port;
   @Autowired IdempotentTestApp.OrdersController controller;
+  @Autowired io.micrometer.core.instrument.MeterRegistry meters;
 
   final HttpClient http = HttpClient.newHttpClient();
 
@@ -83,6 +84,15 @@ class IdempotentEndpointTest {
     assertThat(retry.headers().firstValue("Set-Cookie")).isEmpty();
     assertThat(retry.headers().firstValue("X-Internal")).isEmpty();
     assertThat(controller.executions.get()).isEqualTo(1);
+    assertThat(
+            meters
+                .get("reliability.idempotency.requests")
+                .tag("operation", "POST /orders")
+                .tag("result", "replayed")
+                .counter()
+                .count())
+        .isPositive();
+    assertThat(meters.get("reliability.idempotency.store.latency").timers()).isNotEmpty();
   }
 
   @Test
