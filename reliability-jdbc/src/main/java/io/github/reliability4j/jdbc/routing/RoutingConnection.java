@@ -272,7 +272,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
           if (causalWait(p, token, budget)) {
             return attachReplica(p, level, pref, null, false);
           }
-          closeQuietly(p.connection);
+          release(p);
           replicaPhysical = null;
         }
         reason = FallbackReason.TOKEN_NOT_COVERED;
