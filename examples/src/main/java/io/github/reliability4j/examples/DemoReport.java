@@ -124,7 +124,22 @@ public final class DemoReport {
         ids.size() == 1 && keyed.stream().allMatch(r -> r.statusCode() == 201),
         "every retry must get the same 201 payment",
         statuses(keyed) + " ids=" + ids);
-    verdict(charges == 1 ? "OK: " + RETRIES + " retries -> 1 payment" : "BROKEN");
+
+    String txAccount = "acct-tx-" + runId;
+    String txKey = "\"" + UUID.randomUUID() + "\"";
+    List<HttpResponse<String>> transactional =
+        concurrently(RETRIES, () -> post("/payments/transactional", payment(txAccount), txKey));
+    long txCharges = chargesOf(txAccount);
+    out.printf(
+        "   transactional mode (key completed in the payment's transaction)%n"
+            + "                                POST /payments/transactional -> %s; rows charged: %d%n",
+        statuses(transactional), txCharges);
+    check(txCharges == 1, "transactional mode: exactly one payment must exist", txCharges);
+    check(
+        transactional.stream().allMatch(r -> r.statusCode() == 201),
+        "transactional mode: every retry must get 201",
+        statuses(transactional));
+    verdict(charges == 1 && txCharges == 1 ? "OK: " + RETRIES + " retries -> 1 payment" : "BROKEN");
   }
 
   private String payment(String account) {

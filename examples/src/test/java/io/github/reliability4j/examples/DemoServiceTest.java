@@ -68,6 +68,7 @@ class DemoServiceTest {
     assertThat(report)
         .contains("POST /payments/unprotected -> 20x 201; rows charged: 20")
         .contains("POST /payments -> 20x 201; rows charged: 1")
+        .contains("POST /payments/transactional -> 20x 201; rows charged: 1")
         .contains("GET with the token     -> version 2 from primary")
         .contains("GET without the token  -> version 1 from replica-0")
         .contains("liveness  pass (200)");
@@ -80,9 +81,26 @@ class DemoServiceTest {
   }
 
   @Test
+  void theTransactionalEndpointAnswersLikeTheAnnotatedOne() throws Exception {
+    assertProblem(post("/payments/transactional", payment("acct-tx-nokey"), null), 400);
+    assertProblem(post("/payments/transactional", payment("acct-tx-bad"), "\"a b\""), 400);
+    String key = key();
+    HttpResponse<String> first = post("/payments/transactional", payment("acct-tx-once"), key);
+    HttpResponse<String> retry = post("/payments/transactional", payment("acct-tx-once"), key);
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(retry.statusCode()).isEqualTo(201);
+    assertThat(retry.body()).isEqualTo(first.body());
+    assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+    assertProblem(
+        post("/payments/transactional", payment("acct-tx-once").replace("2500", "1"), key), 422);
+    assertThat(countOf("acct-tx-once")).isEqualTo(1);
+  }
+
+  @Test
   void malformedJsonIsAProblemOnEveryEndpoint() throws Exception {
     assertProblem(post("/payments", "{\"account\":", key()), 400);
     assertProblem(post("/payments/unprotected", "not json", null), 400);
+    assertProblem(post("/payments/transactional", "[1,2", key()), 400);
     assertProblem(put("/profiles/p-badjson", "{\"displayName\":"), 400);
   }
 

@@ -1,5 +1,9 @@
 package io.github.reliability4j.examples.service;
 
+import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
+import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
+import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
 import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +52,43 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   @ExceptionHandler(TroubleUnavailableException.class)
   ResponseEntity<ProblemDetail> troubleUnavailable(TroubleUnavailableException e) {
     return respond(problem(HttpStatus.CONFLICT, "Trouble not available", e.getMessage()), null);
+  }
+
+  @ExceptionHandler(IdempotencyKeyMismatchException.class)
+  ResponseEntity<ProblemDetail> keyReused(IdempotencyKeyMismatchException e) {
+    return respond(
+        problem(
+            HttpStatus.UNPROCESSABLE_CONTENT,
+            "Idempotency key reused",
+            "this key was already used for a different request; use a new key for a new request"),
+        null);
+  }
+
+  @ExceptionHandler(IdempotencyConflictException.class)
+  ResponseEntity<ProblemDetail> keyInFlight(IdempotencyConflictException e) {
+    return respond(
+        problem(
+            HttpStatus.CONFLICT,
+            "Request in progress",
+            "a request with this key is still being processed; retry later"),
+        "1");
+  }
+
+  @ExceptionHandler(IdempotencyStoreUnavailableException.class)
+  ResponseEntity<ProblemDetail> storeUnavailable(IdempotencyStoreUnavailableException e) {
+    log.warn("Idempotency store unavailable: {}", e.toString());
+    return respond(
+        problem(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            "Idempotency store unavailable",
+            "the request was not executed; retry later"),
+        "1");
+  }
+
+  @ExceptionHandler(InvalidIdempotencyKeyException.class)
+  ResponseEntity<ProblemDetail> invalidKey(InvalidIdempotencyKeyException e) {
+    return respond(
+        problem(HttpStatus.BAD_REQUEST, "Invalid idempotency key", e.getMessage()), null);
   }
 
   @ExceptionHandler(DataAccessException.class)

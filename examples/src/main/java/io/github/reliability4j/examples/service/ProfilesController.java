@@ -49,7 +49,7 @@ class ProfilesController {
 
   @PutMapping("/profiles/{id}")
   ResponseEntity<Profile> put(@PathVariable("id") String id, @RequestBody ProfileUpdate update) {
-    PaymentsController.requireValid("id", id, ID, "1 to 64 letters, digits, '_' or '-'");
+    Payments.requireValid("id", id, ID, "1 to 64 letters, digits, '_' or '-'");
     if (update == null || update.displayName() == null || update.displayName().isBlank()) {
       throw new InvalidInputException("displayName", "must be a non-empty string");
     }
@@ -72,7 +72,7 @@ class ProfilesController {
 
   @GetMapping("/profiles/{id}")
   ResponseEntity<Profile> get(@PathVariable("id") String id) {
-    PaymentsController.requireValid("id", id, ID, "1 to 64 letters, digits, '_' or '-'");
+    Payments.requireValid("id", id, ID, "1 to 64 letters, digits, '_' or '-'");
     Read read = reads.execute(tx -> jdbc.execute((ConnectionCallback<Read>) c -> read(c, id)));
     if (read.profile() == null) {
       throw new NotFoundException("profile '" + id + "' does not exist", read.servedBy());
