@@ -188,6 +188,13 @@ class DemoServiceTest {
               HttpRequest.newBuilder(other.resolve("/trouble/replica-lag/on"))
                   .POST(HttpRequest.BodyPublishers.noBody()));
       assertProblem(trouble, 409);
+
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DemoReport.Result result =
+          new DemoReport(other, new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+      String report = bytes.toString(StandardCharsets.UTF_8);
+      assertThat(result.failures()).as(report).isEmpty();
+      assertThat(report).contains("skipped: pausing replay needs the embedded cluster");
     }
   }
 

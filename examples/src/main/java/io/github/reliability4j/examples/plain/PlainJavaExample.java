@@ -20,6 +20,7 @@ import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.core.routing.Consistency;
 import io.github.reliability4j.core.routing.ConsistencySession;
+import io.github.reliability4j.core.routing.ReplicaStatus;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
@@ -192,6 +193,17 @@ public final class PlainJavaExample implements AutoCloseable {
     }
   }
 
+  /** Waits until the router admits every replica to reads (after its first lag sample). */
+  void awaitReplicasAdmitted(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!db.lagView().replicas().stream().allMatch(ReplicaStatus::admitted)) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("replicas not admitted: " + db.lagView().replicas());
+      }
+      Thread.sleep(50);
+    }
+  }
+
   /** Creates the example's tables (an application would use its migration tool). */
   public void createTables() throws SQLException {
     try (Connection c = db.getConnection();
@@ -258,6 +270,8 @@ public final class PlainJavaExample implements AutoCloseable {
           "charge: payment %d; retry: payment %d (replayed=%s); payments of %s: %d%n",
           first.paymentId(), retry.paymentId(), retry.replayed(), account, app.paymentsOf(account));
 
+      // A replica takes reads once the router has sampled its lag (sample interval 500 ms).
+      app.awaitReplicasAdmitted(Duration.ofSeconds(30));
       cluster.replica(0).pauseReplay(); // the replica now lags behind every new write
       try {
         ConsistencySession session = ConsistencySession.create();

@@ -122,6 +122,7 @@ class PlainJavaExampleTest {
     ConsistencySession session = ConsistencySession.create();
     app.saveProfile(session, "bob", "Bob v1");
     cluster.awaitReplicasCaughtUp(Duration.ofSeconds(30));
+    app.awaitReplicasAdmitted(Duration.ofSeconds(30));
     cluster.replica(0).pauseReplay();
     try {
       app.saveProfile(session, "bob", "Bob v2");
