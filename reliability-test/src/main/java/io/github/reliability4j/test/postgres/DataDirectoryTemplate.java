@@ -34,7 +34,7 @@ final class DataDirectoryTemplate {
   private static final Set<String> NOT_COPIED =
       Set.of("postmaster.pid", "postmaster.opts", "epg-lock");
 
-  private static Path template; // guarded by DataDirectoryTemplate.class
+  private static volatile Path template; // written under DataDirectoryTemplate.class
   private static Path root; // guarded by DataDirectoryTemplate.class
 
   /**
@@ -52,7 +52,8 @@ final class DataDirectoryTemplate {
     }
     Path newRoot;
     try {
-      newRoot = Files.createTempDirectory("reliability4j-pg-template-");
+      newRoot = Files.createTempDirectory(StaleClusters.PREFIX + "template-");
+      StaleClusters.writeOwner(newRoot);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }

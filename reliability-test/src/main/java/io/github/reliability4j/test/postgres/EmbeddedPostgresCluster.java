@@ -148,7 +148,9 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     Deadline deadline = Deadline.after(config.startupTimeout());
     Path baseDir;
     try {
-      baseDir = Files.createTempDirectory("reliability4j-pg-");
+      baseDir = Files.createTempDirectory(StaleClusters.PREFIX);
+      StaleClusters.writeOwner(baseDir);
+      StaleClusters.reapOnce(baseDir.getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }
