@@ -3,6 +3,7 @@ package io.github.reliability4j.spring.health;
 import io.github.reliability4j.core.health.HealthChecker;
 import io.github.reliability4j.core.health.HealthCheckerConfig;
 import io.github.reliability4j.core.health.HealthListener;
+import io.github.reliability4j.core.health.Probe;
 import io.github.reliability4j.core.health.ProbeGroup;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
@@ -18,6 +19,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
 
 /**
  * Truthful health: one background {@link HealthChecker} running every {@link ProbeRegistration} and
@@ -48,7 +50,8 @@ public class HealthAutoConfiguration {
       ObjectProvider<ProbeGroup> groups,
       ObjectProvider<HealthListener> listeners,
       ObjectProvider<HealthCheckerCustomizer> customizers,
-      ObjectProvider<DataSource> dataSources) {
+      ObjectProvider<DataSource> dataSources,
+      HealthProbeResources resources) {
     HealthChecker.Builder builder =
         HealthChecker.builder()
             .name("reliability")
@@ -63,12 +66,14 @@ public class HealthAutoConfiguration {
     if (properties.isDataSourceProbes()) {
       DataSource ds = dataSources.getIfUnique();
       if (ds instanceof RoutedDataSource routed) {
-        builder.probe(dataSourceProbe("db-primary", routed.getPrimary(), ProbeWeight.CRITICAL));
+        dataSourceProbes(
+            builder, "db-primary", routed.getPrimary(), ProbeWeight.CRITICAL, resources);
         for (Map.Entry<String, DataSource> r : routed.getReplicas().entrySet()) {
-          builder.probe(dataSourceProbe("db-" + r.getKey(), r.getValue(), ProbeWeight.DEGRADING));
+          dataSourceProbes(
+              builder, "db-" + r.getKey(), r.getValue(), ProbeWeight.DEGRADING, resources);
         }
       } else if (ds != null) {
-        builder.probe(dataSourceProbe("db", ds, ProbeWeight.CRITICAL));
+        dataSourceProbes(builder, "db", ds, ProbeWeight.CRITICAL, resources);
       }
     }
     probes.orderedStream().forEach(builder::probe);
@@ -78,13 +83,64 @@ public class HealthAutoConfiguration {
     return builder.build();
   }
 
-  private static ProbeRegistration dataSourceProbe(String name, DataSource ds, ProbeWeight weight) {
-    return ProbeRegistration.builder(name, new DataSourceProbe(ds))
-        .componentType("datastore")
-        .measurement("responseTime")
-        .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
-        .weight(weight)
-        .build();
+  private static final boolean HIKARI =
+      ClassUtils.isPresent(
+          "com.zaxxer.hikari.HikariDataSource", HealthAutoConfiguration.class.getClassLoader());
+
+  /**
+   * Connectivity over a dedicated connection when the pool is HikariCP (so an exhausted pool does
+   * not read as a dead database), plus a degrading pool-saturation probe {@code <name>-pool};
+   * otherwise a probe that borrows from the DataSource within the deadline.
+   */
+  private static void dataSourceProbes(
+      HealthChecker.Builder builder,
+      String name,
+      DataSource ds,
+      ProbeWeight weight,
+      HealthProbeResources resources) {
+    Probe connectivity = HIKARI ? HikariProbes.connectivity(ds, resources.closeables) : null;
+    builder.probe(
+        ProbeRegistration.builder(
+                name, connectivity == null ? new DataSourceProbe(ds) : connectivity)
+            .componentType("datastore")
+            .measurement("responseTime")
+            .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
+            .weight(weight)
+            .build());
+    Probe pool = HIKARI ? HikariProbes.pool(ds) : null;
+    if (pool != null) {
+      builder.probe(
+          ProbeRegistration.builder(name + "-pool", pool)
+              .componentType("component")
+              .measurement("utilization")
+              .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
+              .weight(ProbeWeight.DEGRADING)
+              .internal()
+              .build());
+    }
+  }
+
+  @Bean
+  HealthProbeResources reliabilityHealthProbeResources() {
+    return new HealthProbeResources();
+  }
+
+  /** Closes the dedicated probe connections when the context closes. */
+  static final class HealthProbeResources
+      implements org.springframework.beans.factory.DisposableBean {
+    final java.util.List<AutoCloseable> closeables =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void destroy() {
+      for (AutoCloseable c : closeables) {
+        try {
+          c.close();
+        } catch (Exception ignored) {
+          // closing a probe connection at shutdown; nothing to recover
+        }
+      }
+    }
   }
 
   @Bean

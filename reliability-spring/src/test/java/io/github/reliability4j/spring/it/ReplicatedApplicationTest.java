@@ -73,6 +73,7 @@ class ReplicatedApplicationTest {
   @LocalServerPort int port;
   @Autowired DataSource dataSource;
   @Autowired JdbcTemplate jdbc;
+  @Autowired io.micrometer.core.instrument.MeterRegistry meters;
 
   final HttpClient http = HttpClient.newHttpClient();
 
@@ -111,6 +112,22 @@ class ReplicatedApplicationTest {
     assertThat(send("GET", "/where/ro", null).body()).isEqualTo("true");
     assertThat(send("GET", "/where/rw", null).body()).isEqualTo("false");
     assertThat(send("GET", "/where/strong", null).body()).isEqualTo("false");
+
+    assertThat(
+            meters
+                .get("reliability.routing.decisions")
+                .tag("role", "replica")
+                .tag("access", "read")
+                .counters())
+        .isNotEmpty();
+    assertThat(
+            meters.get("reliability.routing.replica.admitted").tag("replica", "replica-0").gauge())
+        .isNotNull();
+    assertThat(meters.find("reliability.routing.replica.lag.bytes").gauges()).isNotEmpty();
+    assertThat(meters.get("reliability.health.probe.status").tag("probe", "db-primary").gauge())
+        .isNotNull();
+    assertThat(meters.get("reliability.health.probe.status").tag("probe", "db-replica-0").gauge())
+        .isNotNull();
   }
 
   @Test
@@ -128,6 +145,62 @@ class ReplicatedApplicationTest {
 
     assertThat(withToken.body()).contains("\"value\":\"v1\"").contains("\"replica\":false");
     assertThat(withoutToken.body()).contains("\"value\":null").contains("\"replica\":true");
+  }
+
+  /**
+   * A second instance of the application (same token secret, same database): the token issued by
+   * one instance gives read-your-writes on the other, and a retry sent to the other instance
+   * replays the first one's response from the shared JDBC store.
+   */
+  @Test
+  void tokensAndIdempotencyKeysWorkAcrossInstances() throws Exception {
+    try (org.springframework.context.ConfigurableApplicationContext other =
+        new org.springframework.boot.builder.SpringApplicationBuilder(ReplicatedTestApp.class)
+            .properties(
+                "server.port=0",
+                "reliability.routing.token-secret=0123456789abcdef0123456789abcdef-test",
+                "reliability.idempotency.jdbc.initialize-schema=true",
+                "reliability.health.enabled=false",
+                "spring.datasource.username=postgres",
+                "spring.datasource.url=" + cluster.primary().jdbcUrl(),
+                "reliability.routing.replicas[0].url=" + cluster.replica(0).jdbcUrl())
+            .run()) {
+      int otherPort =
+          ((org.springframework.boot.web.server.context.WebServerApplicationContext) other)
+              .getWebServer()
+              .getPort();
+      String k = "x-" + UUID.randomUUID();
+      cluster.replica(0).pauseReplay();
+      String token =
+          send("PUT", "/values/" + k, "v4")
+              .headers()
+              .firstValue("Reliability-Consistency")
+              .orElseThrow();
+
+      HttpResponse<String> readOnOther =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://localhost:" + otherPort + "/values/" + k))
+                  .header("Reliability-Consistency", token)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(readOnOther.body()).contains("\"value\":\"v4\"");
+
+      String key = UUID.randomUUID().toString();
+      String body = "{\"k\":\"cross-" + key + "\",\"name\":\"pen\"}";
+      HttpResponse<String> first = send("POST", "/items", body, "Idempotency-Key", key);
+      HttpResponse<String> retryOnOther =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://localhost:" + otherPort + "/items"))
+                  .header("Content-Type", "application/json")
+                  .header("Idempotency-Key", key)
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(first.statusCode()).isEqualTo(201);
+      assertThat(retryOnOther.statusCode()).isEqualTo(201);
+      assertThat(retryOnOther.body()).isEqualTo(first.body());
+      assertThat(retryOnOther.headers().firstValue("Idempotent-Replayed")).contains("true");
+    }
   }
 
   @Test

@@ -1,0 +1,45 @@
+package io.github.reliability4j.spring.health;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliability4j.core.health.Probe;
+import io.github.reliability4j.jdbc.health.ConnectionFactory;
+import io.github.reliability4j.jdbc.health.HikariPoolProbe;
+import io.github.reliability4j.jdbc.health.JdbcConnectivityProbe;
+import java.util.List;
+import java.util.Properties;
+import javax.sql.DataSource;
+
+/** HikariCP-specific probes; only loaded when HikariCP is on the class path. */
+final class HikariProbes {
+
+  private HikariProbes() {}
+
+  /**
+   * A connectivity probe over a dedicated connection (never the pool's) when {@code ds} is a Hikari
+   * pool with a JDBC URL, else {@code null}.
+   */
+  static Probe connectivity(DataSource ds, List<AutoCloseable> closeables) {
+    if (!(ds instanceof HikariDataSource h) || h.getJdbcUrl() == null) {
+      return null;
+    }
+    Properties props = new Properties();
+    if (h.getDataSourceProperties() != null) {
+      props.putAll(h.getDataSourceProperties());
+    }
+    if (h.getUsername() != null) {
+      props.setProperty("user", h.getUsername());
+    }
+    if (h.getPassword() != null) {
+      props.setProperty("password", h.getPassword());
+    }
+    JdbcConnectivityProbe probe =
+        JdbcConnectivityProbe.of(ConnectionFactory.ofDriver(h.getJdbcUrl(), props));
+    closeables.add(probe);
+    return probe;
+  }
+
+  /** Pool saturation from the pool's own statistics, or {@code null} for non-Hikari pools. */
+  static Probe pool(DataSource ds) {
+    return ds instanceof HikariDataSource h ? HikariPoolProbe.of(h) : null;
+  }
+}
