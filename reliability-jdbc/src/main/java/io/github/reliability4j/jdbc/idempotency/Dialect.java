@@ -201,7 +201,15 @@ abstract class Dialect {
 
   /** One indexed probe that fails if the database is unreachable or the table is missing. */
   void ping(Connection c) throws SQLException {
-    try (PreparedStatement ps = prepare(c, "SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+    ping(c, queryTimeoutSeconds);
+  }
+
+  void ping(Connection c, int timeoutSeconds) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+      if (timeoutSeconds > 0) {
+        ps.setQueryTimeout(timeoutSeconds);
+      }
       ps.setString(1, "");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

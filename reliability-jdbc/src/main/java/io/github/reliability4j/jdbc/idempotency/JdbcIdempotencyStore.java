@@ -116,7 +116,25 @@ import org.slf4j.LoggerFactory;
  * transaction rolls back or its connection dies before commit, nothing of it is stored and the key
  * stays in progress under the caller's lease: a live caller should {@link #release} it (the retry
  * can then run at once), a dead one's lease simply expires. While the transaction is open it holds
- * the row lock, so a takeover attempt waits for its outcome instead of racing it.
+ * the row lock, so a takeover attempt waits for its outcome instead of racing it. With the engine's
+ * lower-level API:
+ *
+ * <pre>{@code
+ * try (IdempotentExecution exec = idempotency.begin(key, fingerprint)) {
+ *   if (exec.kind() == IdempotentExecution.Kind.REPLAY) {
+ *     return exec.replayedOutcome().orElseThrow();
+ *   }
+ *   try (Connection c = dataSource.getConnection()) {
+ *     c.setAutoCommit(false);
+ *     StoredOutcome outcome = placeOrder(c);                      // the business write
+ *     store.completeInTransactionOrThrow(c, key, exec.ownerToken().orElseThrow(),
+ *         outcome, exec.config().getRetention());                 // LeaseLostException: roll back
+ *     c.commit();
+ *     exec.markCompletedExternally();
+ *     return outcome;
+ *   }
+ * } // an exception before commit: the transaction rolls back and close() releases the key
+ * }</pre>
  *
  * <h2>Retention</h2>
  *
@@ -499,11 +517,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Health hook: runs one indexed query against the table on a fresh connection from the pool and
-   * returns how long it took (borrowing the connection included).
-   *
-   * <p>The core health probe SPI was not available when this store was written; a probe adapter
-   * calls this method, maps the latency to pass/warn and an exception to fail.
+   * Health hook: runs one indexed query against the table on a connection from the pool and returns
+   * how long it took (borrowing the connection included).
    *
    * @return the observed round-trip latency
    * @throws IdempotencyStoreException if the database is unreachable, times out or the table is
@@ -518,6 +533,30 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       throw translate("ping", e);
     }
     return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /**
+   * Health hook with the shape of the core health SPI's reachability check ({@code
+   * io.github.reliability4j.core.health.probes.ReachabilityCheck}, so {@code
+   * ReachabilityProbe.of(store::ping)} reports this store's reachability and latency): one indexed
+   * query against the table, with {@code timeout} (rounded up to whole seconds) as its query
+   * timeout. Borrowing the connection is bounded by the pool's own timeout, not by {@code timeout};
+   * give the pool a connection timeout no longer than the probe deadline.
+   *
+   * @return true when the store answered
+   * @throws IdempotencyStoreException if the database is unreachable, times out or the table is
+   *     missing; the message names the table and the SQLState
+   */
+  public boolean ping(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (timeout.toMillis() + 999) / 1000));
+    try (Connection c = dataSource.getConnection()) {
+      dialect(c).ping(c, seconds);
+      commitIfNeeded(c);
+      return true;
+    } catch (SQLException e) {
+      throw translate("ping", e);
+    }
   }
 
   /** The configured table name. */
