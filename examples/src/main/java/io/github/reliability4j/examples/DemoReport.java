@@ -238,12 +238,6 @@ public final class DemoReport {
         read(exhaust).path("primaryPoolSize").asInt());
     HttpResponse<String> readyDuring =
         poll(() -> get(READY, null), r -> hasStatus(r, "warn") || hasStatus(r, "fail"));
-    if (readyDuring != null && !hasStatus(readyDuring, "fail")) {
-      // The pool probe warns at once; the primary's probe fails once its borrow times out.
-      HttpResponse<String> failed =
-          poll(() -> get(READY, null), r -> hasStatus(r, "fail"), Duration.ofSeconds(5));
-      readyDuring = failed != null ? failed : readyDuring;
-    }
     HttpResponse<String> liveDuring = get(LIVE, null);
     HttpResponse<String> paymentDuring =
         post("/payments/unprotected", payment("acct-during-" + runId), null);

@@ -1,15 +1,10 @@
 package io.github.reliability4j.examples.service;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliability4j.core.health.HealthStatus;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeResult;
-import io.github.reliability4j.jdbc.health.HikariPoolProbe;
-import io.github.reliability4j.spring.routing.RoutedDataSource;
 import java.lang.management.ManagementFactory;
-import java.sql.SQLException;
-import javax.sql.DataSource;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -24,8 +19,8 @@ import org.springframework.context.annotation.Bean;
  * <p>Everything reliability4j does here comes from {@code reliability-spring}'s auto-configuration
  * and {@code application.properties}: the DataSource is wrapped for read routing because a replica
  * is configured, {@code @Idempotent} uses the JDBC store in the same database, the health checker
- * probes the primary and the replica and feeds Actuator. This class only adds two probes of its
- * own.
+ * probes the primary, the replica and their pools and feeds Actuator. This class only adds a
+ * liveness probe of its own.
  *
  * <p>Run it with {@code ./mvnw -B -q -Pdemo -pl examples -am -DskipTests verify -Ddemo.args=serve};
  * it listens on port 8080 unless {@code --server.port} says otherwise.
@@ -43,22 +38,6 @@ public class DemoApplication {
 
   public static void main(String[] args) {
     start(args);
-  }
-
-  /**
-   * The primary's HikariCP pool (the routed DataSource wraps it). Its saturation never fails
-   * liveness: restarting a pod does not make the database faster.
-   */
-  @Bean
-  ProbeRegistration primaryPoolProbe(DataSource dataSource) throws SQLException {
-    DataSource primary =
-        dataSource instanceof RoutedDataSource routed ? routed.getPrimary() : dataSource;
-    return ProbeRegistration.builder(
-            "primary-pool", HikariPoolProbe.of(primary.unwrap(HikariDataSource.class)))
-        .componentType("datastore")
-        .measurement("utilization")
-        .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
-        .build();
   }
 
   /** The only liveness probe: a deadlocked JVM cannot make progress, a slow database can. */
