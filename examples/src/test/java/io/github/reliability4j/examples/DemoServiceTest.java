@@ -157,6 +157,11 @@ class DemoServiceTest {
         .hasValueSatisfying(t -> assertThat(t).startsWith("application/health+json"));
     assertThat(healthJson.body()).startsWith("{\"status\":\"pass\"");
 
+    String readiness = get(DemoReport.READY, null).body();
+    assertThat(readiness)
+        .contains("\"db-primary:responseTime\"", "\"db-primary-pool:utilization\"")
+        .contains("\"db-replica-0:responseTime\"", "\"replicas:replicationLag\"");
+
     post("/payments", payment("acct-metrics"), key());
     HttpResponse<String> metrics = get("/actuator/metrics/reliability.idempotency.requests", null);
     assertThat(metrics.statusCode()).isEqualTo(200);

@@ -4,7 +4,14 @@ import io.github.reliability4j.core.health.HealthStatus;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeResult;
+import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.jdbc.health.ReplicaLagProbe;
+import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
+import io.github.reliability4j.jdbc.routing.RoutingReplicaLagSource;
+import io.github.reliability4j.spring.health.HealthCheckerCustomizer;
 import java.lang.management.ManagementFactory;
+import java.sql.SQLException;
+import javax.sql.DataSource;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -20,7 +27,7 @@ import org.springframework.context.annotation.Bean;
  * and {@code application.properties}: the DataSource is wrapped for read routing because a replica
  * is configured, {@code @Idempotent} uses the JDBC store in the same database, the health checker
  * probes the primary, the replica and their pools and feeds Actuator. This class only adds a
- * liveness probe of its own.
+ * liveness probe and a replica-lag probe of its own.
  *
  * <p>Run it with {@code ./mvnw -B -q -Pdemo -pl examples -am -DskipTests verify -Ddemo.args=serve};
  * it listens on port 8080 unless {@code --server.port} says otherwise.
@@ -57,6 +64,32 @@ public class DemoApplication {
         .internal()
         .kinds(ProbeKind.LIVENESS, ProbeKind.READINESS, ProbeKind.DEEP)
         .build();
+  }
+
+  /**
+   * Replica lag from the router's own lag monitor (no extra queries), degrading: a lagging replica
+   * makes the instance WARN while reads that need fresh data fall back to the primary.
+   */
+  @Bean
+  HealthCheckerCustomizer replicaLagProbe(DataSource dataSource) {
+    return builder -> {
+      try {
+        if (dataSource.isWrapperFor(ReplicaRoutingDataSource.class)) {
+          ReplicaRoutingDataSource routing = dataSource.unwrap(ReplicaRoutingDataSource.class);
+          builder.probe(
+              ProbeRegistration.builder(
+                      "replicas",
+                      ReplicaLagProbe.builder(RoutingReplicaLagSource.of(routing.lagView()))
+                          .build())
+                  .componentType("datastore")
+                  .measurement("replicationLag")
+                  .weight(ProbeWeight.DEGRADING)
+                  .build());
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException("cannot inspect the DataSource", e);
+      }
+    };
   }
 
   @Bean
