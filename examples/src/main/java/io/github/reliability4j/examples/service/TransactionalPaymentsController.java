@@ -81,6 +81,8 @@ class TransactionalPaymentsController {
       @RequestBody Payments.PaymentRequest request) {
     String clientKey = parseKey(header);
     String currency = payments.validate(request);
+    // Scope: in a service with users, the tenant and authenticated principal, so one client can
+    // never replay another's response (the demo has no users).
     IdempotencyKey key = IdempotencyKey.of("demo", OPERATION, clientKey);
     RequestFingerprint fingerprint =
         RequestFingerprint.ofParts(
