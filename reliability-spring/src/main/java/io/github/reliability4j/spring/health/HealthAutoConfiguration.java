@@ -24,10 +24,11 @@ import org.springframework.util.ClassUtils;
 /**
  * Truthful health: one background {@link HealthChecker} running every {@link ProbeRegistration} and
  * {@link ProbeGroup} bean plus, by default, a readiness probe per DataSource node ({@code
- * db-primary} critical, {@code db-<replica>} degrading: a lost replica warns but does not make the
- * instance unready; a plain DataSource is probed as {@code db}). Started with the context and
- * drained first on shutdown ({@link HealthCheckerLifecycle}). With Actuator on the class path, see
- * {@link ActuatorHealthConfiguration}. Disabled by {@code reliability.health.enabled=false}.
+ * db-primary} critical, {@code db-<replica>} and {@code db-replicas} (availability from the
+ * router's lag monitor) degrading: a lost replica warns but does not make the instance unready; a
+ * plain DataSource is probed as {@code db}). Started with the context and drained first on shutdown
+ * ({@link HealthCheckerLifecycle}). With Actuator on the class path, see {@link
+ * ActuatorHealthConfiguration}. Disabled by {@code reliability.health.enabled=false}.
  */
 @AutoConfiguration(
     afterName = {
@@ -68,6 +69,17 @@ public class HealthAutoConfiguration {
       if (ds instanceof RoutedDataSource routed) {
         dataSourceProbes(
             builder, "db-primary", routed.getPrimary(), ProbeWeight.CRITICAL, resources);
+        builder.probe(
+            ProbeRegistration.builder(
+                    "db-replicas",
+                    RoutingReplicaProbes.availability(
+                        routed.getRouting(), routed.getReplicas().keySet()))
+                .componentType("datastore")
+                .measurement("availability")
+                .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
+                .weight(ProbeWeight.DEGRADING)
+                .internal()
+                .build());
         for (Map.Entry<String, DataSource> r : routed.getReplicas().entrySet()) {
           dataSourceProbes(
               builder, "db-" + r.getKey(), r.getValue(), ProbeWeight.DEGRADING, resources);

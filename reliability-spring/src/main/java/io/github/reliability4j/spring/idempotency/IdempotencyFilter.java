@@ -65,6 +65,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   private final IdempotencyScopeResolver scopeResolver;
   private final List<IdempotencyEventListener> listeners;
   private final Clock clock;
+  private final java.util.concurrent.ScheduledExecutorService renewals;
 
   IdempotencyFilter(
       IdempotentHandlerLookup lookup,
@@ -79,6 +80,18 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     this.scopeResolver = scopeResolver;
     this.listeners = List.copyOf(listeners);
     this.clock = clock;
+    this.renewals =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "reliability4j-idempotency-lease-renewal");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  @Override
+  public void destroy() {
+    renewals.shutdownNow();
   }
 
   @Override
@@ -281,10 +294,40 @@ final class IdempotencyFilter extends OncePerRequestFilter {
       ClaimResult.Acquired acquired)
       throws IOException, ServletException {
     CapturingResponse capturing = new CapturingResponse(response);
+    // Renew the lease every third of its duration while the handler runs, so a slow but live
+    // execution is never taken over by a retry; a lost lease stops the renewals.
+    long period = Math.max(1, properties.getLeaseDuration().toMillis() / 3);
+    java.util.concurrent.atomic.AtomicBoolean finished =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.ScheduledFuture<?> renewal =
+        renewals.scheduleAtFixedRate(
+            () -> {
+              if (finished.get()) {
+                return;
+              }
+              try {
+                if (store
+                    .get()
+                    .renew(key, acquired.ownerToken(), properties.getLeaseDuration())
+                    .isEmpty()) {
+                  throw new IllegalStateException("lease lost");
+                }
+              } catch (RuntimeException e) {
+                if (!finished.get()) {
+                  log.warn("Could not renew the lease on {}", key, e);
+                }
+                throw e; // cancels further renewals
+              }
+            },
+            period,
+            period,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
     boolean completed = false;
     long start = System.nanoTime();
     try {
       chain.doFilter(request, capturing);
+      finished.set(true);
+      renewal.cancel(false);
       if (request.isAsyncStarted()) {
         log.warn(
             "@Idempotent handler {} started async processing, which is not supported; the key"
@@ -333,6 +376,8 @@ final class IdempotencyFilter extends OncePerRequestFilter {
       publish(IdempotencyEvent.Type.RELEASED, key, since(start), "exception", e);
       throw e;
     } finally {
+      finished.set(true);
+      renewal.cancel(false);
       if (!completed) {
         long releaseStart = System.nanoTime();
         try {

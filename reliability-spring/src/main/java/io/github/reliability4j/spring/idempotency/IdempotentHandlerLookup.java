@@ -21,7 +21,7 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * lookup the {@code DispatcherServlet} performs next, so the filter and the dispatcher agree on the
  * handler. Every request attribute the lookup sets is restored afterwards.
  */
-final class IdempotentHandlerLookup {
+class IdempotentHandlerLookup {
 
   /** A matched idempotent handler. */
   record Match(HandlerMethod handler, Idempotent annotation, String routeTemplate) {}

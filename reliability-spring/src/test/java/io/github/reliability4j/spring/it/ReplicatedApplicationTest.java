@@ -128,6 +128,13 @@ class ReplicatedApplicationTest {
         .isNotNull();
     assertThat(meters.get("reliability.health.probe.status").tag("probe", "db-replica-0").gauge())
         .isNotNull();
+    io.micrometer.core.instrument.Gauge replicas =
+        meters.get("reliability.health.probe.status").tag("probe", "db-replicas").gauge();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (replicas.value() != 0.0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(replicas.value()).as("db-replicas passes while the replica streams").isEqualTo(0.0);
   }
 
   @Test
