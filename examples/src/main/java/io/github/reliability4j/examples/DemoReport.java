@@ -114,7 +114,9 @@ public final class DemoReport {
       }
     }
     out.printf(
-        "   with Idempotency-Key \"%s...\"  POST /payments -> %s; rows charged: %d%n",
+        "   with Idempotency-Key \"%s...\"  POST /payments -> %s; rows charged: %d%n"
+            + "      (@Idempotent + @Transactional: the key is completed in the payment's"
+            + " transaction)%n",
         key.substring(0, 8), statuses(keyed), charges);
     out.printf(
         "      every client got payment %s (%d answers replayed with Idempotent-Replayed: true)%n",
@@ -131,7 +133,7 @@ public final class DemoReport {
         concurrently(RETRIES, () -> post("/payments/transactional", payment(txAccount), txKey));
     long txCharges = chargesOf(txAccount);
     out.printf(
-        "   transactional mode (key completed in the payment's transaction)%n"
+        "   the same with the engine API instead of the annotation%n"
             + "                                POST /payments/transactional -> %s; rows charged: %d%n",
         statuses(transactional), txCharges);
     check(txCharges == 1, "transactional mode: exactly one payment must exist", txCharges);

@@ -5,6 +5,7 @@ import io.github.reliability4j.spring.idempotency.Idempotent;
 import java.net.URI;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.annotation.Transactional;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -14,9 +15,13 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Payments. {@code POST /payments} is protected by {@link Idempotent @Idempotent}: every retry with
- * the same {@code Idempotency-Key} gets the first response and charges once. {@code POST
- * /payments/unprotected} is the same handler without it, to show what a retry does otherwise. See
- * {@link TransactionalPaymentsController} for the transactional mode.
+ * the same {@code Idempotency-Key} gets the first response and charges once. Because the handler is
+ * also {@link Transactional @Transactional} and the JDBC idempotency store lives in the same
+ * database, the key is completed inside the payment's own transaction (transactional mode): the
+ * payment row and its idempotency record commit or roll back together, so a crash between the two
+ * cannot lead to a second charge. {@code POST /payments/unprotected} is the same charge without
+ * idempotency, to show what a retry does otherwise. {@link TransactionalPaymentsController} shows
+ * the same transactional mode written against the engine directly.
  */
 @RestController
 class PaymentsController {
@@ -31,9 +36,13 @@ class PaymentsController {
     this.transactions = transactions;
   }
 
-  /** Charges once per {@code Idempotency-Key}; concurrent retries wait for the first outcome. */
+  /**
+   * Charges once per {@code Idempotency-Key}; concurrent retries wait for the first outcome. The
+   * idempotency record is completed in this method's transaction, just before it commits.
+   */
   @PostMapping("/payments")
   @Idempotent(concurrency = ConcurrencyMode.WAIT)
+  @Transactional
   ResponseEntity<Payments.Payment> create(@RequestBody Payments.PaymentRequest request) {
     return charge(request);
   }
