@@ -1,0 +1,542 @@
+package io.github.reliability4j.core.idempotency;
+
+import io.github.reliability4j.core.idempotency.event.IdempotencyEvent;
+import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The idempotency engine: runs an action at most once per {@link IdempotencyKey} (while its record
+ * lives) and gives every caller of that key the same outcome.
+ *
+ * <pre>{@code
+ * Idempotency idempotency = Idempotency.builder(InMemoryIdempotencyStore.create())
+ *     .defaultConfig(IdempotencyConfig.ofDefaults())
+ *     .operationConfig("create-payment", IdempotencyConfig.custom()
+ *         .concurrencyMode(ConcurrencyMode.WAIT).build())
+ *     .build();
+ * IdempotencyKey key = IdempotencyKey.of(tenantId, "create-payment", headerValue);
+ * RequestFingerprint fp = RequestFingerprint.ofParts("POST", "/payments", body);
+ * String receipt = idempotency.execute(key, fp, OutcomeCodec.utf8(), () -> pay(body)).value();
+ * }</pre>
+ *
+ * <h2>Per call</h2>
+ *
+ * <ol>
+ *   <li>Arguments are checked before any store call: null key, fingerprint or action throw {@link
+ *       NullPointerException} naming the argument; key components longer than the operation's
+ *       {@code maxKeyLength} throw {@link InvalidIdempotencyKeyException}.
+ *   <li>One atomic {@link IdempotencyStore#claim claim}. New (or taken-over) key: the action runs
+ *       on the caller's thread, with the lease renewed in the background; its outcome is stored or
+ *       the key released according to the {@link OutcomePolicy} and the size limit. An exception
+ *       from the action releases the key and is rethrown unchanged.
+ *   <li>Completed: the stored outcome is replayed; the action does not run.
+ *   <li>In progress: {@link ConcurrencyMode#REJECT} throws {@link IdempotencyConflictException};
+ *       {@link ConcurrencyMode#WAIT} waits (woken at once by owners in this engine, otherwise
+ *       polling) and then replays, or runs the action itself if the owner released the key.
+ *   <li>Different fingerprint: {@link IdempotencyKeyMismatchException}.
+ *   <li>Store failure, timeout or open circuit breaker on claim: {@link OutagePolicy}.
+ * </ol>
+ *
+ * <h2>Guarantees and limits</h2>
+ *
+ * Thread-safe. Store calls pass through a Resilience4j {@link CircuitBreaker} and, unless disabled,
+ * a timeout (the call runs on the store executor and is abandoned and interrupted when the timeout
+ * elapses). Not guaranteed: exactly-once execution when a lease expires while its action still runs
+ * (renewal makes this unlikely, the fencing makes it visible as {@code LEASE_LOST}); or when the
+ * outcome cannot be stored (store error after the action ran: the record stays in progress until
+ * its lease expires, then a retry runs the action again). Events are delivered synchronously to the
+ * listeners; see {@link IdempotencyEventListener}.
+ */
+public final class Idempotency {
+
+  private static final Logger log = LoggerFactory.getLogger(Idempotency.class);
+
+  /** Timeout applied to each store call unless configured otherwise. */
+  public static final Duration DEFAULT_STORE_CALL_TIMEOUT = Duration.ofSeconds(2);
+
+  private final IdempotencyStore store;
+  private final IdempotencyConfig defaultConfig;
+  private final Map<String, IdempotencyConfig> operationConfigs;
+  private final Clock clock;
+  private final List<IdempotencyEventListener> listeners;
+  private final CircuitBreaker circuitBreaker;
+  private final Duration storeCallTimeout;
+  private final ExecutorService storeExecutor;
+  private final ScheduledExecutorService renewalScheduler;
+  private final ConcurrentMap<IdempotencyKey, CompletableFuture<Void>> signals =
+      new ConcurrentHashMap<>();
+
+  private Idempotency(Builder b) {
+    this.store = b.store;
+    this.defaultConfig = b.defaultConfig;
+    this.operationConfigs = Map.copyOf(b.operationConfigs);
+    this.clock = b.clock;
+    this.listeners = List.copyOf(b.listeners);
+    this.circuitBreaker =
+        b.circuitBreaker != null
+            ? b.circuitBreaker
+            : CircuitBreaker.of("idempotency-store", defaultCircuitBreakerConfig());
+    this.storeCallTimeout = b.storeCallTimeout;
+    this.storeExecutor = b.storeExecutor != null ? b.storeExecutor : Defaults.STORE_EXECUTOR;
+    this.renewalScheduler =
+        b.renewalScheduler != null ? b.renewalScheduler : Defaults.RENEWAL_SCHEDULER;
+  }
+
+  /** An engine with default settings for every operation. */
+  public static Idempotency of(IdempotencyStore store) {
+    return builder(store).build();
+  }
+
+  /** An engine applying {@code config} to every operation. */
+  public static Idempotency of(IdempotencyStore store, IdempotencyConfig config) {
+    return builder(store).defaultConfig(config).build();
+  }
+
+  public static Builder builder(IdempotencyStore store) {
+    return new Builder(store);
+  }
+
+  /**
+   * The circuit breaker config used when none is supplied: opens when at least half of the last 20
+   * store calls (minimum 10) failed or timed out, and probes again after 5 seconds.
+   */
+  public static CircuitBreakerConfig defaultCircuitBreakerConfig() {
+    return CircuitBreakerConfig.custom()
+        .slidingWindowSize(20)
+        .minimumNumberOfCalls(10)
+        .failureRateThreshold(50)
+        .waitDurationInOpenState(Duration.ofSeconds(5))
+        .build();
+  }
+
+  /**
+   * Runs an action producing an HTTP-like outcome once per key; replays it to every later caller.
+   *
+   * @throws NullPointerException if an argument is null, or the action returns null (the key is
+   *     then released)
+   * @throws InvalidIdempotencyKeyException if the key exceeds the operation's maxKeyLength
+   * @throws IdempotencyConflictException the key is in progress elsewhere
+   * @throws IdempotencyKeyMismatchException the key belongs to a request with another fingerprint
+   * @throws IdempotencyStoreUnavailableException store down and outage policy FAIL_CLOSED
+   */
+  public IdempotencyResult<StoredOutcome> execute(
+      IdempotencyKey key, RequestFingerprint fingerprint, Supplier<StoredOutcome> action) {
+    Objects.requireNonNull(action, "action");
+    return run(
+        key,
+        fingerprint,
+        action,
+        outcome ->
+            Objects.requireNonNull(outcome, "action returned null; it must return a StoredOutcome"),
+        Function.identity());
+  }
+
+  /**
+   * Runs an action producing a typed value once per key; the value is stored through {@code codec}
+   * and decoded for every later caller. A {@code null} value is stored as {@link
+   * StoredOutcome#STATUS_NO_CONTENT} and replayed as {@code null}; a value is stored as {@link
+   * StoredOutcome#STATUS_OK}. The executing caller gets the action's own value, not a decoded copy.
+   *
+   * @throws NullPointerException if an argument is null
+   * @see #execute(IdempotencyKey, RequestFingerprint, Supplier)
+   */
+  public <T> IdempotencyResult<T> execute(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      OutcomeCodec<T> codec,
+      Supplier<T> action) {
+    Objects.requireNonNull(codec, "codec");
+    Objects.requireNonNull(action, "action");
+    return run(
+        key,
+        fingerprint,
+        action,
+        value ->
+            value == null
+                ? StoredOutcome.of(StoredOutcome.STATUS_NO_CONTENT, new byte[0])
+                : StoredOutcome.of(StoredOutcome.STATUS_OK, codec.encode(value)),
+        outcome ->
+            outcome.status() == StoredOutcome.STATUS_NO_CONTENT && outcome.bodyLength() == 0
+                ? null
+                : codec.decode(outcome.body()));
+  }
+
+  private <T> IdempotencyResult<T> run(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Supplier<T> action,
+      Function<T, StoredOutcome> encode,
+      Function<StoredOutcome, T> decode) {
+    try (IdempotentExecution execution = begin(key, fingerprint)) {
+      if (execution.kind() == IdempotentExecution.Kind.REPLAY) {
+        return new IdempotencyResult<>(
+            decode.apply(execution.replayedOutcome().orElseThrow()),
+            IdempotencyResult.Status.REPLAYED);
+      }
+      T value;
+      StoredOutcome outcome;
+      try {
+        value = action.get();
+        outcome = encode.apply(value);
+      } catch (RuntimeException | Error e) {
+        execution.release(e);
+        throw e;
+      }
+      return new IdempotencyResult<>(value, execution.complete(outcome));
+    }
+  }
+
+  /**
+   * Claims {@code key} (applying concurrency mode and outage policy) and returns the hold; see
+   * {@link IdempotentExecution}. Callers must finish an {@link IdempotentExecution.Kind#OWNER}
+   * execution, ideally with try-with-resources.
+   *
+   * @throws NullPointerException if an argument is null
+   * @throws InvalidIdempotencyKeyException if the key exceeds the operation's maxKeyLength
+   * @throws IdempotencyConflictException the key is in progress elsewhere
+   * @throws IdempotencyKeyMismatchException the key belongs to a request with another fingerprint
+   * @throws IdempotencyStoreUnavailableException store down and outage policy FAIL_CLOSED
+   */
+  public IdempotentExecution begin(IdempotencyKey key, RequestFingerprint fingerprint) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    IdempotencyConfig config = configFor(key.operation());
+    key.requireMaxLength(config.getMaxKeyLength());
+    boolean wait = config.getConcurrencyMode() == ConcurrencyMode.WAIT;
+    long start = System.nanoTime();
+    long deadline = start + config.getWaitTimeout().toNanos();
+    boolean waited = false;
+    while (true) {
+      CompletableFuture<Void> signal =
+          wait ? signals.computeIfAbsent(key, k -> new CompletableFuture<>()) : null;
+      ClaimResult result;
+      try {
+        result = guarded(() -> store.claim(key, fingerprint, config.getLeaseDuration()));
+      } catch (RuntimeException e) {
+        forget(key, signal);
+        publish(IdempotencyEvent.Type.STORE_ERROR, key, since(start), "claim failed", e);
+        if (config.getOutagePolicy() == OutagePolicy.FAIL_OPEN) {
+          log.warn("Idempotency store unavailable; running {} without dedup (FAIL_OPEN)", key, e);
+          publish(IdempotencyEvent.Type.FAIL_OPEN, key, since(start), "running without dedup", e);
+          return IdempotentExecution.unguarded(this, config, key);
+        }
+        throw new IdempotencyStoreUnavailableException(key, e);
+      }
+      if (result instanceof ClaimResult.Acquired) {
+        forget(key, signal);
+        ClaimResult.Acquired acquired = (ClaimResult.Acquired) result;
+        IdempotentExecution execution = IdempotentExecution.owner(this, config, key, acquired);
+        if (acquired.takeover()) {
+          publish(
+              IdempotencyEvent.Type.TAKEOVER,
+              key,
+              since(start),
+              "took over an expired in-progress record",
+              null);
+        } else {
+          publish(IdempotencyEvent.Type.CLAIMED, key, since(start), null, null);
+        }
+        try {
+          execution.startRenewal();
+        } catch (RuntimeException e) {
+          // A rejected renewal schedule must not leak the claim.
+          execution.close();
+          throw e;
+        }
+        return execution;
+      }
+      if (result instanceof ClaimResult.Completed) {
+        forget(key, signal);
+        StoredOutcome outcome = ((ClaimResult.Completed) result).outcome();
+        publish(
+            IdempotencyEvent.Type.REPLAYED,
+            key,
+            since(start),
+            "status " + outcome.status() + (waited ? " after waiting" : ""),
+            null);
+        return IdempotentExecution.replay(this, config, key, outcome);
+      }
+      if (result instanceof ClaimResult.Mismatch) {
+        forget(key, signal);
+        RecordState state = ((ClaimResult.Mismatch) result).existingState();
+        publish(IdempotencyEvent.Type.MISMATCH, key, since(start), "existing " + state, null);
+        throw new IdempotencyKeyMismatchException(key, state);
+      }
+      ClaimResult.InProgress inProgress = (ClaimResult.InProgress) result;
+      long remaining = deadline - System.nanoTime();
+      if (!wait || remaining <= 0) {
+        forget(key, signal);
+        publish(IdempotencyEvent.Type.CONFLICT, key, since(start), "in progress", null);
+        throw new IdempotencyConflictException(key, inProgress.leaseExpiry(), waited);
+      }
+      waited = true;
+      try {
+        signal.get(
+            Math.min(remaining, config.getWaitPollInterval().toNanos()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // Poll again: the owner may live in another process and never signal us.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        forget(key, signal);
+        publish(IdempotencyEvent.Type.CONFLICT, key, since(start), "interrupted while waiting", e);
+        throw new IdempotencyConflictException(key, inProgress.leaseExpiry(), true);
+      }
+    }
+  }
+
+  /** The config for {@code operation}: its own if registered, else the default. */
+  public IdempotencyConfig configFor(String operation) {
+    Objects.requireNonNull(operation, "operation");
+    return operationConfigs.getOrDefault(operation, defaultConfig);
+  }
+
+  /** The circuit breaker around store calls (for metrics or manual transitions). */
+  public CircuitBreaker getCircuitBreaker() {
+    return circuitBreaker;
+  }
+
+  /** The store this engine uses. */
+  public IdempotencyStore store() {
+    return store;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  private void forget(IdempotencyKey key, CompletableFuture<Void> signal) {
+    if (signal != null) {
+      signals.remove(key, signal);
+    }
+  }
+
+  void signal(IdempotencyKey key) {
+    CompletableFuture<Void> f = signals.remove(key);
+    if (f != null) {
+      f.complete(null);
+    }
+  }
+
+  ScheduledFuture<?> scheduleRenewal(Runnable task, long periodNanos) {
+    return renewalScheduler.scheduleAtFixedRate(
+        () -> {
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            // A periodic task that throws is silently cancelled by the scheduler; keep renewing.
+            log.warn("Lease renewal task failed", e);
+          }
+        },
+        periodNanos,
+        periodNanos,
+        TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Calls the store through circuit breaker and timeout; on failure publishes STORE_ERROR and
+   * returns null.
+   */
+  <T> T storeCall(IdempotencyKey key, String operation, Supplier<T> call) {
+    long start = System.nanoTime();
+    try {
+      return guarded(call);
+    } catch (RuntimeException e) {
+      log.warn("Idempotency store {} failed for {}", operation, key, e);
+      publish(IdempotencyEvent.Type.STORE_ERROR, key, since(start), operation + " failed", e);
+      return null;
+    }
+  }
+
+  private <T> T guarded(Supplier<T> call) {
+    return circuitBreaker.executeSupplier(
+        storeCallTimeout == null ? call : () -> withTimeout(call));
+  }
+
+  private <T> T withTimeout(Supplier<T> call) {
+    Future<T> future = storeExecutor.submit(call::get);
+    try {
+      return future.get(storeCallTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new IdempotencyStoreException(
+          "Idempotency store call timed out after " + storeCallTimeout, e);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new IdempotencyStoreException("Interrupted while waiting for the idempotency store", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new IdempotencyStoreException("Idempotency store call failed", cause);
+    }
+  }
+
+  void publish(
+      IdempotencyEvent.Type type,
+      IdempotencyKey key,
+      Duration duration,
+      String detail,
+      Throwable error) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    IdempotencyEvent event =
+        new IdempotencyEvent(type, key, clock.instant(), duration, detail, error);
+    for (IdempotencyEventListener listener : listeners) {
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn("Idempotency event listener {} threw on {}", listener, event, e);
+      }
+    }
+  }
+
+  private static Duration since(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  /** Builder for {@link Idempotency}. Not thread-safe. */
+  public static final class Builder {
+    private final IdempotencyStore store;
+    private IdempotencyConfig defaultConfig = IdempotencyConfig.ofDefaults();
+    private final Map<String, IdempotencyConfig> operationConfigs = new HashMap<>();
+    private Clock clock = Clock.systemUTC();
+    private final List<IdempotencyEventListener> listeners = new ArrayList<>();
+    private CircuitBreaker circuitBreaker;
+    private Duration storeCallTimeout = DEFAULT_STORE_CALL_TIMEOUT;
+    private ExecutorService storeExecutor;
+    private ScheduledExecutorService renewalScheduler;
+
+    private Builder(IdempotencyStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** Config for operations without their own. */
+    public Builder defaultConfig(IdempotencyConfig config) {
+      this.defaultConfig = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** Config for one operation name (exact match with {@link IdempotencyKey#operation()}). */
+    public Builder operationConfig(String operation, IdempotencyConfig config) {
+      Objects.requireNonNull(operation, "operation");
+      Objects.requireNonNull(config, "config");
+      IdempotencyKey.validate("operation", operation, IdempotencyKey.ABSOLUTE_MAX_LENGTH);
+      operationConfigs.put(operation, config);
+      return this;
+    }
+
+    /** Clock for event timestamps (stores have their own clock for leases). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Builder listener(IdempotencyEventListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** The circuit breaker around store calls; default {@link #defaultCircuitBreakerConfig()}. */
+    public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
+      this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "circuitBreaker");
+      return this;
+    }
+
+    /**
+     * Bound on each store call; a call still running then is interrupted and counts as a store
+     * failure. Default {@link #DEFAULT_STORE_CALL_TIMEOUT}.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder storeCallTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "storeCallTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("storeCallTimeout must be positive, but was " + timeout);
+      }
+      this.storeCallTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Calls the store on the caller's thread without a timeout: no thread hand-off, for stores that
+     * cannot block (the in-memory store). A hanging store then hangs the caller.
+     */
+    public Builder withoutStoreCallTimeout() {
+      this.storeCallTimeout = null;
+      return this;
+    }
+
+    /**
+     * Executor running store calls under the timeout; default a shared cached pool of daemon
+     * threads. A bounded executor that rejects a call makes it count as a store failure.
+     */
+    public Builder storeExecutor(ExecutorService executor) {
+      this.storeExecutor = Objects.requireNonNull(executor, "storeExecutor");
+      return this;
+    }
+
+    /** Scheduler for lease renewals; default a shared single daemon thread. */
+    public Builder renewalScheduler(ScheduledExecutorService scheduler) {
+      this.renewalScheduler = Objects.requireNonNull(scheduler, "renewalScheduler");
+      return this;
+    }
+
+    public Idempotency build() {
+      return new Idempotency(this);
+    }
+  }
+
+  private static final class Defaults {
+    static final ExecutorService STORE_EXECUTOR =
+        Executors.newCachedThreadPool(daemon("reliability4j-idempotency-store-"));
+    static final ScheduledExecutorService RENEWAL_SCHEDULER = newScheduler();
+
+    private static ScheduledExecutorService newScheduler() {
+      ScheduledThreadPoolExecutor s =
+          new ScheduledThreadPoolExecutor(1, daemon("reliability4j-idempotency-renewal-"));
+      s.setRemoveOnCancelPolicy(true);
+      return s;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+      AtomicInteger n = new AtomicInteger();
+      return r -> {
+        Thread t = new Thread(r, prefix + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+    }
+  }
+}

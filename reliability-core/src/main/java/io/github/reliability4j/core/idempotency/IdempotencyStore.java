@@ -1,0 +1,95 @@
+package io.github.reliability4j.core.idempotency;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Storage SPI for idempotency records. Every implementation must pass {@code
+ * io.github.reliability4j.test.idempotency.AbstractIdempotencyStoreContract} (module
+ * reliability-test).
+ *
+ * <h2>Records</h2>
+ *
+ * A key has at most one live record: {@link RecordState#IN_PROGRESS} with an owner token and a
+ * lease expiry, or {@link RecordState#COMPLETED} with a stored outcome and a retention expiry. A
+ * record is <em>live</em> while {@code now < expiry}, where {@code now} comes from the store's own
+ * clock (implementations take a {@link java.time.Clock} so tests can move time). An expired
+ * in-progress record counts as absent: the next claim takes the key over (with the <em>new</em>
+ * request's fingerprint) and reports {@code takeover = true}. An expired completed record is gone.
+ *
+ * <h2>Atomicity</h2>
+ *
+ * <ul>
+ *   <li>{@link #claim} is one atomic step (one round trip for a remote store): of any number of
+ *       concurrent claims for an absent or expired key, exactly one gets {@link
+ *       ClaimResult.Acquired}.
+ *   <li>{@link #complete}, {@link #release} and {@link #renew} are compare-and-set operations on
+ *       (key, owner token, state IN_PROGRESS, lease not expired). They change nothing and return
+ *       {@code false} (or empty) when the caller no longer owns the key: its lease expired, another
+ *       worker took over, or it already completed/released. A fenced-off worker can therefore never
+ *       overwrite or delete the new owner's record. They do <em>not</em> throw for lost ownership;
+ *       {@link LeaseLostException} is for callers that want to turn {@code false} into an exception
+ *       (e.g. to roll back a transaction).
+ * </ul>
+ *
+ * <h2>Errors and thread-safety</h2>
+ *
+ * Implementations are thread-safe. Infrastructure failures (connection lost, timeout) are thrown as
+ * {@link IdempotencyStoreException} (or any other {@link RuntimeException}); the engine treats
+ * every exception from a store as an outage and applies the operation's {@link OutagePolicy}. A
+ * store never calls back into user code.
+ *
+ * <h2>Not guaranteed</h2>
+ *
+ * A bounded store (the in-memory one) may evict live records under memory pressure; a store's clock
+ * is its own, so leases are only as accurate as the clocks of the nodes sharing the store.
+ */
+public interface IdempotencyStore {
+
+  /**
+   * Atomically claims {@code key} or reports what holds it.
+   *
+   * <p>Decision, evaluated atomically at the store's {@code now}:
+   *
+   * <ol>
+   *   <li>no live record → create IN_PROGRESS(fingerprint, new owner token, now + lease) and return
+   *       {@link ClaimResult.Acquired} ({@code takeover} true if an expired in-progress record was
+   *       replaced; a store must report it for records that expired less than a minute ago and may
+   *       report {@code false} once it has purged an older one);
+   *   <li>live record with a different fingerprint → {@link ClaimResult.Mismatch};
+   *   <li>live COMPLETED → {@link ClaimResult.Completed};
+   *   <li>live IN_PROGRESS → {@link ClaimResult.InProgress}.
+   * </ol>
+   *
+   * @param leaseDuration positive lease length
+   */
+  ClaimResult claim(IdempotencyKey key, RequestFingerprint fingerprint, Duration leaseDuration);
+
+  /**
+   * Compare-and-set IN_PROGRESS(ownerToken, live lease) → COMPLETED(outcome, now + retention).
+   *
+   * @return true if this owner's record is now completed; false if the caller did not own a live
+   *     lease (nothing changed)
+   */
+  boolean complete(
+      IdempotencyKey key, String ownerToken, StoredOutcome outcome, Duration retention);
+
+  /**
+   * Compare-and-set delete of IN_PROGRESS(ownerToken, live lease), so a retry can run at once.
+   *
+   * @return true if this owner's record was deleted; false if the caller did not own a live lease
+   *     (nothing changed)
+   */
+  boolean release(IdempotencyKey key, String ownerToken);
+
+  /**
+   * Compare-and-set lease extension: sets the lease expiry to {@code now + leaseDuration}.
+   *
+   * @return the new lease expiry, or empty if the caller did not own a live lease (nothing changed)
+   */
+  Optional<Instant> renew(IdempotencyKey key, String ownerToken, Duration leaseDuration);
+
+  /** The live record for {@code key}, if any; expired records are reported as absent. */
+  Optional<IdempotencyRecord> find(IdempotencyKey key);
+}

@@ -1,0 +1,126 @@
+package io.github.reliability4j.core.idempotency;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * SHA-256 digest of a canonical form of the request, used to detect a key reused with a different
+ * payload. It is always checked: every claim carries one.
+ *
+ * <p>The caller decides what the canonical form covers; it must include everything that makes two
+ * requests different operations (method, path, query string, body, tenant...). {@link
+ * #ofParts(String...)} encodes each part with a length prefix, so {@code ("ab", "c")} and {@code
+ * ("a", "bc")} differ, and a {@code null} part differs from an empty one.
+ *
+ * <p>Immutable and thread-safe. Stores persist {@link #hex()} (64 lowercase hex characters) and
+ * rebuild it with {@link #fromHex(String)}.
+ */
+public final class RequestFingerprint {
+
+  private static final HexFormat HEX = HexFormat.of();
+  private final byte[] digest;
+
+  private RequestFingerprint(byte[] digest) {
+    this.digest = digest;
+  }
+
+  /**
+   * Fingerprint of raw canonical bytes.
+   *
+   * @throws NullPointerException if {@code canonicalForm} is null
+   */
+  public static RequestFingerprint sha256(byte[] canonicalForm) {
+    Objects.requireNonNull(canonicalForm, "canonicalForm");
+    return new RequestFingerprint(newDigest().digest(canonicalForm));
+  }
+
+  /**
+   * Fingerprint of a canonical string, encoded as UTF-8.
+   *
+   * @throws NullPointerException if {@code canonicalForm} is null
+   */
+  public static RequestFingerprint sha256(String canonicalForm) {
+    Objects.requireNonNull(canonicalForm, "canonicalForm");
+    return sha256(canonicalForm.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Fingerprint of an ordered list of parts; each is length-prefixed so boundaries are unambiguous.
+   * A {@code null} part is allowed and differs from {@code ""}.
+   *
+   * @throws NullPointerException if the array itself is null
+   */
+  public static RequestFingerprint ofParts(String... parts) {
+    Objects.requireNonNull(parts, "parts");
+    MessageDigest md = newDigest();
+    ByteBuffer len = ByteBuffer.allocate(4);
+    for (String part : parts) {
+      len.clear();
+      if (part == null) {
+        md.update(len.putInt(-1).array());
+        continue;
+      }
+      byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+      md.update(len.putInt(bytes.length).array());
+      md.update(bytes);
+    }
+    return new RequestFingerprint(md.digest());
+  }
+
+  /**
+   * Rebuilds a fingerprint from {@link #hex()}.
+   *
+   * @throws IllegalArgumentException if {@code hex} is not 64 hexadecimal characters
+   */
+  public static RequestFingerprint fromHex(String hex) {
+    Objects.requireNonNull(hex, "hex");
+    if (hex.length() != 64) {
+      throw new IllegalArgumentException(
+          "fingerprint hex must be 64 hex characters, but had " + hex.length());
+    }
+    try {
+      return new RequestFingerprint(HEX.parseHex(hex));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("fingerprint hex must be hexadecimal", e);
+    }
+  }
+
+  /** The 32-byte digest (a copy). */
+  public byte[] bytes() {
+    return digest.clone();
+  }
+
+  /** The digest as 64 lowercase hexadecimal characters. */
+  public String hex() {
+    return HEX.formatHex(digest);
+  }
+
+  private static MessageDigest newDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RequestFingerprint
+        && MessageDigest.isEqual(digest, ((RequestFingerprint) o).digest);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(digest);
+  }
+
+  @Override
+  public String toString() {
+    return "RequestFingerprint[" + hex() + "]";
+  }
+}

@@ -1,0 +1,563 @@
+package io.github.reliability4j.test.idempotency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.ConcurrencyMode;
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyRecord;
+import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.OutcomeCodec;
+import io.github.reliability4j.core.idempotency.RecordState;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every {@link IdempotencyStore} must pass. Extend it, name the subclass {@code
+ * *Test}, and implement {@link #createStore(java.time.Clock)}:
+ *
+ * <pre>{@code
+ * class JdbcIdempotencyStoreContractTest extends AbstractIdempotencyStoreContract {
+ *   protected IdempotencyStore createStore(Clock clock) { return JdbcIdempotencyStore...clock(clock)...; }
+ * }
+ * }</pre>
+ *
+ * <p>The store must read time only from the given clock (a {@link MutableClock} the tests move
+ * forward; it starts at a whole second and moves in whole milliseconds). Every test uses keys in a
+ * fresh random scope, so a store may share one database across tests. Stores must keep instants to
+ * at least millisecond precision.
+ *
+ * <p>The class name does not end in {@code Test}, so surefire never runs it on its own.
+ */
+public abstract class AbstractIdempotencyStoreContract {
+
+  protected static final Duration LEASE = Duration.ofSeconds(10);
+  protected static final Duration RETENTION = Duration.ofMinutes(10);
+
+  protected MutableClock clock;
+  protected IdempotencyStore store;
+  private String scope;
+
+  /** Creates the store under test; it must take time only from {@code clock}. */
+  protected abstract IdempotencyStore createStore(java.time.Clock clock);
+
+  /** Called after each test to close what {@link #createStore} opened. Default: nothing. */
+  protected void closeStore(IdempotencyStore store) throws Exception {}
+
+  /** Threads of the engine race test; at least 32 for the in-memory store. */
+  protected int raceThreads() {
+    return 32;
+  }
+
+  /** Keys of the engine race test; at least 1,000 for the in-memory store. */
+  protected int raceKeys() {
+    return 1000;
+  }
+
+  @BeforeEach
+  void setUpStore() {
+    clock = MutableClock.create();
+    store = createStore(clock);
+    scope = "contract-" + UUID.randomUUID();
+  }
+
+  @AfterEach
+  void tearDownStore() throws Exception {
+    closeStore(store);
+  }
+
+  protected IdempotencyKey key(String clientKey) {
+    return IdempotencyKey.of(scope, "contract-op", clientKey);
+  }
+
+  protected static RequestFingerprint fp(String s) {
+    return RequestFingerprint.sha256(s);
+  }
+
+  protected static StoredOutcome outcome(int status, String body) {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("Content-Type", "application/json");
+    metadata.put("X-Trace", "t-" + body);
+    return StoredOutcome.of(status, metadata, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private ClaimResult.Acquired acquire(IdempotencyKey key, RequestFingerprint fingerprint) {
+    ClaimResult r = store.claim(key, fingerprint, LEASE);
+    assertThat(r).isInstanceOf(ClaimResult.Acquired.class);
+    return (ClaimResult.Acquired) r;
+  }
+
+  // ---- claim ----------------------------------------------------------------------------------
+
+  @Test
+  void claimOfNewKeyAcquiresWithLeaseFromStoreClock() {
+    Instant now = clock.instant();
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    assertThat(a.takeover()).isFalse();
+    assertThat(a.ownerToken()).isNotBlank();
+    assertThat(a.leaseExpiry()).isEqualTo(now.plus(LEASE));
+  }
+
+  @Test
+  void ownerTokensAreUniquePerClaim() {
+    Set<String> tokens = new java.util.HashSet<>();
+    for (int i = 0; i < 50; i++) {
+      tokens.add(acquire(key("k" + i), fp("a")).ownerToken());
+    }
+    assertThat(tokens).hasSize(50);
+  }
+
+  @Test
+  void secondClaimWithSameFingerprintSeesInProgress() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(store.claim(key("k"), fp("a"), LEASE))
+        .isEqualTo(new ClaimResult.InProgress(a.leaseExpiry()));
+  }
+
+  @Test
+  void claimWithDifferentFingerprintWhileInProgressIsMismatch() {
+    acquire(key("k"), fp("a"));
+    assertThat(store.claim(key("k"), fp("b"), LEASE))
+        .isEqualTo(new ClaimResult.Mismatch(RecordState.IN_PROGRESS));
+  }
+
+  @Test
+  void completedKeyReplaysOutcomeExactly() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(Duration.ofSeconds(2));
+    Instant completedAt = clock.instant();
+    StoredOutcome out = outcome(201, "{\"id\":1}");
+    assertThat(store.complete(key("k"), a.ownerToken(), out, RETENTION)).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    ClaimResult r = store.claim(key("k"), fp("a"), LEASE);
+    assertThat(r).isEqualTo(new ClaimResult.Completed(out, completedAt.plus(RETENTION)));
+    StoredOutcome replayed = ((ClaimResult.Completed) r).outcome();
+    assertThat(replayed.status()).isEqualTo(201);
+    assertThat(replayed.metadata())
+        .containsExactly(
+            Map.entry("Content-Type", "application/json"), Map.entry("X-Trace", "t-{\"id\":1}"));
+    assertThat(replayed.bodyAsString()).isEqualTo("{\"id\":1}");
+  }
+
+  @Test
+  void completedKeyWithDifferentFingerprintIsMismatch() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    store.complete(key("k"), a.ownerToken(), outcome(200, "x"), RETENTION);
+    assertThat(store.claim(key("k"), fp("b"), LEASE))
+        .isEqualTo(new ClaimResult.Mismatch(RecordState.COMPLETED));
+  }
+
+  @Test
+  void outcomesRoundTripBinaryEmptyLargeAndUnicode() {
+    byte[] binary = new byte[256];
+    for (int i = 0; i < binary.length; i++) {
+      binary[i] = (byte) i;
+    }
+    byte[] large = new byte[64 * 1024];
+    new java.util.Random(42).nextBytes(large);
+    Map<String, String> unicode = new LinkedHashMap<>();
+    unicode.put("zeta", "ünïcödé ✓ 𝄞");
+    unicode.put("alpha", "");
+    unicode.put("Content-Type", "text/plain; charset=utf-8");
+    List<StoredOutcome> outcomes =
+        List.of(
+            StoredOutcome.of(200, binary),
+            StoredOutcome.of(204, new byte[0]),
+            StoredOutcome.of(0, Map.of(), new byte[0]),
+            StoredOutcome.of(999, large),
+            StoredOutcome.of(422, unicode, "ü".getBytes(StandardCharsets.UTF_8)));
+    for (int i = 0; i < outcomes.size(); i++) {
+      ClaimResult.Acquired a = acquire(key("o" + i), fp("a"));
+      assertThat(store.complete(key("o" + i), a.ownerToken(), outcomes.get(i), RETENTION)).isTrue();
+      ClaimResult r = store.claim(key("o" + i), fp("a"), LEASE);
+      assertThat(r).isInstanceOf(ClaimResult.Completed.class);
+      StoredOutcome got = ((ClaimResult.Completed) r).outcome();
+      assertThat(got).isEqualTo(outcomes.get(i));
+      assertThat(got.metadata().keySet())
+          .containsExactlyElementsOf(outcomes.get(i).metadata().keySet());
+    }
+  }
+
+  @Test
+  void keysAreScopedByScopeAndOperation() {
+    IdempotencyKey a = IdempotencyKey.of(scope, "op-1", "same");
+    IdempotencyKey b = IdempotencyKey.of(scope + "-other", "op-1", "same");
+    IdempotencyKey c = IdempotencyKey.of(scope, "op-2", "same");
+    for (IdempotencyKey k : List.of(a, b, c)) {
+      assertThat(store.claim(k, fp("x"), LEASE)).isInstanceOf(ClaimResult.Acquired.class);
+    }
+  }
+
+  @Test
+  void keysOfMaximumDefaultLengthAndUnicodeAreDistinct() {
+    String longKey = "k".repeat(IdempotencyConfig.DEFAULT_MAX_KEY_LENGTH);
+    String longKey2 = "k".repeat(IdempotencyConfig.DEFAULT_MAX_KEY_LENGTH - 1) + "K";
+    String unicode = "ключ-🔑-" + "é".repeat(200);
+    for (String k : List.of(longKey, longKey2, unicode, "a b", "A")) {
+      assertThat(store.claim(key(k), fp("x"), LEASE)).isInstanceOf(ClaimResult.Acquired.class);
+    }
+    assertThat(store.claim(key("a"), fp("x"), LEASE))
+        .as("keys are case-sensitive")
+        .isInstanceOf(ClaimResult.Acquired.class);
+    assertThat(store.claim(key(longKey), fp("x"), LEASE))
+        .isInstanceOf(ClaimResult.InProgress.class);
+  }
+
+  // ---- release, renew, expiry -----------------------------------------------------------------
+
+  @Test
+  void releaseLetsTheNextClaimAcquireWithoutTakeover() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    assertThat(store.release(key("k"), a.ownerToken())).isTrue();
+    assertThat(store.find(key("k"))).isEmpty();
+    ClaimResult.Acquired b = acquire(key("k"), fp("b"));
+    assertThat(b.takeover()).isFalse();
+    assertThat(b.ownerToken()).isNotEqualTo(a.ownerToken());
+  }
+
+  @Test
+  void leaseIsLiveUntilJustBeforeExpiryThenTakenOver() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(LEASE.minusMillis(1));
+    assertThat(store.claim(key("k"), fp("a"), LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+    clock.advance(Duration.ofMillis(1));
+    ClaimResult.Acquired b = acquire(key("k"), fp("a"));
+    assertThat(b.takeover()).isTrue();
+    assertThat(b.ownerToken()).isNotEqualTo(a.ownerToken());
+    assertThat(b.leaseExpiry()).isEqualTo(clock.instant().plus(LEASE));
+  }
+
+  @Test
+  void expiredLeaseIsTakenOverEvenWithAnotherFingerprint() {
+    acquire(key("k"), fp("a"));
+    clock.advance(LEASE.plusSeconds(1));
+    ClaimResult.Acquired b = acquire(key("k"), fp("b"));
+    assertThat(b.takeover()).isTrue();
+    assertThat(store.claim(key("k"), fp("a"), LEASE))
+        .isEqualTo(new ClaimResult.Mismatch(RecordState.IN_PROGRESS));
+  }
+
+  @Test
+  void renewExtendsTheLeaseFromNow() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(LEASE.minusSeconds(1));
+    Optional<Instant> renewed = store.renew(key("k"), a.ownerToken(), LEASE);
+    assertThat(renewed).contains(clock.instant().plus(LEASE));
+    clock.advance(Duration.ofSeconds(5));
+    assertThat(store.claim(key("k"), fp("a"), LEASE))
+        .isEqualTo(new ClaimResult.InProgress(renewed.orElseThrow()));
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "ok"), RETENTION)).isTrue();
+  }
+
+  @Test
+  void retentionExpiryForgetsTheOutcome() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    store.complete(key("k"), a.ownerToken(), outcome(200, "ok"), RETENTION);
+    clock.advance(RETENTION.minusMillis(1));
+    assertThat(store.claim(key("k"), fp("a"), LEASE)).isInstanceOf(ClaimResult.Completed.class);
+    clock.advance(Duration.ofMillis(1));
+    assertThat(store.find(key("k"))).isEmpty();
+    ClaimResult.Acquired b = acquire(key("k"), fp("other payload"));
+    assertThat(b.takeover()).as("an expired completed record is gone, not taken over").isFalse();
+  }
+
+  @Test
+  void retentionShorterThanLeaseIsHonoured() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    store.complete(key("k"), a.ownerToken(), outcome(200, "ok"), Duration.ofSeconds(1));
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(acquire(key("k"), fp("a")).takeover()).isFalse();
+  }
+
+  @Test
+  void clockJumpingFarForwardExpiresEverything() {
+    ClaimResult.Acquired a = acquire(key("in-progress"), fp("a"));
+    ClaimResult.Acquired c = acquire(key("completed"), fp("a"));
+    store.complete(key("completed"), c.ownerToken(), outcome(200, "ok"), RETENTION);
+    clock.advance(Duration.ofDays(400));
+    assertThat(store.find(key("in-progress"))).isEmpty();
+    assertThat(store.find(key("completed"))).isEmpty();
+    assertThat(store.complete(key("in-progress"), a.ownerToken(), outcome(200, "x"), RETENTION))
+        .isFalse();
+    // a record expired this long ago may already be purged, so the takeover flag is not checked
+    acquire(key("in-progress"), fp("a"));
+    assertThat(acquire(key("completed"), fp("a")).takeover()).isFalse();
+  }
+
+  // ---- fencing --------------------------------------------------------------------------------
+
+  @Test
+  void workerWhoseLeaseWasTakenOverCannotCompleteReleaseOrRenew() {
+    ClaimResult.Acquired old = acquire(key("k"), fp("a"));
+    clock.advance(LEASE.plusMillis(1));
+    ClaimResult.Acquired current = acquire(key("k"), fp("a"));
+    assertThat(current.takeover()).isTrue();
+
+    assertThat(store.complete(key("k"), old.ownerToken(), outcome(200, "stale"), RETENTION))
+        .isFalse();
+    assertThat(store.release(key("k"), old.ownerToken())).isFalse();
+    assertThat(store.renew(key("k"), old.ownerToken(), LEASE)).isEmpty();
+
+    IdempotencyRecord record = store.find(key("k")).orElseThrow();
+    assertThat(record.state()).isEqualTo(RecordState.IN_PROGRESS);
+    assertThat(record.ownerToken()).isEqualTo(current.ownerToken());
+    assertThat(record.expiry()).isEqualTo(current.leaseExpiry());
+
+    assertThat(store.complete(key("k"), current.ownerToken(), outcome(200, "fresh"), RETENTION))
+        .isTrue();
+    assertThat(store.complete(key("k"), old.ownerToken(), outcome(200, "stale"), RETENTION))
+        .isFalse();
+    assertThat(store.release(key("k"), old.ownerToken())).isFalse();
+    ClaimResult r = store.claim(key("k"), fp("a"), LEASE);
+    assertThat(((ClaimResult.Completed) r).outcome()).isEqualTo(outcome(200, "fresh"));
+  }
+
+  @Test
+  void expiredLeaseCannotCompleteOrReleaseEvenIfNobodyTookOver() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(LEASE);
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "late"), RETENTION)).isFalse();
+    assertThat(store.release(key("k"), a.ownerToken())).isFalse();
+    assertThat(store.renew(key("k"), a.ownerToken(), LEASE)).isEmpty();
+    assertThat(acquire(key("k"), fp("a")).takeover()).isTrue();
+  }
+
+  @Test
+  void wrongTokenChangesNothing() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    assertThat(store.complete(key("k"), "not-the-token", outcome(200, "x"), RETENTION)).isFalse();
+    assertThat(store.release(key("k"), "not-the-token")).isFalse();
+    assertThat(store.renew(key("k"), "not-the-token", LEASE)).isEmpty();
+    assertThat(store.complete(key("absent"), a.ownerToken(), outcome(200, "x"), RETENTION))
+        .isFalse();
+    IdempotencyRecord r = store.find(key("k")).orElseThrow();
+    assertThat(r.ownerToken()).isEqualTo(a.ownerToken());
+    assertThat(r.expiry()).isEqualTo(a.leaseExpiry());
+  }
+
+  @Test
+  void completionIsFinal() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "first"), RETENTION)).isTrue();
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "second"), RETENTION))
+        .isFalse();
+    assertThat(store.release(key("k"), a.ownerToken())).isFalse();
+    assertThat(store.renew(key("k"), a.ownerToken(), LEASE)).isEmpty();
+    assertThat(store.find(key("k")).orElseThrow().outcome()).isEqualTo(outcome(200, "first"));
+  }
+
+  @Test
+  void findReportsLiveRecords() {
+    assertThat(store.find(key("k"))).isEmpty();
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    IdempotencyRecord inProgress = store.find(key("k")).orElseThrow();
+    assertThat(inProgress.key()).isEqualTo(key("k"));
+    assertThat(inProgress.fingerprint()).isEqualTo(fp("a"));
+    assertThat(inProgress.state()).isEqualTo(RecordState.IN_PROGRESS);
+    assertThat(inProgress.ownerToken()).isEqualTo(a.ownerToken());
+    assertThat(inProgress.outcome()).isNull();
+    store.complete(key("k"), a.ownerToken(), outcome(200, "ok"), RETENTION);
+    IdempotencyRecord completed = store.find(key("k")).orElseThrow();
+    assertThat(completed.state()).isEqualTo(RecordState.COMPLETED);
+    assertThat(completed.outcome()).isEqualTo(outcome(200, "ok"));
+    assertThat(completed.expiry()).isEqualTo(clock.instant().plus(RETENTION));
+    assertThat(completed.fingerprint()).isEqualTo(fp("a"));
+  }
+
+  @Test
+  void nullArgumentsAreRejected() {
+    assertThatThrownBy(() -> store.claim(null, fp("a"), LEASE))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.claim(key("k"), null, LEASE))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.claim(key("k"), fp("a"), null))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.complete(key("k"), null, outcome(200, "x"), RETENTION))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.complete(key("k"), "t", null, RETENTION))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.release(key("k"), null))
+        .isInstanceOf(NullPointerException.class);
+    assertThatThrownBy(() -> store.claim(key("k"), fp("a"), Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.find(key("k"))).isEmpty();
+  }
+
+  // ---- concurrency ----------------------------------------------------------------------------
+
+  @Test
+  void manyThreadsRacingForOneKeyYieldExactlyOneOwner() throws Exception {
+    int threads = 16;
+    for (int round = 0; round < 20; round++) {
+      IdempotencyKey k = key("race-" + round);
+      if (round % 2 == 1) {
+        // odd rounds race for the takeover of an expired lease
+        acquire(k, fp("a"));
+        clock.advance(LEASE);
+      }
+      List<ClaimResult> results = race(threads, () -> store.claim(k, fp("a"), LEASE));
+      long acquired = results.stream().filter(r -> r instanceof ClaimResult.Acquired).count();
+      long inProgress = results.stream().filter(r -> r instanceof ClaimResult.InProgress).count();
+      assertThat(acquired).as("round %d owners", round).isEqualTo(1);
+      assertThat(inProgress).isEqualTo(threads - 1);
+    }
+  }
+
+  @Test
+  void racingCompletionsOfOneOwnerSucceedOnce() throws Exception {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    AtomicInteger n = new AtomicInteger();
+    List<Boolean> results =
+        race(
+            8,
+            () ->
+                store.complete(
+                    key("k"), a.ownerToken(), outcome(200, "v" + n.incrementAndGet()), RETENTION));
+    assertThat(results.stream().filter(b -> b).count()).isEqualTo(1);
+  }
+
+  /**
+   * Engine over this store: {@link #raceThreads()} threads each run every one of {@link
+   * #raceKeys()} keys in the same order (maximum contention) in {@link ConcurrencyMode#WAIT}. Every
+   * key's action must run exactly once and every caller must get that execution's value, which is
+   * unique per execution, so a second execution or a lost outcome would show.
+   */
+  @Test
+  void engineRaceEveryKeyRunsOnceAndEveryCallerGetsTheSameOutcome() throws Exception {
+    int threads = raceThreads();
+    int keys = raceKeys();
+    Idempotency idempotency =
+        Idempotency.builder(store)
+            .defaultConfig(
+                IdempotencyConfig.custom()
+                    .concurrencyMode(ConcurrencyMode.WAIT)
+                    .waitTimeout(Duration.ofMinutes(2))
+                    .leaseDuration(Duration.ofMinutes(5))
+                    .build())
+            .storeCallTimeout(Duration.ofSeconds(30))
+            .build();
+    AtomicInteger[] executions = new AtomicInteger[keys];
+    for (int i = 0; i < keys; i++) {
+      executions[i] = new AtomicInteger();
+    }
+    AtomicReferenceArray<String> firstSeen = new AtomicReferenceArray<>(keys);
+    ConcurrentHashMap<Integer, String> disagreements = new ConcurrentHashMap<>();
+    AtomicInteger replays = new AtomicInteger();
+    race(
+        threads,
+        () -> {
+          for (int i = 0; i < keys; i++) {
+            int k = i;
+            IdempotencyResult<String> r =
+                idempotency.execute(
+                    key("engine-" + k),
+                    fp("payload-" + k),
+                    OutcomeCodec.utf8(),
+                    () -> {
+                      executions[k].incrementAndGet();
+                      return "key-" + k + "-execution-" + UUID.randomUUID();
+                    });
+            if (r.isReplayed()) {
+              replays.incrementAndGet();
+            }
+            if (!firstSeen.compareAndSet(k, null, r.value())
+                && !firstSeen.get(k).equals(r.value())) {
+              disagreements.put(k, firstSeen.get(k) + " vs " + r.value());
+            }
+          }
+          return null;
+        });
+    List<Integer> notOnce = new ArrayList<>();
+    for (int i = 0; i < keys; i++) {
+      if (executions[i].get() != 1) {
+        notOnce.add(i);
+      }
+    }
+    assertThat(notOnce).as("keys whose action did not run exactly once").isEmpty();
+    assertThat(disagreements).as("keys whose callers got different outcomes").isEmpty();
+    assertThat(replays.get()).isEqualTo((threads - 1) * keys);
+  }
+
+  /** Through the engine: the worker that lost its lease to a takeover cannot touch the record. */
+  @Test
+  void engineWorkerWhoseLeaseExpiredCannotCompleteOrReleaseTheTakeoverRecord() {
+    Idempotency idempotency =
+        Idempotency.of(
+            store, IdempotencyConfig.custom().leaseDuration(LEASE).disableLeaseRenewal().build());
+    IdempotentExecution slow = idempotency.begin(key("k"), fp("a"));
+    IdempotentExecution slow2 = idempotency.begin(key("k2"), fp("a"));
+    clock.advance(LEASE.plusSeconds(1));
+    IdempotentExecution current = idempotency.begin(key("k"), fp("a"));
+    IdempotentExecution current2 = idempotency.begin(key("k2"), fp("a"));
+    assertThat(current.isTakeover()).isTrue();
+
+    assertThat(slow.complete(outcome(200, "stale"))).isEqualTo(IdempotencyResult.Status.LEASE_LOST);
+    slow2.release(new RuntimeException("boom"));
+    assertThat(store.find(key("k")).orElseThrow().ownerToken())
+        .isEqualTo(current.ownerToken().orElseThrow());
+    assertThat(store.find(key("k2")).orElseThrow().ownerToken())
+        .isEqualTo(current2.ownerToken().orElseThrow());
+
+    assertThat(current.complete(outcome(200, "fresh"))).isEqualTo(IdempotencyResult.Status.STORED);
+    current2.close();
+    assertThat(store.find(key("k2"))).isEmpty();
+    IdempotentExecution replay = idempotency.begin(key("k"), fp("a"));
+    assertThat(replay.replayedOutcome()).contains(outcome(200, "fresh"));
+  }
+
+  /** Runs {@code task} on {@code threads} threads released together; returns their results. */
+  protected static <T> List<T> race(int threads, Callable<T> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CountDownLatch ready = new CountDownLatch(threads);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<T>> futures = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        futures.add(
+            pool.submit(
+                () -> {
+                  ready.countDown();
+                  go.await();
+                  return task.call();
+                }));
+      }
+      ready.await();
+      go.countDown();
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : futures) {
+        results.add(f.get(5, TimeUnit.MINUTES));
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
