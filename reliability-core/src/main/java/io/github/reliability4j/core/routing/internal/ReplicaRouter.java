@@ -1,0 +1,326 @@
+package io.github.reliability4j.core.routing.internal;
+
+import io.github.reliability4j.core.routing.ConsistencyLevel;
+import io.github.reliability4j.core.routing.FallbackReason;
+import io.github.reliability4j.core.routing.LoadBalancing;
+import io.github.reliability4j.core.routing.ReadPreference;
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicaStatus;
+import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.ReplicationProbe;
+import io.github.reliability4j.core.routing.RoutingListener;
+import io.github.reliability4j.core.routing.RoutingPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Design notes.
+ * - Selection is pure over the replicas' snapshots: plan() never blocks and never touches a
+ *   database, so the common read costs no extra round trip. The JDBC layer executes the plan.
+ * - Lag in time is measured against the primary's position history (PrimaryHistory), not against
+ *   pg_last_xact_replay_timestamp(), so an idle primary does not look like lag. The resolution is
+ *   the sample interval.
+ * - "Unknown lag is stale": a failed probe excludes at once; an expired sample makes a replica
+ *   ineligible at read time even if the monitor thread died.
+ */
+/** The routing engine: replica bookkeeping, selection and lag monitoring. Thread-safe. */
+public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaRouter.class);
+
+  private final RoutingPolicy policy;
+  private final Clock clock;
+  private final RoutingListener listener;
+  private final Map<String, ReplicaState> byName = new LinkedHashMap<>();
+  private final List<ReplicaState> replicas;
+  private final PrimaryHistory history = new PrimaryHistory(1024);
+  private final AtomicLong roundRobin = new AtomicLong();
+  private final Semaphore fallbackPermits;
+  private volatile long primaryLatencyNanos = -1;
+  private volatile ScheduledFuture<?> monitor;
+
+  public ReplicaRouter(
+      RoutingPolicy policy, List<String> replicaNames, RoutingListener listener, Clock clock) {
+    this.policy = policy;
+    this.clock = clock;
+    this.listener = listener;
+    for (String n : replicaNames) {
+      byName.put(n, new ReplicaState(n, policy, listener));
+    }
+    this.replicas = List.copyOf(byName.values());
+    this.fallbackPermits =
+        policy.maxConcurrentFallbackReads() == Integer.MAX_VALUE
+            ? null
+            : new Semaphore(policy.maxConcurrentFallbackReads());
+  }
+
+  public RoutingPolicy policy() {
+    return policy;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public RoutingListener listener() {
+    return listener;
+  }
+
+  public ReplicaState state(String name) {
+    return byName.get(name);
+  }
+
+  public List<ReplicaState> states() {
+    return replicas;
+  }
+
+  /**
+   * Plans a read. Pure: reads only in-memory state.
+   *
+   * @param token the session's required position on this cluster, or null
+   * @param untrusted whether the session carries an unverifiable imported token
+   */
+  public RoutePlan plan(
+      ConsistencyLevel consistency,
+      ReadPreference preference,
+      ReplicationPosition token,
+      boolean untrusted) {
+    Instant now = clock.instant();
+    List<ReplicaState> stale = staleCandidates();
+    if (preference == ReadPreference.PRIMARY
+        || consistency.kind() == ConsistencyLevel.Kind.STRONG) {
+      return new RoutePlan(true, List.of(), List.of(), true, null, stale);
+    }
+    List<ReplicaState> eligible = new ArrayList<>();
+    for (ReplicaState r : replicas) {
+      if (r.isEligible(now)) {
+        eligible.add(r);
+      }
+    }
+    List<ReplicaState> ready = new ArrayList<>();
+    List<ReplicaState> wait = new ArrayList<>();
+    FallbackReason reason = null;
+    switch (consistency.kind()) {
+      case READ_YOUR_WRITES -> {
+        if (untrusted) {
+          reason = FallbackReason.UNTRUSTED_TOKEN;
+        } else if (token == null) {
+          ready.addAll(eligible);
+        } else {
+          for (ReplicaState r : eligible) {
+            (r.covers(token) ? ready : wait).add(r);
+          }
+          wait.sort(FRESHEST_FIRST);
+          if (ready.isEmpty() && !eligible.isEmpty()) {
+            reason = FallbackReason.TOKEN_NOT_COVERED;
+          }
+        }
+      }
+      case BOUNDED_STALENESS -> {
+        for (ReplicaState r : eligible) {
+          Duration s = r.staleness(now);
+          if (s != null && s.compareTo(consistency.maxStaleness()) <= 0) {
+            ready.add(r);
+          }
+        }
+        if (ready.isEmpty() && !eligible.isEmpty()) {
+          reason = FallbackReason.STALENESS_BOUND;
+        }
+      }
+      default -> ready.addAll(eligible);
+    }
+    if (ready.isEmpty() && reason == null) {
+      reason = replicas.isEmpty() ? FallbackReason.NO_REPLICAS : FallbackReason.NO_ELIGIBLE_REPLICA;
+    }
+    boolean primaryFirst = preference == ReadPreference.PRIMARY_PREFERRED;
+    if (preference == ReadPreference.NEAREST) {
+      ready.sort(Comparator.comparingLong(ReplicaState::latencyNanos));
+      long p = primaryLatencyNanos;
+      primaryFirst = ready.isEmpty() || (p >= 0 && p <= ready.get(0).latencyNanos());
+    } else {
+      balance(ready);
+    }
+    boolean primaryAllowed = preference != ReadPreference.REPLICA;
+    return new RoutePlan(primaryFirst, ready, wait, primaryAllowed, reason, stale);
+  }
+
+  private static final Comparator<ReplicaState> FRESHEST_FIRST =
+      (a, b) -> {
+        ReplicationPosition pa = a.knownPosition();
+        ReplicationPosition pb = b.knownPosition();
+        if (pa == null || pb == null) {
+          return pa == null ? (pb == null ? 0 : 1) : -1;
+        }
+        boolean ab = pa.covers(pb);
+        boolean ba = pb.covers(pa);
+        return ab == ba ? 0 : (ab ? -1 : 1);
+      };
+
+  private void balance(List<ReplicaState> ready) {
+    if (ready.size() < 2) {
+      return;
+    }
+    Collections.rotate(ready, (int) Math.floorMod(roundRobin.getAndIncrement(), ready.size()));
+    if (policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING) {
+      ready.sort(Comparator.comparingInt(ReplicaState::outstanding));
+    } else if (policy.loadBalancing() == LoadBalancing.LOWEST_LATENCY) {
+      ready.sort(Comparator.comparingLong(ReplicaState::latencyNanos));
+    }
+  }
+
+  /** Replicas whose breaker is not open, freshest known position first. */
+  private List<ReplicaState> staleCandidates() {
+    List<ReplicaState> out = new ArrayList<>();
+    for (ReplicaState r : replicas) {
+      String st = r.circuitBreaker().getState().name();
+      if (!st.equals("OPEN") && !st.equals("FORCED_OPEN")) {
+        out.add(r);
+      }
+    }
+    out.sort(FRESHEST_FIRST);
+    return out;
+  }
+
+  /** Takes a permit for a read falling back to the primary; false if the cap is reached. */
+  public boolean tryAcquireFallbackPermit() {
+    return fallbackPermits == null || fallbackPermits.tryAcquire();
+  }
+
+  public void releaseFallbackPermit() {
+    if (fallbackPermits != null) {
+      fallbackPermits.release();
+    }
+  }
+
+  // ---- lag monitoring ----
+
+  /** Samples the primary's position; failures are logged (replica lag then stays unmeasured). */
+  public void samplePrimary(ReplicationProbe probe) {
+    Instant start = clock.instant();
+    long t0 = System.nanoTime();
+    try {
+      ReplicationPosition p = probe.primaryPosition();
+      long latency = System.nanoTime() - t0;
+      history.add(p, start);
+      long prev = primaryLatencyNanos;
+      primaryLatencyNanos = prev < 0 ? latency : (prev * 3 + latency) / 4;
+    } catch (Exception e) {
+      LOG.debug("primary position probe failed", e);
+    }
+  }
+
+  /** Samples one replica and updates its admission. */
+  public void sampleReplica(ReplicationProbe probe, ReplicaState replica) {
+    long t0 = System.nanoTime();
+    ReplicationPosition replay;
+    try {
+      replay = probe.replayPosition(replica.name());
+    } catch (Exception e) {
+      replica.onSampleFailure(clock.instant(), e);
+      return;
+    }
+    long latency = System.nanoTime() - t0;
+    Instant sampledAt = clock.instant();
+    if (replay == null) {
+      replica.onSampleFailure(
+          sampledAt, new IllegalStateException("replica reported no replay position"));
+      return;
+    }
+    ReplicationPosition latest = history.latest();
+    long bytes = -1;
+    if (latest != null) {
+      bytes = replay.covers(latest) ? 0 : latest.bytesAfter(replay).orElse(-1);
+    }
+    replica.onSample(replay, sampledAt, history.coveredAsOf(replay), bytes, latency);
+  }
+
+  /** One synchronous round: the primary, then every replica. */
+  public void sampleAll(ReplicationProbe probe) {
+    samplePrimary(probe);
+    for (ReplicaState r : replicas) {
+      sampleReplica(probe, r);
+    }
+  }
+
+  /**
+   * Samples every {@code sampleInterval} on {@code scheduler}; each replica is probed in its own
+   * task (at most one in flight per replica) so a hanging replica cannot delay the others.
+   */
+  public synchronized void startMonitoring(
+      ScheduledExecutorService scheduler, ReplicationProbe probe) {
+    if (monitor != null) {
+      return;
+    }
+    long interval = policy.sampleInterval().toNanos();
+    monitor =
+        scheduler.scheduleWithFixedDelay(
+            () -> cycle(scheduler, probe), interval, interval, TimeUnit.NANOSECONDS);
+  }
+
+  private void cycle(Executor executor, ReplicationProbe probe) {
+    try {
+      samplePrimary(probe);
+      for (ReplicaState r : replicas) {
+        if (r.sampling.compareAndSet(false, true)) {
+          try {
+            executor.execute(
+                () -> {
+                  try {
+                    sampleReplica(probe, r);
+                  } catch (RuntimeException e) {
+                    LOG.warn("lag sample of replica {} failed", r.name(), e);
+                  } finally {
+                    r.sampling.set(false);
+                  }
+                });
+          } catch (RejectedExecutionException e) {
+            r.sampling.set(false);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      // Never let an exception cancel the periodic task.
+      LOG.warn("lag monitor cycle failed", e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (monitor != null) {
+      monitor.cancel(false);
+      monitor = null;
+    }
+  }
+
+  // ---- ReplicaLagView ----
+
+  @Override
+  public List<ReplicaStatus> replicas() {
+    List<ReplicaStatus> out = new ArrayList<>(replicas.size());
+    for (ReplicaState r : replicas) {
+      out.add(r.status());
+    }
+    return out;
+  }
+
+  @Override
+  public Duration maxLag() {
+    return policy.maxReplicaLag();
+  }
+}

@@ -1,0 +1,393 @@
+package io.github.reliability4j.jdbc.routing;
+
+import io.github.reliability4j.core.routing.CausalTokenCodec;
+import io.github.reliability4j.core.routing.ConsistencySession;
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.ReplicationProbe;
+import io.github.reliability4j.core.routing.internal.ReplicaRouter;
+import io.github.reliability4j.core.routing.internal.SafeListener;
+import java.io.PrintWriter;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link DataSource} over one primary and N replicas that routes each logical connection and
+ * gives read-your-writes by replication position.
+ *
+ * <h2>Routing</h2>
+ *
+ * A logical connection chooses its physical node lazily, when the first statement executes (reads)
+ * or is created (writes). It goes to a replica when it is read-only ({@code setReadOnly(true)}, as
+ * Spring's {@code @Transactional(readOnly = true)} does) or, in auto-commit mode, when an explicit
+ * read preference is bound with {@link io.github.reliability4j.core.routing.Consistency#options};
+ * otherwise to the primary. A read-write transaction, including its leading reads, stays on the
+ * primary; nothing switches mid-transaction. Connections routed for reads are set read-only, so a
+ * write through them fails with the database's read-only error. Between transactions a logical
+ * connection may switch nodes; it keeps at most one physical connection per role.
+ *
+ * <h2>Read-your-writes</h2>
+ *
+ * After a transaction that executed a statement on the primary commits (or after each such
+ * statement in auto-commit mode), the dialect's position is read on the same physical connection
+ * and merged into the thread's {@link ConsistencySession} (see {@link
+ * io.github.reliability4j.core.routing.Consistency#session()}) — or, when none is bound, into this
+ * data source's {@link #defaultSession() default session}, which every unscoped read honours. A
+ * read-your-writes read uses a replica whose last known position covers the session's position (no
+ * extra round trip); else waits on the freshest replica for at most {@code maxCausalWait}, never
+ * longer than the statement's query timeout; else reads from the primary.
+ *
+ * <h2>Lifecycle and threads</h2>
+ *
+ * The constructor validates every node (role, cluster, duplicates), samples lag once and starts the
+ * background lag monitor. {@link #close()} stops the monitor; it never closes the pools you passed
+ * in. The data source is thread-safe; its connections, like any JDBC connection, are not.
+ */
+public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable {
+
+  private static final org.slf4j.Logger LOG =
+      LoggerFactory.getLogger(ReplicaRoutingDataSource.class);
+
+  final RoutingConfig config;
+  final ReplicationDialect dialect;
+  final ReplicaRouter router;
+  final String clusterId;
+  final SafeListener listener;
+  private final CausalTokenCodec codec;
+  private final ConsistencySession defaultSession = ConsistencySession.create();
+  private final ReplicationProbe probe;
+  private final ScheduledExecutorService ownedScheduler;
+  private volatile boolean closed;
+
+  /**
+   * Validates the nodes and starts routing.
+   *
+   * @throws RoutingConfigurationException if the primary is unreachable or in recovery, a replica
+   *     is not in recovery, two nodes are the same server, a replica belongs to another cluster, or
+   *     the database has no supported dialect (each message names the node)
+   */
+  public ReplicaRoutingDataSource(RoutingConfig config) {
+    this.config = config;
+    this.listener = new SafeListener(config.listeners());
+    ReplicationDialect d = config.dialect();
+    Map<String, String> identities = new HashMap<>();
+    String cluster;
+    try (Connection c = config.primary().getConnection()) {
+      if (d == null) {
+        String product = c.getMetaData().getDatabaseProductName();
+        if (!"PostgreSQL".equalsIgnoreCase(product)) {
+          throw new RoutingConfigurationException(
+              config.primaryName(),
+              "no replication dialect for database '"
+                  + product
+                  + "' (primary '"
+                  + config.primaryName()
+                  + "'); configure dialect(TimeWindowReplicationDialect.of(window)) explicitly"
+                  + " (weaker: a time guess, not a replication position) or a dialect of your own",
+              null);
+        }
+        d = PostgresReplicationDialect.INSTANCE;
+      }
+      if (d.isInRecovery(c).orElse(false)) {
+        throw new RoutingConfigurationException(
+            config.primaryName(),
+            "primary '"
+                + config.primaryName()
+                + "' is in recovery ("
+                + d.roleCheckDescription()
+                + " = true): it is a standby; point the primary at the read-write server",
+            null);
+      }
+      cluster = clusterIdOf(d, c, config.primaryName());
+      d.nodeIdentity(c).ifPresent(id -> identities.put(id, config.primaryName()));
+    } catch (SQLException e) {
+      throw new RoutingConfigurationException(
+          config.primaryName(),
+          "cannot connect to primary '" + config.primaryName() + "': " + e.getMessage(),
+          e);
+    }
+    this.dialect = d;
+    this.clusterId = cluster;
+    for (String name : config.replicaNames()) {
+      validateReplica(name, identities);
+    }
+    if (!d.isExact()) {
+      LOG.warn(
+          "Replica routing uses the time-window dialect {}: read-your-writes is a time guess, not"
+              + " a replication position; a replica lagging beyond the window serves stale reads",
+          d);
+    }
+    byte[] key = config.tokenKey();
+    if (key == null) {
+      key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      LOG.info(
+          "No tokenKey configured: exported consistency tokens are valid only in this instance");
+    }
+    this.codec =
+        new CausalTokenCodec(key, clusterId, dialect.name(), dialect::parsePosition, listener);
+    this.router =
+        new ReplicaRouter(config.policy(), config.replicaNames(), listener, config.clock());
+    this.probe = new JdbcProbe();
+    router.sampleAll(probe);
+    if (config.monitorEnabled() && !config.replicaNames().isEmpty()) {
+      ScheduledExecutorService s = config.scheduler();
+      if (s == null) {
+        ownedScheduler = newScheduler(Math.min(config.replicaNames().size() + 1, 4));
+        s = ownedScheduler;
+      } else {
+        ownedScheduler = null;
+      }
+      router.startMonitoring(s, probe);
+    } else {
+      ownedScheduler = null;
+    }
+  }
+
+  private void validateReplica(String name, Map<String, String> identities) {
+    try (Connection c = config.replica(name).getConnection()) {
+      Optional<Boolean> recovery = dialect.isInRecovery(c);
+      if (recovery.isPresent() && !recovery.get()) {
+        throw new RoutingConfigurationException(
+            name,
+            "replica '"
+                + name
+                + "' is not in recovery ("
+                + dialect.roleCheckDescription()
+                + " = false): it is a primary, not a replica",
+            null);
+      }
+      String cid = clusterIdOf(dialect, c, name);
+      if (!cid.equals(clusterId)) {
+        throw new RoutingConfigurationException(
+            name,
+            "replica '"
+                + name
+                + "' belongs to cluster "
+                + cid
+                + ", but primary '"
+                + config.primaryName()
+                + "' to cluster "
+                + clusterId,
+            null);
+      }
+      Optional<String> id = dialect.nodeIdentity(c);
+      if (id.isPresent()) {
+        String other = identities.putIfAbsent(id.get(), name);
+        if (other != null) {
+          throw new RoutingConfigurationException(
+              name,
+              "duplicate node: '" + name + "' and '" + other + "' are the same server " + id.get(),
+              null);
+        }
+      }
+    } catch (SQLException e) {
+      // A replica that is down at start is excluded until the lag monitor admits it.
+      LOG.warn(
+          "replica '{}' is unreachable at start and stays excluded until probed: {}",
+          name,
+          e.toString());
+    }
+  }
+
+  private static String clusterIdOf(ReplicationDialect d, Connection c, String node)
+      throws SQLException {
+    String id = d.clusterId(c);
+    if (id == null || id.isEmpty()) {
+      throw new RoutingConfigurationException(
+          node, "node '" + node + "' reported no cluster id", null);
+    }
+    return id;
+  }
+
+  private static ScheduledExecutorService newScheduler(int threads) {
+    AtomicInteger n = new AtomicInteger();
+    ScheduledThreadPoolExecutor s =
+        new ScheduledThreadPoolExecutor(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "reliability4j-lag-monitor-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    s.setRemoveOnCancelPolicy(true);
+    return s;
+  }
+
+  /**
+   * A new logical connection. Cheap: no physical connection is taken until the first statement.
+   *
+   * @throws SQLException "DataSource is closed" after {@link #close()}
+   */
+  @Override
+  public Connection getConnection() throws SQLException {
+    if (closed) {
+      throw new SQLException("DataSource is closed", "08003");
+    }
+    return new RoutingConnection(this);
+  }
+
+  /** Not supported: credentials belong to the underlying pools. */
+  @Override
+  public Connection getConnection(String username, String password) throws SQLException {
+    throw new SQLFeatureNotSupportedException(
+        "ReplicaRoutingDataSource does not accept credentials; configure them on the node pools");
+  }
+
+  /** The session that unscoped work uses: it holds every write made through this data source. */
+  public ConsistencySession defaultSession() {
+    return defaultSession;
+  }
+
+  /** This cluster's id (PostgreSQL: system identifier). */
+  public String clusterId() {
+    return clusterId;
+  }
+
+  public ReplicationDialect dialect() {
+    return dialect;
+  }
+
+  /**
+   * The session's position on this cluster as an opaque, HMAC-signed string; empty if it has none.
+   */
+  public Optional<String> exportSession(ConsistencySession session) {
+    return codec.export(session);
+  }
+
+  /**
+   * A session holding the position in {@code exported}. Never throws for bad input: a garbage,
+   * tampered or foreign-cluster token yields an untrusted session whose reads go to the primary,
+   * and listeners get {@code onTokenRejected}.
+   */
+  public ConsistencySession importSession(String exported) {
+    return codec.importSession(exported);
+  }
+
+  /** Merges {@code exported} into {@code session}; see {@link #importSession}. */
+  public Optional<CausalTokenCodec.Rejection> importInto(
+      ConsistencySession session, String exported) {
+    return codec.importInto(session, exported);
+  }
+
+  public CausalTokenCodec tokenCodec() {
+    return codec;
+  }
+
+  /** Per-replica lag and admission, as last measured; never touches a database. */
+  public ReplicaLagView lagView() {
+    return router;
+  }
+
+  /** Samples every node's position now, on the calling thread. */
+  public void sampleNow() {
+    router.sampleAll(probe);
+  }
+
+  DataSource dataSource(String node) {
+    return node.equals(config.primaryName()) ? config.primary() : config.replica(node);
+  }
+
+  /** Stops the lag monitor. Does not close the node pools. Idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    router.close();
+    if (ownedScheduler != null) {
+      ownedScheduler.shutdownNow();
+    }
+  }
+
+  @Override
+  public PrintWriter getLogWriter() throws SQLException {
+    return config.primary().getLogWriter();
+  }
+
+  @Override
+  public void setLogWriter(PrintWriter out) throws SQLException {
+    config.primary().setLogWriter(out);
+  }
+
+  @Override
+  public void setLoginTimeout(int seconds) throws SQLException {
+    config.primary().setLoginTimeout(seconds);
+  }
+
+  @Override
+  public int getLoginTimeout() throws SQLException {
+    return config.primary().getLoginTimeout();
+  }
+
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    throw new SQLFeatureNotSupportedException("no java.util.logging parent logger");
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return iface.cast(this);
+    }
+    if (config.primary().isWrapperFor(iface)) {
+      return config.primary().unwrap(iface);
+    }
+    throw new SQLException("ReplicaRoutingDataSource is not a wrapper for " + iface.getName());
+  }
+
+  @Override
+  public boolean isWrapperFor(Class<?> iface) throws SQLException {
+    return iface.isInstance(this) || config.primary().isWrapperFor(iface);
+  }
+
+  @Override
+  public String toString() {
+    return "ReplicaRoutingDataSource[primary="
+        + config.primaryName()
+        + ", replicas="
+        + config.replicaNames()
+        + ", cluster="
+        + clusterId
+        + "]";
+  }
+
+  private final class JdbcProbe implements ReplicationProbe {
+    private final Executor direct = Runnable::run;
+
+    @Override
+    public ReplicationPosition primaryPosition() throws Exception {
+      try (Connection c = config.primary().getConnection()) {
+        bound(c);
+        return dialect.currentPosition(c);
+      }
+    }
+
+    @Override
+    public ReplicationPosition replayPosition(String replica) throws Exception {
+      try (Connection c = config.replica(replica).getConnection()) {
+        bound(c);
+        return dialect.replayPosition(c);
+      }
+    }
+
+    private void bound(Connection c) {
+      try {
+        c.setNetworkTimeout(
+            direct, (int) Math.min(Integer.MAX_VALUE, config.policy().probeTimeout().toMillis()));
+      } catch (SQLException | UnsupportedOperationException e) {
+        // Best effort: the pool's own timeouts still apply.
+      }
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package io.github.reliability4j.jdbc.routing;
+
+import io.github.reliability4j.core.routing.RoutingListener;
+import io.github.reliability4j.core.routing.RoutingPolicy;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.sql.DataSource;
+
+/**
+ * Configuration of a {@link ReplicaRoutingDataSource}: one primary, any number of replicas (each a
+ * {@link DataSource} from any pool), the dialect, the routing policy, the token key. Immutable once
+ * built.
+ *
+ * <pre>{@code
+ * RoutingConfig config = RoutingConfig.custom()
+ *     .primary("primary", primaryPool)
+ *     .replica("replica-1", replicaPool1)
+ *     .replica("replica-2", replicaPool2)
+ *     .tokenKey(secretBytes)
+ *     .policy(RoutingPolicy.custom().maxReplicaLag(Duration.ofSeconds(5)).build())
+ *     .build();
+ * }</pre>
+ *
+ * <p>Give every pool a tight connect timeout (HikariCP {@code connectionTimeout}, PgJDBC {@code
+ * connectTimeout}): the router ejects a replica on its first connection failure, but it cannot make
+ * a pool give up faster than it is configured to.
+ */
+public final class RoutingConfig {
+
+  private final String primaryName;
+  private final DataSource primary;
+  private final Map<String, DataSource> replicas;
+  private final ReplicationDialect dialect;
+  private final RoutingPolicy policy;
+  private final byte[] tokenKey;
+  private final List<RoutingListener> listeners;
+  private final ScheduledExecutorService scheduler;
+  private final Clock clock;
+  private final boolean monitor;
+
+  private RoutingConfig(Builder b) {
+    this.primaryName = b.primaryName;
+    this.primary = b.primary;
+    this.replicas = Map.copyOf(b.replicas);
+    this.replicaOrder = List.copyOf(b.replicas.keySet());
+    this.dialect = b.dialect;
+    this.policy = b.policy;
+    this.tokenKey = b.tokenKey == null ? null : b.tokenKey.clone();
+    this.listeners = List.copyOf(b.listeners);
+    this.scheduler = b.scheduler;
+    this.clock = b.clock;
+    this.monitor = b.monitor;
+  }
+
+  private final List<String> replicaOrder;
+
+  public static Builder custom() {
+    return new Builder();
+  }
+
+  public String primaryName() {
+    return primaryName;
+  }
+
+  public DataSource primary() {
+    return primary;
+  }
+
+  /** Replica names in configuration order. */
+  public List<String> replicaNames() {
+    return replicaOrder;
+  }
+
+  public DataSource replica(String name) {
+    return replicas.get(name);
+  }
+
+  /** The configured dialect, or null to detect it from the primary's product name. */
+  public ReplicationDialect dialect() {
+    return dialect;
+  }
+
+  public RoutingPolicy policy() {
+    return policy;
+  }
+
+  /** The HMAC key for exported tokens, or null (a random per-instance key is then used). */
+  public byte[] tokenKey() {
+    return tokenKey == null ? null : tokenKey.clone();
+  }
+
+  public List<RoutingListener> listeners() {
+    return listeners;
+  }
+
+  /** The injected scheduler for the lag monitor, or null (the data source then owns one). */
+  public ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public boolean monitorEnabled() {
+    return monitor;
+  }
+
+  /** Builds a {@link RoutingConfig}; setters validate at once. Not thread-safe. */
+  public static final class Builder {
+    private String primaryName;
+    private DataSource primary;
+    private final Map<String, DataSource> replicas = new LinkedHashMap<>();
+    private ReplicationDialect dialect;
+    private RoutingPolicy policy = RoutingPolicy.ofDefaults();
+    private byte[] tokenKey;
+    private final List<RoutingListener> listeners = new ArrayList<>();
+    private ScheduledExecutorService scheduler;
+    private Clock clock = Clock.systemUTC();
+    private boolean monitor = true;
+
+    private Builder() {}
+
+    /**
+     * The primary (read-write) node.
+     *
+     * @throws IllegalStateException if a primary was already set
+     * @throws IllegalArgumentException if the name is blank
+     */
+    public Builder primary(String name, DataSource dataSource) {
+      checkName(name);
+      Objects.requireNonNull(dataSource, "dataSource");
+      if (primary != null) {
+        throw new IllegalStateException(
+            "primary already configured as '" + primaryName + "'; cannot add '" + name + "'");
+      }
+      checkUnique(name, dataSource);
+      this.primaryName = name;
+      this.primary = dataSource;
+      return this;
+    }
+
+    /**
+     * A replica (read-only) node.
+     *
+     * @throws IllegalArgumentException if the name is blank or a node with this name or this
+     *     DataSource instance is already configured
+     */
+    public Builder replica(String name, DataSource dataSource) {
+      checkName(name);
+      Objects.requireNonNull(dataSource, "dataSource");
+      checkUnique(name, dataSource);
+      replicas.put(name, dataSource);
+      return this;
+    }
+
+    /** The replication dialect (default: detected; PostgreSQL only). */
+    public Builder dialect(ReplicationDialect dialect) {
+      this.dialect = Objects.requireNonNull(dialect, "dialect");
+      return this;
+    }
+
+    public Builder policy(RoutingPolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * HMAC-SHA256 key signing exported tokens; every instance exchanging tokens needs the same key.
+     * Without it a random key is generated, so tokens are only valid within this instance.
+     *
+     * @throws IllegalArgumentException if shorter than 16 bytes
+     */
+    public Builder tokenKey(byte[] tokenKey) {
+      Objects.requireNonNull(tokenKey, "tokenKey");
+      if (tokenKey.length < 16) {
+        throw new IllegalArgumentException(
+            "tokenKey must be at least 16 bytes, but was " + tokenKey.length);
+      }
+      this.tokenKey = tokenKey.clone();
+      return this;
+    }
+
+    /** Adds a listener; several may be added. */
+    public Builder listener(RoutingListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Scheduler for the lag monitor; not shut down by the data source. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Whether to sample lag in the background (default true). When false, lag is sampled only at
+     * start and through {@link ReplicaRoutingDataSource#sampleNow()}, e.g. in tests.
+     */
+    public Builder monitor(boolean monitor) {
+      this.monitor = monitor;
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if no primary is configured
+     */
+    public RoutingConfig build() {
+      if (primary == null) {
+        throw new IllegalStateException(
+            "no primary configured: call primary(name, dataSource) before build()");
+      }
+      return new RoutingConfig(this);
+    }
+
+    private static void checkName(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("node name must not be blank, but was '" + name + "'");
+      }
+    }
+
+    private void checkUnique(String name, DataSource ds) {
+      if (name.equals(primaryName) || replicas.containsKey(name)) {
+        throw new IllegalArgumentException("duplicate node name '" + name + "'");
+      }
+      if (ds == primary) {
+        throw new IllegalArgumentException(
+            "duplicate node: '"
+                + name
+                + "' uses the same DataSource as primary '"
+                + primaryName
+                + "'");
+      }
+      for (Map.Entry<String, DataSource> e : replicas.entrySet()) {
+        if (e.getValue() == ds) {
+          throw new IllegalArgumentException(
+              "duplicate node: '"
+                  + name
+                  + "' uses the same DataSource as replica '"
+                  + e.getKey()
+                  + "'");
+        }
+      }
+    }
+  }
+}

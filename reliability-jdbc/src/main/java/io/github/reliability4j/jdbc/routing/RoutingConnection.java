@@ -1,0 +1,1018 @@
+package io.github.reliability4j.jdbc.routing;
+
+import io.github.reliability4j.core.routing.CausalToken;
+import io.github.reliability4j.core.routing.Consistency;
+import io.github.reliability4j.core.routing.ConsistencyLevel;
+import io.github.reliability4j.core.routing.ConsistencySession;
+import io.github.reliability4j.core.routing.FallbackReason;
+import io.github.reliability4j.core.routing.NodeRole;
+import io.github.reliability4j.core.routing.PartitionBehavior;
+import io.github.reliability4j.core.routing.ReadPreference;
+import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.RouteDecision;
+import io.github.reliability4j.core.routing.RoutingOptions;
+import io.github.reliability4j.core.routing.internal.ReplicaRouter;
+import io.github.reliability4j.core.routing.internal.ReplicaState;
+import io.github.reliability4j.core.routing.internal.RoutePlan;
+import java.sql.Array;
+import java.sql.Blob;
+import java.sql.CallableStatement;
+import java.sql.Clob;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.NClob;
+import java.sql.PreparedStatement;
+import java.sql.SQLClientInfoException;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.SQLXML;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.sql.Struct;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * State machine of a logical connection.
+ * - Logical settings (autoCommit, readOnly, isolation, ...) live here and are applied to whichever
+ *   physical connection becomes current; autoCommit defaults to true as JDBC specifies, whatever
+ *   the pool's default.
+ * - "intent": READ if readOnly, or in auto-commit mode with an explicit non-PRIMARY read preference
+ *   bound; otherwise WRITE.
+ * - txActive: a statement executed since the last commit/rollback with autoCommit off. While it is
+ *   set the current physical connection is never replaced.
+ * - txWrote: such a statement ran on a write-routed primary; commit then captures the position.
+ * - At most one physical connection per role is held; both are returned on close().
+ */
+/** The logical connection handed out by {@link ReplicaRoutingDataSource}. Not thread-safe. */
+final class RoutingConnection implements Connection, RoutedConnection {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RoutingConnection.class);
+
+  /** A physical connection and how it was routed. */
+  static final class Physical {
+    final String node;
+    final NodeRole role;
+    final Connection connection;
+    final boolean forRead;
+    final ReplicaState replica;
+    RouteDecision decision;
+    boolean fallbackPermit;
+
+    Physical(String node, NodeRole role, Connection c, boolean forRead, ReplicaState replica) {
+      this.node = node;
+      this.role = role;
+      this.connection = c;
+      this.forRead = forRead;
+      this.replica = replica;
+    }
+  }
+
+  private final ReplicaRoutingDataSource ds;
+  private final ReplicaRouter router;
+  private final ConsistencySession sessionAtOpen;
+  private boolean closed;
+
+  private boolean autoCommit = true;
+  private boolean readOnly;
+  private Integer isolation;
+  private String catalog;
+  private String schema;
+  private Integer holdability;
+  private Map<String, Class<?>> typeMap;
+
+  private Physical current;
+  private Physical primaryPhysical;
+  private Physical replicaPhysical;
+  private boolean txActive;
+  private boolean txWrote;
+
+  RoutingConnection(ReplicaRoutingDataSource ds) {
+    this.ds = ds;
+    this.router = ds.router;
+    this.sessionAtOpen = Consistency.currentSession().orElse(null);
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  void checkOpen() throws SQLException {
+    if (closed) {
+      throw new SQLException("Connection is closed", "08003");
+    }
+  }
+
+  private ConsistencySession session() {
+    return Consistency.currentSession()
+        .orElse(sessionAtOpen != null ? sessionAtOpen : ds.defaultSession());
+  }
+
+  private RoutingOptions options() {
+    return Consistency.currentOptions().orElse(router.policy().defaults());
+  }
+
+  private boolean readIntent() {
+    if (readOnly) {
+      return true;
+    }
+    if (!autoCommit) {
+      return false;
+    }
+    ReadPreference explicit = Consistency.currentOptions().readPreference();
+    return explicit != null && explicit != ReadPreference.PRIMARY;
+  }
+
+  /** The physical connection for a new statement if no routing decision is needed, else null. */
+  private Physical reusableCurrent() throws SQLException {
+    if (current == null) {
+      return null;
+    }
+    if (txActive) {
+      return current;
+    }
+    boolean read = readIntent();
+    if (!read) {
+      return current.role == NodeRole.PRIMARY && !current.forRead ? current : null;
+    }
+    if (!current.forRead) {
+      return null;
+    }
+    if (current.role == NodeRole.PRIMARY) {
+      return current;
+    }
+    return stillQualifies(current) ? current : null;
+  }
+
+  private boolean stillQualifies(Physical p) {
+    if (!p.replica.isEligible(router.clock().instant()) || p.decision.possiblyStale()) {
+      return false;
+    }
+    RoutingOptions o = options();
+    ConsistencyLevel level = o.consistency();
+    if (level.kind() == ConsistencyLevel.Kind.STRONG
+        || o.readPreference() == ReadPreference.PRIMARY) {
+      return false;
+    }
+    if (level.kind() == ConsistencyLevel.Kind.READ_YOUR_WRITES) {
+      ConsistencySession s = session();
+      if (s.untrustedReason(ds.clusterId).isPresent()) {
+        return false;
+      }
+      Optional<CausalToken> t = s.token(ds.clusterId);
+      return t.isEmpty() || p.replica.covers(t.get().position());
+    }
+    if (level.kind() == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
+      Duration st = p.replica.staleness(router.clock().instant());
+      return st != null && st.compareTo(level.maxStaleness()) <= 0;
+    }
+    return true;
+  }
+
+  /** For statement creation: a physical connection now, or null to defer until execution. */
+  private Physical physicalForCreate() throws SQLException {
+    checkOpen();
+    Physical p = reusableCurrent();
+    if (p != null) {
+      return p;
+    }
+    if (readIntent()) {
+      return null;
+    }
+    return attachPrimaryForWrite();
+  }
+
+  /** For deferred statements and other operations that need a node now. */
+  Physical physicalForRead(int queryTimeoutSeconds) throws SQLException {
+    checkOpen();
+    Physical p = reusableCurrent();
+    if (p != null) {
+      return p;
+    }
+    return readIntent() ? routeRead(queryTimeoutSeconds) : attachPrimaryForWrite();
+  }
+
+  private Physical attachPrimaryForWrite() throws SQLException {
+    Physical p = primaryPhysical;
+    if (p == null || p.forRead) {
+      if (p != null) {
+        release(p);
+      }
+      p =
+          new Physical(
+              ds.config.primaryName(),
+              NodeRole.PRIMARY,
+              ds.config.primary().getConnection(),
+              false,
+              null);
+      p.decision =
+          new RouteDecision(
+              p.node,
+              NodeRole.PRIMARY,
+              ConsistencyLevel.STRONG,
+              ReadPreference.PRIMARY,
+              true,
+              null,
+              false);
+      primaryPhysical = p;
+      applyState(p);
+      router.listener().onRoute(p.decision);
+    } else {
+      applyState(p);
+    }
+    current = p;
+    return p;
+  }
+
+  private Physical routeRead(int queryTimeoutSeconds) throws SQLException {
+    RoutingOptions o = options();
+    ConsistencyLevel level = o.consistency();
+    ReadPreference pref = o.readPreference();
+    ConsistencySession session = session();
+    boolean untrusted = session.untrustedReason(ds.clusterId).isPresent();
+    ReplicationPosition token = session.token(ds.clusterId).map(CausalToken::position).orElse(null);
+    RoutePlan plan = router.plan(level, pref, token, untrusted);
+    SQLException lastError = null;
+    boolean primaryDown = false;
+    FallbackReason reason = plan.fallbackReason();
+
+    if (plan.primaryFirst()) {
+      try {
+        return attachPrimaryForRead(level, pref, null, false);
+      } catch (SQLException e) {
+        lastError = e;
+        primaryDown = true;
+        reason = FallbackReason.PRIMARY_UNREACHABLE;
+      }
+    }
+    boolean strongOnly =
+        level.kind() == ConsistencyLevel.Kind.STRONG || pref == ReadPreference.PRIMARY;
+    if (!strongOnly) {
+      boolean anyTried = false;
+      for (ReplicaState r : plan.ready()) {
+        anyTried = true;
+        Physical p = tryReplica(r);
+        if (p != null) {
+          return attachReplica(
+              p, level, pref, primaryDown ? FallbackReason.PRIMARY_UNREACHABLE : null, false);
+        }
+      }
+      if (anyTried) {
+        reason = FallbackReason.REPLICA_CONNECTION_FAILED;
+      }
+      Duration budget = waitBudget(o, queryTimeoutSeconds);
+      if (token != null && !plan.waitCandidates().isEmpty() && !budget.isZero()) {
+        ReplicaState r = plan.waitCandidates().get(0);
+        Physical p = tryReplica(r);
+        if (p != null) {
+          if (causalWait(p, token, budget)) {
+            return attachReplica(p, level, pref, null, false);
+          }
+          closeQuietly(p.connection);
+          replicaPhysical = null;
+        }
+        reason = FallbackReason.TOKEN_NOT_COVERED;
+      }
+      if (plan.primaryAllowed() && !primaryDown) {
+        if (!router.tryAcquireFallbackPermit()) {
+          String msg =
+              "Read refused: no replica can serve it ("
+                  + reason
+                  + ") and maxConcurrentFallbackReads="
+                  + router.policy().maxConcurrentFallbackReads()
+                  + " reads already fell back to the primary; retry later";
+          router.listener().onReadRefused(msg);
+          throw new ReplicaUnavailableException(msg, level, pref, lastError);
+        }
+        try {
+          Physical p = attachPrimaryForRead(level, pref, reason, true);
+          return p;
+        } catch (SQLException e) {
+          router.releaseFallbackPermit();
+          lastError = e;
+          primaryDown = true;
+        }
+      } else if (!plan.primaryAllowed()) {
+        String msg =
+            "Read refused: read preference REPLICA but no replica can serve it ("
+                + reason
+                + "; "
+                + describeReplicas()
+                + ")";
+        router.listener().onReadRefused(msg);
+        throw new ReplicaUnavailableException(msg, level, pref, lastError);
+      }
+    }
+    if (primaryDown && o.partitionBehavior() == PartitionBehavior.SERVE_POSSIBLY_STALE) {
+      for (ReplicaState r : plan.staleCandidates()) {
+        Physical p = tryReplica(r);
+        if (p != null) {
+          return attachReplica(p, level, pref, FallbackReason.SERVED_POSSIBLY_STALE, true);
+        }
+      }
+    }
+    String msg =
+        "Read refused: primary '"
+            + ds.config.primaryName()
+            + "' is unreachable"
+            + (lastError != null ? " (" + lastError.getMessage() + ")" : "")
+            + " and no replica satisfies "
+            + level
+            + " ("
+            + reason
+            + "; "
+            + describeReplicas()
+            + "); partition behaviour "
+            + o.partitionBehavior();
+    router.listener().onReadRefused(msg);
+    throw new ReplicaUnavailableException(msg, level, pref, lastError);
+  }
+
+  private String describeReplicas() {
+    StringBuilder b = new StringBuilder("replicas:");
+    if (router.states().isEmpty()) {
+      return "no replicas configured";
+    }
+    for (var s : router.replicas()) {
+      b.append(' ')
+          .append(s.name())
+          .append(s.admitted() ? "=admitted" : "=excluded")
+          .append("/breaker=")
+          .append(s.circuitBreakerState());
+    }
+    return b.toString();
+  }
+
+  private Duration waitBudget(RoutingOptions o, int queryTimeoutSeconds) {
+    Duration budget =
+        o.maxCausalWait() != null ? o.maxCausalWait() : router.policy().maxCausalWait();
+    if (queryTimeoutSeconds > 0) {
+      Duration q = Duration.ofSeconds(queryTimeoutSeconds);
+      if (q.compareTo(budget) < 0) {
+        budget = q;
+      }
+    }
+    return budget;
+  }
+
+  private boolean causalWait(Physical p, ReplicationPosition token, Duration budget)
+      throws SQLException {
+    long start = System.nanoTime();
+    long deadline = start + budget.toNanos();
+    long pollNanos = router.policy().causalPollInterval().toNanos();
+    boolean covered = false;
+    try {
+      // Poll in auto-commit mode: a read-only REPEATABLE READ transaction must not take its
+      // snapshot before the replica has caught up.
+      p.connection.setAutoCommit(true);
+      while (true) {
+        ReplicationPosition pos = ds.dialect.replayPosition(p.connection);
+        if (pos != null) {
+          p.replica.observePosition(pos);
+          if (pos.covers(token)) {
+            covered = true;
+            break;
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        TimeUnit.NANOSECONDS.sleep(Math.min(left, pollNanos));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (SQLException e) {
+      LOG.debug("causal wait on replica {} failed", p.node, e);
+    }
+    router.listener().onCausalWait(p.node, Duration.ofNanos(System.nanoTime() - start), covered);
+    return covered;
+  }
+
+  private Physical tryReplica(ReplicaState r) throws SQLException {
+    if (replicaPhysical != null) {
+      if (replicaPhysical.replica == r) {
+        return replicaPhysical;
+      }
+      release(replicaPhysical);
+      replicaPhysical = null;
+    }
+    if (!r.circuitBreaker().tryAcquirePermission()) {
+      return null;
+    }
+    long t0 = System.nanoTime();
+    Connection c;
+    try {
+      c = ds.dataSource(r.name()).getConnection();
+    } catch (SQLException e) {
+      r.circuitBreaker().onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
+      r.connectionFailed(e);
+      return null;
+    }
+    r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    try {
+      c.setReadOnly(true);
+    } catch (SQLException e) {
+      closeQuietly(c);
+      throw e;
+    }
+    r.acquired();
+    Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
+    replicaPhysical = p;
+    return p;
+  }
+
+  private Physical attachReplica(
+      Physical p,
+      ConsistencyLevel level,
+      ReadPreference pref,
+      FallbackReason fallback,
+      boolean stale)
+      throws SQLException {
+    p.decision = new RouteDecision(p.node, NodeRole.REPLICA, level, pref, false, fallback, stale);
+    applyState(p);
+    current = p;
+    router.listener().onRoute(p.decision);
+    if (fallback != null) {
+      router.listener().onFallback(fallback, p.decision);
+    }
+    return p;
+  }
+
+  private Physical attachPrimaryForRead(
+      ConsistencyLevel level, ReadPreference pref, FallbackReason fallback, boolean permit)
+      throws SQLException {
+    if (primaryPhysical != null) {
+      release(primaryPhysical);
+      primaryPhysical = null;
+    }
+    Connection c = ds.config.primary().getConnection();
+    Physical p = new Physical(ds.config.primaryName(), NodeRole.PRIMARY, c, true, null);
+    p.fallbackPermit = permit;
+    p.decision = new RouteDecision(p.node, NodeRole.PRIMARY, level, pref, false, fallback, false);
+    primaryPhysical = p;
+    try {
+      applyState(p);
+    } catch (SQLException e) {
+      release(p);
+      primaryPhysical = null;
+      throw e;
+    }
+    current = p;
+    router.listener().onRoute(p.decision);
+    if (fallback != null) {
+      router.listener().onFallback(fallback, p.decision);
+    }
+    return p;
+  }
+
+  private void applyState(Physical p) throws SQLException {
+    Connection c = p.connection;
+    if (c.getAutoCommit() != autoCommit) {
+      c.setAutoCommit(autoCommit);
+    }
+    boolean ro = p.forRead || readOnly;
+    if (c.isReadOnly() != ro) {
+      c.setReadOnly(ro);
+    }
+    if (isolation != null && c.getTransactionIsolation() != isolation) {
+      c.setTransactionIsolation(isolation);
+    }
+    if (catalog != null) {
+      c.setCatalog(catalog);
+    }
+    if (schema != null) {
+      c.setSchema(schema);
+    }
+    if (holdability != null) {
+      c.setHoldability(holdability);
+    }
+    if (typeMap != null) {
+      c.setTypeMap(typeMap);
+    }
+  }
+
+  private void release(Physical p) {
+    if (p == current) {
+      current = null;
+    }
+    if (p.replica != null) {
+      p.replica.released();
+    }
+    if (p.fallbackPermit) {
+      p.fallbackPermit = false;
+      router.releaseFallbackPermit();
+    }
+    closeQuietly(p.connection);
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException e) {
+      LOG.debug("closing a physical connection failed", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  void beforeExecute(Physical p) throws SQLException {
+    checkOpen();
+    if (!autoCommit) {
+      txActive = true;
+      if (p.role == NodeRole.PRIMARY && !p.forRead) {
+        txWrote = true;
+      }
+    }
+  }
+
+  void afterExecute(Physical p) {
+    if (autoCommit && p.role == NodeRole.PRIMARY && !p.forRead) {
+      capturePosition(p);
+    }
+  }
+
+  private void capturePosition(Physical p) {
+    Connection c = p.connection;
+    try {
+      boolean ac = c.getAutoCommit();
+      if (!ac) {
+        c.setAutoCommit(true);
+      }
+      ReplicationPosition pos;
+      try {
+        pos = ds.dialect.currentPosition(c);
+      } finally {
+        if (!ac) {
+          c.setAutoCommit(false);
+        }
+      }
+      CausalToken token = new CausalToken(ds.clusterId, pos);
+      ConsistencySession s = session();
+      s.advance(token);
+      if (s != ds.defaultSession()) {
+        ds.defaultSession().advance(token);
+      }
+    } catch (SQLException | RuntimeException e) {
+      // The commit succeeded; without its position this session cannot trust replicas any more.
+      LOG.warn("could not read the replication position after a commit on '{}'", p.node, e);
+      session().markUntrusted(ds.clusterId, "position capture failed: " + e);
+      ds.defaultSession().markUntrusted(ds.clusterId, "position capture failed: " + e);
+    }
+  }
+
+  private void endTransaction(boolean committed) {
+    boolean wrote = txWrote;
+    txActive = false;
+    txWrote = false;
+    if (committed && wrote && current != null) {
+      capturePosition(current);
+    }
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  @Override
+  public Statement createStatement() throws SQLException {
+    return statement(Statement.class, c -> c.createStatement());
+  }
+
+  @Override
+  public Statement createStatement(int type, int concurrency) throws SQLException {
+    return statement(Statement.class, c -> c.createStatement(type, concurrency));
+  }
+
+  @Override
+  public Statement createStatement(int type, int concurrency, int hold) throws SQLException {
+    return statement(Statement.class, c -> c.createStatement(type, concurrency, hold));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql) throws SQLException {
+    return statement(PreparedStatement.class, c -> c.prepareStatement(sql));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql, int type, int concurrency)
+      throws SQLException {
+    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, type, concurrency));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql, int type, int concurrency, int hold)
+      throws SQLException {
+    return statement(
+        PreparedStatement.class, c -> c.prepareStatement(sql, type, concurrency, hold));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
+    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, autoGeneratedKeys));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
+    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, columnIndexes));
+  }
+
+  @Override
+  public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
+    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, columnNames));
+  }
+
+  @Override
+  public CallableStatement prepareCall(String sql) throws SQLException {
+    return statement(CallableStatement.class, c -> c.prepareCall(sql));
+  }
+
+  @Override
+  public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
+    return statement(CallableStatement.class, c -> c.prepareCall(sql, type, concurrency));
+  }
+
+  @Override
+  public CallableStatement prepareCall(String sql, int type, int concurrency, int hold)
+      throws SQLException {
+    return statement(CallableStatement.class, c -> c.prepareCall(sql, type, concurrency, hold));
+  }
+
+  private <T extends Statement> T statement(Class<T> type, StatementHandler.Creator creator)
+      throws SQLException {
+    return StatementHandler.create(this, type, creator, physicalForCreate());
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  @Override
+  public void setAutoCommit(boolean autoCommit) throws SQLException {
+    checkOpen();
+    if (autoCommit == this.autoCommit) {
+      return;
+    }
+    if (current != null) {
+      current.connection.setAutoCommit(autoCommit);
+    }
+    this.autoCommit = autoCommit;
+    if (autoCommit) {
+      // Switching auto-commit on commits the open transaction (JDBC).
+      endTransaction(true);
+    }
+  }
+
+  @Override
+  public boolean getAutoCommit() throws SQLException {
+    checkOpen();
+    return autoCommit;
+  }
+
+  @Override
+  public void commit() throws SQLException {
+    checkOpen();
+    if (current == null) {
+      if (autoCommit) {
+        throw new SQLException("Cannot commit when autoCommit is enabled", "25000");
+      }
+      return;
+    }
+    current.connection.commit();
+    endTransaction(true);
+  }
+
+  @Override
+  public void rollback() throws SQLException {
+    checkOpen();
+    if (current == null) {
+      if (autoCommit) {
+        throw new SQLException("Cannot rollback when autoCommit is enabled", "25000");
+      }
+      return;
+    }
+    current.connection.rollback();
+    endTransaction(false);
+  }
+
+  @Override
+  public void rollback(Savepoint savepoint) throws SQLException {
+    checkOpen();
+    requireCurrent("rollback(Savepoint)").connection.rollback(savepoint);
+  }
+
+  @Override
+  public Savepoint setSavepoint() throws SQLException {
+    Physical p = physicalForRead(0);
+    Savepoint s = p.connection.setSavepoint();
+    txActive = !autoCommit;
+    return s;
+  }
+
+  @Override
+  public Savepoint setSavepoint(String name) throws SQLException {
+    Physical p = physicalForRead(0);
+    Savepoint s = p.connection.setSavepoint(name);
+    txActive = !autoCommit;
+    return s;
+  }
+
+  @Override
+  public void releaseSavepoint(Savepoint savepoint) throws SQLException {
+    checkOpen();
+    requireCurrent("releaseSavepoint").connection.releaseSavepoint(savepoint);
+  }
+
+  private Physical requireCurrent(String op) throws SQLException {
+    if (current == null) {
+      throw new SQLException(op + " without an active transaction", "3B001");
+    }
+    return current;
+  }
+
+  @Override
+  public void setReadOnly(boolean readOnly) throws SQLException {
+    checkOpen();
+    if (readOnly == this.readOnly) {
+      return;
+    }
+    if (txActive) {
+      throw new SQLException(
+          "Cannot change the read-only mode in the middle of a transaction", "25001");
+    }
+    this.readOnly = readOnly;
+  }
+
+  @Override
+  public boolean isReadOnly() throws SQLException {
+    checkOpen();
+    return readOnly;
+  }
+
+  @Override
+  public void setTransactionIsolation(int level) throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.setTransactionIsolation(level);
+    }
+    isolation = level;
+  }
+
+  @Override
+  public int getTransactionIsolation() throws SQLException {
+    checkOpen();
+    if (isolation != null) {
+      return isolation;
+    }
+    return physicalForRead(0).connection.getTransactionIsolation();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  @Override
+  public void close() throws SQLException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (primaryPhysical != null) {
+      release(primaryPhysical);
+    }
+    if (replicaPhysical != null) {
+      release(replicaPhysical);
+    }
+    primaryPhysical = null;
+    replicaPhysical = null;
+    current = null;
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public void abort(Executor executor) throws SQLException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Physical p : new Physical[] {primaryPhysical, replicaPhysical}) {
+      if (p != null) {
+        if (p.replica != null) {
+          p.replica.released();
+        }
+        if (p.fallbackPermit) {
+          router.releaseFallbackPermit();
+        }
+        p.connection.abort(executor);
+      }
+    }
+    primaryPhysical = null;
+    replicaPhysical = null;
+    current = null;
+  }
+
+  @Override
+  public boolean isValid(int timeout) throws SQLException {
+    if (timeout < 0) {
+      throw new SQLException("timeout must be >= 0, but was " + timeout, "22023");
+    }
+    return !closed && (current == null || current.connection.isValid(timeout));
+  }
+
+  @Override
+  public Optional<RouteDecision> routeDecision() {
+    return current == null ? Optional.empty() : Optional.ofNullable(current.decision);
+  }
+
+  // ---------------------------------------------------------------- recorded settings
+
+  @Override
+  public void setCatalog(String catalog) throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.setCatalog(catalog);
+    }
+    this.catalog = catalog;
+  }
+
+  @Override
+  public String getCatalog() throws SQLException {
+    checkOpen();
+    return catalog != null ? catalog : physicalForRead(0).connection.getCatalog();
+  }
+
+  @Override
+  public void setSchema(String schema) throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.setSchema(schema);
+    }
+    this.schema = schema;
+  }
+
+  @Override
+  public String getSchema() throws SQLException {
+    checkOpen();
+    return schema != null ? schema : physicalForRead(0).connection.getSchema();
+  }
+
+  @Override
+  public void setHoldability(int holdability) throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.setHoldability(holdability);
+    }
+    this.holdability = holdability;
+  }
+
+  @Override
+  public int getHoldability() throws SQLException {
+    checkOpen();
+    return holdability != null ? holdability : physicalForRead(0).connection.getHoldability();
+  }
+
+  @Override
+  public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.setTypeMap(map);
+    }
+    this.typeMap = map;
+  }
+
+  @Override
+  public Map<String, Class<?>> getTypeMap() throws SQLException {
+    checkOpen();
+    return typeMap != null ? typeMap : physicalForRead(0).connection.getTypeMap();
+  }
+
+  // ---------------------------------------------------------------- delegated
+
+  @Override
+  public String nativeSQL(String sql) throws SQLException {
+    return physicalForRead(0).connection.nativeSQL(sql);
+  }
+
+  @Override
+  public DatabaseMetaData getMetaData() throws SQLException {
+    return physicalForRead(0).connection.getMetaData();
+  }
+
+  @Override
+  public SQLWarning getWarnings() throws SQLException {
+    checkOpen();
+    return current == null ? null : current.connection.getWarnings();
+  }
+
+  @Override
+  public void clearWarnings() throws SQLException {
+    checkOpen();
+    if (current != null) {
+      current.connection.clearWarnings();
+    }
+  }
+
+  @Override
+  public Clob createClob() throws SQLException {
+    return physicalForRead(0).connection.createClob();
+  }
+
+  @Override
+  public Blob createBlob() throws SQLException {
+    return physicalForRead(0).connection.createBlob();
+  }
+
+  @Override
+  public NClob createNClob() throws SQLException {
+    return physicalForRead(0).connection.createNClob();
+  }
+
+  @Override
+  public SQLXML createSQLXML() throws SQLException {
+    return physicalForRead(0).connection.createSQLXML();
+  }
+
+  @Override
+  public Array createArrayOf(String typeName, Object[] elements) throws SQLException {
+    return physicalForRead(0).connection.createArrayOf(typeName, elements);
+  }
+
+  @Override
+  public Struct createStruct(String typeName, Object[] attributes) throws SQLException {
+    return physicalForRead(0).connection.createStruct(typeName, attributes);
+  }
+
+  @Override
+  public void setClientInfo(String name, String value) throws SQLClientInfoException {
+    try {
+      physicalForRead(0).connection.setClientInfo(name, value);
+    } catch (SQLClientInfoException e) {
+      throw e;
+    } catch (SQLException e) {
+      throw new SQLClientInfoException(e.getMessage(), e.getSQLState(), Map.of(), e);
+    }
+  }
+
+  @Override
+  public void setClientInfo(Properties properties) throws SQLClientInfoException {
+    try {
+      physicalForRead(0).connection.setClientInfo(properties);
+    } catch (SQLClientInfoException e) {
+      throw e;
+    } catch (SQLException e) {
+      throw new SQLClientInfoException(e.getMessage(), e.getSQLState(), Map.of(), e);
+    }
+  }
+
+  @Override
+  public String getClientInfo(String name) throws SQLException {
+    return physicalForRead(0).connection.getClientInfo(name);
+  }
+
+  @Override
+  public Properties getClientInfo() throws SQLException {
+    return physicalForRead(0).connection.getClientInfo();
+  }
+
+  @Override
+  public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
+    physicalForRead(0).connection.setNetworkTimeout(executor, milliseconds);
+  }
+
+  @Override
+  public int getNetworkTimeout() throws SQLException {
+    return physicalForRead(0).connection.getNetworkTimeout();
+  }
+
+  @Override
+  public <T> T unwrap(Class<T> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return iface.cast(this);
+    }
+    checkOpen();
+    Connection c = physicalForRead(0).connection;
+    if (iface.isInstance(c)) {
+      return iface.cast(c);
+    }
+    return c.unwrap(iface);
+  }
+
+  @Override
+  public boolean isWrapperFor(Class<?> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return true;
+    }
+    checkOpen();
+    Connection c = physicalForRead(0).connection;
+    return iface.isInstance(c) || c.isWrapperFor(iface);
+  }
+
+  @Override
+  public String toString() {
+    return "RoutingConnection["
+        + (closed ? "closed" : current == null ? "not yet routed" : current.node)
+        + "]";
+  }
+}
