@@ -4,6 +4,7 @@
 #   benchmarks/run.sh quick            # about 5 minutes on 2 cores
 #   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations
 #   benchmarks/run.sh quick Routing    # only benchmarks matching a regex
+#   benchmarks/run.sh smoke            # does every benchmark run? (numbers meaningless)
 #
 # Output (benchmarks/target/jmh/): results-<mode>.json (JMH), round-trips-<mode>.md and
 # report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
@@ -13,8 +14,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 include=${2:-}
 case "$mode" in
-  quick|full) ;;
-  *) echo "usage: benchmarks/run.sh quick|full [include-regex]" >&2; exit 2 ;;
+  smoke|quick|full) ;;
+  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex]" >&2; exit 2 ;;
 esac
 ./mvnw -B -q -pl benchmarks -am -DskipTests package
 args=("$mode" benchmarks/target/jmh)

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -22,12 +23,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * round trips, runs JMH in the chosen mode, and prints the ratio report.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar \
- *     io.github.reliability4j.benchmarks.support.BenchmarkMain quick|full [outputDir] [regex]
+ *     io.github.reliability4j.benchmarks.support.BenchmarkMain smoke|quick|full [outputDir] [regex]
  * </pre>
  *
  * <ul>
  *   <li>{@code quick} (about 5 minutes on 2 cores): 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement;
  *       the JDBC group only at 1e4 existing rows.
+ *   <li>{@code smoke}: checks that every benchmark runs (1 × 1 s warm-up and measurement, smallest
+ *       parameters); its numbers mean nothing.
  *   <li>{@code full}: 2 forks, 3 × 2 s warm-up, 5 × 2 s measurement, every parameter.
  * </ul>
  *
@@ -40,8 +43,8 @@ public final class BenchmarkMain {
   private BenchmarkMain() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 1 || !(args[0].equals("quick") || args[0].equals("full"))) {
-      System.err.println("usage: BenchmarkMain quick|full [outputDir] [include-regex]");
+    if (args.length < 1 || !List.of("smoke", "quick", "full").contains(args[0])) {
+      System.err.println("usage: BenchmarkMain smoke|quick|full [outputDir] [include-regex]");
       System.exit(2);
     }
     String mode = args[0];
@@ -66,13 +69,25 @@ public final class BenchmarkMain {
           new OptionsBuilder()
               .include(include)
               .resultFormat(ResultFormatType.JSON)
+              // Allocation per operation does not depend on the machine's load: it backs the
+              // explanations of the ratios on a noisy shared machine.
+              .addProfiler(GCProfiler.class)
               .result(json.toString())
               .jvmArgsAppend(
                   "-Xms2g",
                   "-Xmx2g",
                   "-D" + BenchDatabase.PRIMARY_URL + "=" + primary,
                   "-D" + BenchDatabase.REPLICA_URL + "=" + replica);
-      if (mode.equals("quick")) {
+      if (mode.equals("smoke")) {
+        options
+            .forks(1)
+            .warmupIterations(1)
+            .warmupTime(TimeValue.seconds(1))
+            .measurementIterations(1)
+            .measurementTime(TimeValue.seconds(1))
+            .param("rows", "10000")
+            .param("keys", "1000");
+      } else if (mode.equals("quick")) {
         options
             .forks(1)
             .warmupIterations(2)

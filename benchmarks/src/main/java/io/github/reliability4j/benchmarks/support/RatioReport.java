@@ -36,7 +36,8 @@ public final class RatioReport {
       Map<String, String> params,
       double score,
       double error,
-      String unit) {
+      String unit,
+      double allocBytes) {
 
     String variant() {
       StringBuilder sb = new StringBuilder();
@@ -118,6 +119,14 @@ public final class RatioReport {
       String benchmark = (String) r.get("benchmark");
       String[] parts = benchmark.split("\\.");
       Map<String, Object> metric = (Map<String, Object>) r.get("primaryMetric");
+      double alloc = Double.NaN;
+      Object secondary = r.get("secondaryMetrics");
+      if (secondary instanceof Map) {
+        Object norm = ((Map<String, Object>) secondary).get("gc.alloc.rate.norm");
+        if (norm instanceof Map) {
+          alloc = number(((Map<String, Object>) norm).get("score"));
+        }
+      }
       Map<String, String> params = new TreeMap<>();
       Object p = r.get("params");
       if (p instanceof Map) {
@@ -131,7 +140,8 @@ public final class RatioReport {
               params,
               number(metric.get("score")),
               number(metric.get("scoreError")),
-              (String) metric.get("scoreUnit")));
+              (String) metric.get("scoreUnit"),
+              alloc));
     }
     return new RatioReport(rows);
   }
@@ -176,9 +186,9 @@ public final class RatioReport {
                     .put(r.method(), r));
     out.printf("%n### %s (%s, lower is better)%n%n", g.title(), list.get(0).unit());
     out.printf(
-        "| variant | benchmark | score ± error | × baseline `%s` | × peer %s |%n",
+        "| variant | benchmark | score ± error | × baseline `%s` | × peer %s | allocated B/op |%n",
         g.baseline(), g.peer() == null ? "(none)" : "`" + g.peer() + "`");
-    out.println("|---|---|---:|---:|---:|");
+    out.println("|---|---|---:|---:|---:|---:|");
     for (Map.Entry<String, Map<String, Row>> e : byVariant.entrySet()) {
       Row base = e.getValue().get(g.baseline());
       Row peer = g.peer() == null ? null : e.getValue().get(g.peer());
@@ -188,8 +198,16 @@ public final class RatioReport {
           continue;
         }
         out.printf(
-            "| %s | `%s` | %s ± %s | %s | %s |%n",
-            e.getKey(), m, fmt(r.score()), fmt(r.error()), ratio(r, base), ratio(r, peer));
+            "| %s | `%s` | %s ± %s | %s | %s | %s |%n",
+            e.getKey(),
+            m,
+            fmt(r.score()),
+            fmt(r.error()),
+            ratio(r, base),
+            ratio(r, peer),
+            Double.isNaN(r.allocBytes())
+                ? "—"
+                : String.format(Locale.ROOT, "%.0f", r.allocBytes()));
       }
     }
     printGrowth(g, list, out);
