@@ -1,0 +1,165 @@
+package io.github.reliability4j.test.services;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
+
+class ServicesTest {
+
+  private static final Duration TIMEOUT = Duration.ofMillis(500);
+
+  private final ExecutorService acceptor = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void stopAcceptor() {
+    acceptor.shutdownNow();
+  }
+
+  @Test
+  void servicesRequiredOnlyWhenTheVariableSaysTrue() {
+    assertThat(Services.servicesRequired(Map.of())).isFalse();
+    assertThat(Services.servicesRequired(Map.of("RELIABILITY_REQUIRE_SERVICES", "false")))
+        .isFalse();
+    assertThat(Services.servicesRequired(Map.of("RELIABILITY_REQUIRE_SERVICES", "1"))).isFalse();
+    assertThat(Services.servicesRequired(Map.of("RELIABILITY_REQUIRE_SERVICES", "true"))).isTrue();
+    assertThat(Services.servicesRequired(Map.of("RELIABILITY_REQUIRE_SERVICES", " TRUE ")))
+        .isTrue();
+  }
+
+  @Test
+  void downServiceSkipsWithTheStartCommandWhenNotRequired() throws IOException {
+    int port = closedPort();
+
+    assertThatThrownBy(
+            () -> ServiceCheck.require(Service.MARIADB, "127.0.0.1", port, TIMEOUT, false))
+        .isInstanceOf(TestAbortedException.class)
+        .hasMessageContaining("MariaDB at 127.0.0.1:" + port + " is not available")
+        .hasMessageContaining(
+            "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd")
+        .hasMessageContaining("skipping; set RELIABILITY_REQUIRE_SERVICES=true to fail instead");
+  }
+
+  @Test
+  void downServiceFailsWithTheSameCommandWhenRequired() throws IOException {
+    int port = closedPort();
+
+    assertThatThrownBy(() -> ServiceCheck.require(Service.REDIS, "127.0.0.1", port, TIMEOUT, true))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("Redis at 127.0.0.1:" + port + " is not available")
+        .hasMessageContaining("redis-server --daemonize yes")
+        .hasMessageContaining("failing because RELIABILITY_REQUIRE_SERVICES=true");
+    assertThatThrownBy(
+            () -> ServiceCheck.require(Service.POSTGRESQL, "127.0.0.1", port, TIMEOUT, true))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("pg_ctlcluster --skip-systemctl-redirect");
+  }
+
+  @Test
+  void listenerThatNeverAnswersCountsAsDown() throws IOException {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      // Accepted by the kernel's backlog, but nobody speaks: must not hang past the timeout.
+      assertThatThrownBy(
+              () ->
+                  ServiceCheck.require(
+                      Service.MARIADB, "127.0.0.1", silent.getLocalPort(), TIMEOUT, false))
+          .isInstanceOf(TestAbortedException.class)
+          .hasMessageContaining("SocketTimeoutException");
+    }
+  }
+
+  @Test
+  void answeringServicesPass() throws IOException {
+    try (ServerSocket mariaDb = fakeServer(in -> "\u0005greeting");
+        ServerSocket postgres = fakeServer(in -> read(in, 8) ? "N" : "");
+        ServerSocket redis = fakeServer(in -> read(in, 6) ? "+PONG\r\n" : "")) {
+      for (boolean required : new boolean[] {false, true}) {
+        assertThatCode(
+                () ->
+                    ServiceCheck.require(
+                        Service.MARIADB, "127.0.0.1", mariaDb.getLocalPort(), TIMEOUT, required))
+            .doesNotThrowAnyException();
+        assertThatCode(
+                () ->
+                    ServiceCheck.require(
+                        Service.POSTGRESQL,
+                        "127.0.0.1",
+                        postgres.getLocalPort(),
+                        TIMEOUT,
+                        required))
+            .doesNotThrowAnyException();
+        assertThatCode(
+                () ->
+                    ServiceCheck.require(
+                        Service.REDIS, "127.0.0.1", redis.getLocalPort(), TIMEOUT, required))
+            .doesNotThrowAnyException();
+      }
+    }
+  }
+
+  @Test
+  void wrongProtocolOnThePortCountsAsDown() throws IOException {
+    try (ServerSocket http = fakeServer(in -> "HTTP/1.1 400 Bad Request\r\n\r\n")) {
+      assertThatThrownBy(
+              () ->
+                  ServiceCheck.require(
+                      Service.POSTGRESQL, "127.0.0.1", http.getLocalPort(), TIMEOUT, false))
+          .isInstanceOf(TestAbortedException.class)
+          .hasMessageContaining("unexpected answer to a PostgreSQL SSLRequest");
+      assertThatThrownBy(
+              () ->
+                  ServiceCheck.require(
+                      Service.REDIS, "127.0.0.1", http.getLocalPort(), TIMEOUT, true))
+          .isInstanceOf(AssertionError.class)
+          .hasMessageContaining("unexpected answer to Redis PING");
+    }
+  }
+
+  private static boolean read(InputStream in, int bytes) {
+    try {
+      return in.readNBytes(bytes).length == bytes;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private ServerSocket fakeServer(Function<InputStream, String> answer) throws IOException {
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    acceptor.submit(
+        () -> {
+          while (!server.isClosed()) {
+            try (Socket client = server.accept()) {
+              client.setSoTimeout(2000);
+              String reply = answer.apply(client.getInputStream());
+              client.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
+              client.getOutputStream().flush();
+              client.getInputStream().read();
+            } catch (IOException e) {
+              // closed by the test or the client
+            }
+          }
+          return null;
+        });
+    return server;
+  }
+
+  private static int closedPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
