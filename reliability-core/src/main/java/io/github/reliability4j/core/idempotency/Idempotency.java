@@ -67,11 +67,12 @@ import org.slf4j.LoggerFactory;
  *
  * Thread-safe. Store calls pass through a Resilience4j {@link CircuitBreaker} and, unless disabled,
  * a timeout (the call runs on the store executor and is abandoned and interrupted when the timeout
- * elapses). Not guaranteed: exactly-once execution when a lease expires while its action still runs
- * (renewal makes this unlikely, the fencing makes it visible as {@code LEASE_LOST}); or when the
- * outcome cannot be stored (store error after the action ran: the record stays in progress until
- * its lease expires, then a retry runs the action again). Events are delivered synchronously to the
- * listeners; see {@link IdempotencyEventListener}.
+ * elapses; for the in-memory store, which cannot block, {@link Builder#withoutStoreCallTimeout()}
+ * saves the thread hand-off). Not guaranteed: exactly-once execution when a lease expires while its
+ * action still runs (renewal makes this unlikely, the fencing makes it visible as {@code
+ * LEASE_LOST}); or when the outcome cannot be stored (store error after the action ran: the record
+ * stays in progress until its lease expires, then a retry runs the action again). Events are
+ * delivered synchronously to the listeners; see {@link IdempotencyEventListener}.
  */
 public final class Idempotency {
 
@@ -225,8 +226,21 @@ public final class Idempotency {
    */
   public IdempotentExecution begin(IdempotencyKey key, RequestFingerprint fingerprint) {
     Objects.requireNonNull(key, "key");
+    return begin(key, fingerprint, configFor(key.operation()));
+  }
+
+  /**
+   * Like {@link #begin(IdempotencyKey, RequestFingerprint)} with an explicit config instead of the
+   * one registered for the key's operation — for layers that derive settings per call site (an
+   * annotation's attributes). Callers should reuse config instances rather than build one per call.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public IdempotentExecution begin(
+      IdempotencyKey key, RequestFingerprint fingerprint, IdempotencyConfig config) {
+    Objects.requireNonNull(key, "key");
     Objects.requireNonNull(fingerprint, "fingerprint");
-    IdempotencyConfig config = configFor(key.operation());
+    Objects.requireNonNull(config, "config");
     key.requireMaxLength(config.getMaxKeyLength());
     boolean wait = config.getConcurrencyMode() == ConcurrencyMode.WAIT;
     long start = System.nanoTime();
@@ -324,10 +338,6 @@ public final class Idempotency {
   /** The store this engine uses. */
   public IdempotencyStore store() {
     return store;
-  }
-
-  Clock clock() {
-    return clock;
   }
 
   private void forget(IdempotencyKey key, CompletableFuture<Void> signal) {

@@ -9,7 +9,9 @@ public enum OutagePolicy {
   FAIL_CLOSED,
   /**
    * Run the action without deduplication; publish a {@code FAIL_OPEN} event and log a warning.
-   * Choose only for actions whose duplicates are cheaper than their unavailability.
+   * Choose only for actions whose duplicates are cheaper than their unavailability. Note: a claim
+   * that timed out may still succeed later inside the store; its orphaned in-progress record then
+   * answers "in progress" to retries until its lease expires.
    */
   FAIL_OPEN
 }

@@ -459,7 +459,7 @@ public abstract class AbstractIdempotencyStoreContract {
             .defaultConfig(
                 IdempotencyConfig.custom()
                     .concurrencyMode(ConcurrencyMode.WAIT)
-                    .waitTimeout(Duration.ofMinutes(2))
+                    .waitTimeout(Duration.ofSeconds(20))
                     .leaseDuration(Duration.ofMinutes(5))
                     .build())
             .storeCallTimeout(Duration.ofSeconds(30))
@@ -470,21 +470,31 @@ public abstract class AbstractIdempotencyStoreContract {
     }
     AtomicReferenceArray<String> firstSeen = new AtomicReferenceArray<>(keys);
     ConcurrentHashMap<Integer, String> disagreements = new ConcurrentHashMap<>();
+    ConcurrentHashMap<Integer, String> failures = new ConcurrentHashMap<>();
     AtomicInteger replays = new AtomicInteger();
     race(
         threads,
         () -> {
           for (int i = 0; i < keys; i++) {
             int k = i;
-            IdempotencyResult<String> r =
-                idempotency.execute(
-                    key("engine-" + k),
-                    fp("payload-" + k),
-                    OutcomeCodec.utf8(),
-                    () -> {
-                      executions[k].incrementAndGet();
-                      return "key-" + k + "-execution-" + UUID.randomUUID();
-                    });
+            IdempotencyResult<String> r;
+            try {
+              r =
+                  idempotency.execute(
+                      key("engine-" + k),
+                      fp("payload-" + k),
+                      OutcomeCodec.utf8(),
+                      () -> {
+                        executions[k].incrementAndGet();
+                        return "key-" + k + "-execution-" + UUID.randomUUID();
+                      });
+            } catch (RuntimeException e) {
+              failures.put(k, e.toString());
+              continue;
+            }
+            if (r.status() != IdempotencyResult.Status.STORED && !r.isReplayed()) {
+              failures.put(k, "unexpected status " + r.status());
+            }
             if (r.isReplayed()) {
               replays.incrementAndGet();
             }
@@ -501,6 +511,7 @@ public abstract class AbstractIdempotencyStoreContract {
         notOnce.add(i);
       }
     }
+    assertThat(failures).as("calls that failed (conflict, store error, lost lease)").isEmpty();
     assertThat(notOnce).as("keys whose action did not run exactly once").isEmpty();
     assertThat(disagreements).as("keys whose callers got different outcomes").isEmpty();
     assertThat(replays.get()).isEqualTo((threads - 1) * keys);

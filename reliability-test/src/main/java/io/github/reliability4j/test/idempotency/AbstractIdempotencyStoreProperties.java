@@ -104,7 +104,7 @@ public abstract class AbstractIdempotencyStoreProperties {
     return op.list().ofMinSize(1).ofMaxSize(60);
   }
 
-  @Property(tries = 300)
+  @Property(tries = 200)
   void storeBehavesLikeTheModel(@ForAll("sequences") List<Op> ops) throws Exception {
     MutableClock clock = MutableClock.create();
     IdempotencyStore store = createStore(clock);
