@@ -97,6 +97,12 @@ abstract class Dialect {
   /** Deletes at most {@code batchSize} rows with {@code expires_at <= now}; returns the count. */
   abstract int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException;
 
+  /**
+   * The purge statement; parameters are now, batch size and (PostgreSQL only) now again. Exposed
+   * for plan checks in tests.
+   */
+  abstract String purgeSql();
+
   /** Whether {@code e} says the table (or one of its columns) does not exist. */
   abstract boolean isMissingTable(SQLException e);
 
@@ -277,9 +283,9 @@ abstract class Dialect {
       purgeSql =
           "DELETE FROM "
               + table
-              + " WHERE key_hash IN (SELECT key_hash FROM "
+              + " WHERE key_hash = ANY(ARRAY(SELECT key_hash FROM "
               + table
-              + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+              + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED))"
               + " AND expires_at <= ?";
     }
 
@@ -297,6 +303,11 @@ abstract class Dialect {
       // The conflicting row was committed by a concurrent claim after this statement's snapshot
       // was taken, so the UNION ALL branch could not see it; a fresh statement can.
       return find(c, p.keyHash());
+    }
+
+    @Override
+    String purgeSql() {
+      return purgeSql;
     }
 
     @Override
@@ -344,6 +355,11 @@ abstract class Dialect {
               + (" created_at = IF(" + expired + ", VALUES(created_at), created_at),")
               + (" expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)");
       purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?";
+    }
+
+    @Override
+    String purgeSql() {
+      return purgeSql;
     }
 
     @Override
@@ -458,6 +474,11 @@ abstract class Dialect {
           return rs.next() ? read(rs) : null;
         }
       }
+    }
+
+    @Override
+    String purgeSql() {
+      return purgeSql;
     }
 
     @Override

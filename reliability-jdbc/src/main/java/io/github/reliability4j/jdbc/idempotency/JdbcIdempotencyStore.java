@@ -62,9 +62,11 @@ import org.slf4j.LoggerFactory;
  *             ... WHERE r.expires_at <= EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed
  *             UNION ALL SELECT ... FROM t WHERE key_hash = ? AND NOT EXISTS (SELECT 1 FROM
  *             claimed)}. A duplicate causes no write. The second branch reads the statement's
- *             snapshot, so when the conflicting row was committed by a concurrent claim after the
- *             snapshot it returns nothing; only then a plain {@code SELECT} follows (two round
- *             trips, in a race only).
+ *             snapshot, which can be older than the row version the {@code ON CONFLICT} check saw
+ *             under lock (a concurrent transaction committed while this claim waited): then it
+ *             returns nothing, or a version that is already expired although the takeover was
+ *             declined. Only in that case a plain {@code SELECT} follows (two round trips, in a
+ *             race only); the store never decides on such a stale row.
  *         <li>MariaDB 10.5+: {@code INSERT ... ON DUPLICATE KEY UPDATE c = IF(expires_at <=
  *             VALUES(created_at), VALUES(c), c), ..., expires_at = IF(...) RETURNING ...}: MariaDB
  *             evaluates assignments left to right, so {@code expires_at} is assigned last and every
@@ -90,11 +92,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>find</b> — {@code SELECT ... FROM t WHERE key_hash = ?}; an expired row is reported as
  *       absent.
  *   <li><b>purge</b> — bounded batches, each its own short auto-commit statement over the {@code
- *       expires_at} index: PostgreSQL {@code DELETE ... WHERE key_hash IN (SELECT key_hash ...
- *       WHERE expires_at <= now ORDER BY expires_at LIMIT n FOR UPDATE SKIP LOCKED) AND expires_at
- *       <= now}; MariaDB/MySQL {@code DELETE ... WHERE expires_at <= now ORDER BY expires_at LIMIT
- *       n}; H2 {@code DELETE ... WHERE expires_at <= now FETCH FIRST n ROWS ONLY}. The repeated
- *       {@code expires_at <= now} means a row claimed again between selection and deletion is kept.
+ *       expires_at} index: PostgreSQL {@code DELETE ... WHERE key_hash = ANY(ARRAY(SELECT key_hash
+ *       ... WHERE expires_at <= now ORDER BY expires_at LIMIT n FOR UPDATE SKIP LOCKED)) AND
+ *       expires_at <= now}; MariaDB/MySQL {@code DELETE ... WHERE expires_at <= now ORDER BY
+ *       expires_at LIMIT n}; H2 {@code DELETE ... WHERE expires_at <= now FETCH FIRST n ROWS ONLY}.
+ *       The repeated {@code expires_at <= now} means a row claimed again between selection and
+ *       deletion is kept.
  * </ol>
  *
  * Because complete, release and renew compare the owner token (a fencing token) and the lease in
@@ -234,6 +237,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         StoredRow row;
         try {
           row = d.claim(c, params);
+          if (row != null && !token.equals(row.ownerToken()) && row.isExpiredAt(now)) {
+            // The statement declined the takeover, so the row it saw under lock was live; an
+            // expired row here is an older version from the statement's snapshot (PostgreSQL,
+            // when a concurrent transaction committed while this claim waited for its row lock).
+            row = d.find(c, keyHash);
+            if (row != null && row.isExpiredAt(now)) {
+              row = null;
+            }
+          }
           commitIfNeeded(c);
         } catch (SQLException e) {
           rollbackQuietly(c);

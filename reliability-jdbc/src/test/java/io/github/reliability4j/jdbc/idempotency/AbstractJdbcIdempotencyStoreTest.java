@@ -9,6 +9,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyRecord;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.test.idempotency.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ abstract class AbstractJdbcIdempotencyStoreTest {
   static final RequestFingerprint FP = RequestFingerprint.sha256("request-1");
   static final RequestFingerprint OTHER_FP = RequestFingerprint.sha256("request-2");
 
-  final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final MutableClock clock = MutableClock.create();
   DataSource raw;
   CountingDataSource counting;
   String table;
@@ -360,7 +361,7 @@ abstract class AbstractJdbcIdempotencyStoreTest {
   void purgeDeletesOnlyExpiredRowsInBatches() {
     // A dedicated store on its own table: other tests' rows must not count.
     String purgeTable = table + "_p";
-    MutableClock purgeClock = new MutableClock(clock.instant());
+    MutableClock purgeClock = MutableClock.at(clock.instant());
     JdbcIdempotencyStore purging =
         JdbcIdempotencyStore.create(
             counting.dataSource,

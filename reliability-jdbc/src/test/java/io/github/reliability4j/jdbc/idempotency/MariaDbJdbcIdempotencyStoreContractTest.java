@@ -1,0 +1,50 @@
+package io.github.reliability4j.jdbc.idempotency;
+
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.test.idempotency.AbstractIdempotencyStoreContract;
+import java.time.Clock;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+
+/**
+ * The shared store contract on the machine's MariaDB (skips naming the start command when it is
+ * down; fails instead under RELIABILITY_REQUIRE_SERVICES=true).
+ */
+class MariaDbJdbcIdempotencyStoreContractTest extends AbstractIdempotencyStoreContract {
+
+  private static final String TABLE = TestDatabases.uniqueTable("idem_contract_mariadb");
+  private static DataSource dataSource;
+
+  @Override
+  protected IdempotencyStore createStore(Clock clock) {
+    synchronized (MariaDbJdbcIdempotencyStoreContractTest.class) {
+      if (dataSource == null) {
+        dataSource = TestDatabases.mariaDb();
+      }
+    }
+    return JdbcIdempotencyStore.create(
+        dataSource,
+        JdbcIdempotencyStoreConfig.custom()
+            .tableName(TABLE)
+            .clock(clock)
+            .initializeSchema(true)
+            .build());
+  }
+
+  @Override
+  protected int raceThreads() {
+    return 8;
+  }
+
+  @Override
+  protected int raceKeys() {
+    return 200;
+  }
+
+  @AfterAll
+  static void dropTable() {
+    if (dataSource != null) {
+      TestDatabases.dropTable(dataSource, TABLE);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.github.reliability4j.jdbc.idempotency;
+
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.test.idempotency.AbstractIdempotencyStoreContract;
+import java.time.Clock;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+
+/**
+ * The shared store contract on the machine's PostgreSQL 15 (skips naming the start command when it
+ * is down; fails instead under RELIABILITY_REQUIRE_SERVICES=true).
+ */
+class PostgresServiceJdbcIdempotencyStoreContractTest extends AbstractIdempotencyStoreContract {
+
+  private static final String TABLE = TestDatabases.uniqueTable("idem_contract_postgresservice");
+  private static DataSource dataSource;
+
+  @Override
+  protected IdempotencyStore createStore(Clock clock) {
+    synchronized (PostgresServiceJdbcIdempotencyStoreContractTest.class) {
+      if (dataSource == null) {
+        dataSource =
+            TestDatabases.pooled(
+                io.github.reliability4j.test.services.Services.postgresJdbcUrl(), 8, "pg15");
+      }
+    }
+    return JdbcIdempotencyStore.create(
+        dataSource,
+        JdbcIdempotencyStoreConfig.custom()
+            .tableName(TABLE)
+            .clock(clock)
+            .initializeSchema(true)
+            .build());
+  }
+
+  @Override
+  protected int raceThreads() {
+    return 8;
+  }
+
+  @Override
+  protected int raceKeys() {
+    return 200;
+  }
+
+  @AfterAll
+  static void dropTable() {
+    if (dataSource != null) {
+      TestDatabases.dropTable(dataSource, TABLE);
+    }
+  }
+}
