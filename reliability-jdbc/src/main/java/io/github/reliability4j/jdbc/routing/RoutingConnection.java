@@ -413,15 +413,21 @@ final class RoutingConnection implements Connection, RoutedConnection {
       r.connectionFailed(e);
       return null;
     }
-    r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     try {
-      c.setReadOnly(true);
+      applyState(p);
     } catch (SQLException e) {
       closeQuietly(c);
-      throw e;
+      if (!StatementHandler.isConnectionError(e)) {
+        r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        throw e;
+      }
+      r.circuitBreaker().onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
+      r.connectionFailed(e);
+      return null;
     }
+    r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     r.acquired();
-    Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     replicaPhysical = p;
     return p;
   }
@@ -519,6 +525,22 @@ final class RoutingConnection implements Connection, RoutedConnection {
   }
 
   // ---------------------------------------------------------------- bookkeeping
+
+  boolean isRetryableRead(Physical p) {
+    return p.role == NodeRole.REPLICA && (autoCommit || !txActive);
+  }
+
+  /** A statement on {@code p} failed with a connection error: eject the replica, drop {@code p}. */
+  void replicaBroken(Physical p, SQLException error) {
+    LOG.debug("replica {} failed during a read; re-routing", p.node, error);
+    p.replica.circuitBreaker().onError(0, TimeUnit.NANOSECONDS, error);
+    p.replica.connectionFailed(error);
+    txActive = false;
+    release(p);
+    if (replicaPhysical == p) {
+      replicaPhysical = null;
+    }
+  }
 
   void beforeExecute(Physical p) throws SQLException {
     checkOpen();

@@ -17,6 +17,12 @@ import java.util.List;
  *   until the first execution, so the causal wait can be bounded by the statement's query timeout
  *   (frameworks such as JdbcTemplate call setQueryTimeout after prepareStatement). Until then
  *   setters are recorded and replayed in order on the real statement.
+ * - a read on a replica that fails with a connection error (the replica died; the pool handed out
+ *   a connection that was alive a moment ago) is re-routed once: the replica is ejected, the
+ *   statement re-created elsewhere, its recorded setters replayed and the call repeated. Only
+ *   reads that are the first statement of their transaction (or auto-commit) are retried, so no
+ *   transaction ever spans two nodes. For this, setters keep being recorded while the statement
+ *   lives on a replica.
  */
 /** Invocation handler of the Statement / PreparedStatement / CallableStatement proxies. */
 final class StatementHandler implements InvocationHandler {
@@ -49,6 +55,9 @@ final class StatementHandler implements InvocationHandler {
     if (physicalOrNull != null) {
       h.physical = physicalOrNull;
       h.real = creator.create(physicalOrNull.connection);
+      if (physicalOrNull.role == io.github.reliability4j.core.routing.NodeRole.REPLICA) {
+        h.recorded = new ArrayList<>();
+      }
     } else {
       h.recorded = new ArrayList<>();
     }
@@ -93,6 +102,9 @@ final class StatementHandler implements InvocationHandler {
         break;
     }
     checkOpen();
+    if (real != null && recorded != null && isRecordable(method)) {
+      recorded.add(new Object[] {method, args});
+    }
     if (real == null) {
       if (name.equals("getQueryTimeout")) {
         return queryTimeout;
@@ -111,12 +123,35 @@ final class StatementHandler implements InvocationHandler {
       materialize();
     }
     if (name.startsWith("execute")) {
+      boolean retryable = recorded != null && owner.isRetryableRead(physical);
       owner.beforeExecute(physical);
-      Object result = call(method, args);
+      Object result;
+      try {
+        result = call(method, args);
+      } catch (SQLException e) {
+        if (!retryable || !isConnectionError(e)) {
+          throw e;
+        }
+        owner.replicaBroken(physical, e);
+        real = null;
+        physical = null;
+        materialize();
+        owner.beforeExecute(physical);
+        result = call(method, args);
+      }
       owner.afterExecute(physical);
       return result;
     }
     return call(method, args);
+  }
+
+  static boolean isConnectionError(SQLException e) {
+    String state = e.getSQLState();
+    // 08: connection exceptions; 57P01-57P03: PostgreSQL admin/crash shutdown, cannot connect now.
+    return (state != null && (state.startsWith("08") || state.startsWith("57P")))
+        || e instanceof java.sql.SQLRecoverableException
+        || e instanceof java.sql.SQLNonTransientConnectionException
+        || e instanceof java.sql.SQLTransientConnectionException;
   }
 
   private void materialize() throws Throwable {
@@ -132,7 +167,9 @@ final class StatementHandler implements InvocationHandler {
     }
     physical = p;
     real = s;
-    recorded = null;
+    if (p.role != io.github.reliability4j.core.routing.NodeRole.REPLICA) {
+      recorded = null;
+    }
   }
 
   private Object call(Method method, Object[] args) throws Throwable {

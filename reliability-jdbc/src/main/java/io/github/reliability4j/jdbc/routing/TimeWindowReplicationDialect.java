@@ -88,4 +88,9 @@ public final class TimeWindowReplicationDialect implements ReplicationDialect {
   public boolean isExact() {
     return false;
   }
+
+  @Override
+  public String toString() {
+    return "TimeWindowReplicationDialect[window=" + window + "]";
+  }
 }
