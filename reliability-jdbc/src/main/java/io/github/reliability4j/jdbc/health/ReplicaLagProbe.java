@@ -1,0 +1,227 @@
+package io.github.reliability4j.jdbc.health;
+
+import io.github.reliability4j.core.health.HealthStatus;
+import io.github.reliability4j.core.health.Probe;
+import io.github.reliability4j.core.health.ProbeContext;
+import io.github.reliability4j.core.health.ProbeResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reports replica lag from a {@link ReplicaLagSource}, for one named replica or for all (the worst
+ * one counts). Runs no query.
+ *
+ * <p>Per replica, first match wins:
+ *
+ * <ol>
+ *   <li>{@code FAIL} if the replica is not listed or not available.
+ *   <li>{@code UNKNOWN} if it was never sampled, or its sample is older than {@code maxSampleAge}
+ *       (a dead lag monitor must not keep reporting a replica as current).
+ *   <li>{@code FAIL} if lag ≥ {@code failLag} or lagBytes ≥ {@code failLagBytes}.
+ *   <li>{@code WARN} if lag ≥ {@code warnLag} or lagBytes ≥ {@code warnLagBytes}.
+ *   <li>{@code PASS} otherwise.
+ * </ol>
+ *
+ * Defaults: warnLag 1 s, failLag 30 s, byte thresholds off, maxSampleAge 30 s. Register it with
+ * weight DEGRADING in readiness when the application can fall back to the primary: a lagging
+ * replica degrades the service but does not stop it. Observed value: the largest time lag in ms, or
+ * if no time lag is known the largest byte lag in bytes. Thread-safe.
+ */
+public final class ReplicaLagProbe implements Probe {
+  private final ReplicaLagSource source;
+  private final String replica;
+  private final Duration warnLag;
+  private final Duration failLag;
+  private final long warnLagBytes;
+  private final long failLagBytes;
+  private final Duration maxSampleAge;
+  private final Clock clock;
+
+  private ReplicaLagProbe(Builder b) {
+    this.source = b.source;
+    this.replica = b.replica;
+    this.warnLag = b.warnLag;
+    this.failLag = b.failLag;
+    this.warnLagBytes = b.warnLagBytes;
+    this.failLagBytes = b.failLagBytes;
+    this.maxSampleAge = b.maxSampleAge;
+    this.clock = b.clock;
+  }
+
+  public static Builder builder(ReplicaLagSource source) {
+    return new Builder(source);
+  }
+
+  @Override
+  public ProbeResult check(ProbeContext context) {
+    List<ReplicaLagSample> samples = new ArrayList<>();
+    for (ReplicaLagSample s : source.samples()) {
+      if (replica == null || replica.equals(s.replica())) {
+        samples.add(s);
+      }
+    }
+    if (samples.isEmpty()) {
+      return ProbeResult.fail(
+          replica == null ? "no replicas known" : "replica '" + replica + "' is not known");
+    }
+    HealthStatus worst = HealthStatus.PASS;
+    String worstReason = null;
+    Duration maxLag = null;
+    long maxBytes = -1;
+    ProbeResult.Builder result = ProbeResult.builder(HealthStatus.PASS);
+    for (ReplicaLagSample s : samples) {
+      String[] reason = new String[1];
+      HealthStatus status = judge(s, reason);
+      result.detail(s.replica(), status.name() + ": " + reason[0]);
+      if (status.isWorseThan(worst) || worstReason == null) {
+        worst = status.worst(worst);
+        worstReason = s.replica() + " " + reason[0];
+      }
+      if (s.lag() != null && (maxLag == null || s.lag().compareTo(maxLag) > 0)) {
+        maxLag = s.lag();
+      }
+      maxBytes = Math.max(maxBytes, s.lagBytes());
+    }
+    if (maxLag != null) {
+      result.observed(maxLag.toNanos() / 10_000 / 100.0, "ms");
+    } else if (maxBytes >= 0) {
+      result.observed(maxBytes, "bytes");
+    }
+    return result.status(worst).output(worstReason).build();
+  }
+
+  private HealthStatus judge(ReplicaLagSample s, String[] reason) {
+    if (!s.available()) {
+      reason[0] = "unavailable" + (s.reason() == null ? "" : ": " + s.reason());
+      return HealthStatus.FAIL;
+    }
+    if (s.sampledAt() == null) {
+      reason[0] = "never sampled";
+      return HealthStatus.UNKNOWN;
+    }
+    Duration age = Duration.between(s.sampledAt(), clock.instant());
+    if (age.compareTo(maxSampleAge) > 0) {
+      reason[0] = "sample is " + age + " old, older than maxSampleAge " + maxSampleAge;
+      return HealthStatus.UNKNOWN;
+    }
+    String lag = "lag " + (s.lag() == null ? "?" : s.lag()) + ", " + s.lagBytes() + " bytes";
+    if ((s.lag() != null && s.lag().compareTo(failLag) >= 0)
+        || (s.lagBytes() >= 0 && s.lagBytes() >= failLagBytes)) {
+      reason[0] = lag + " at or above the fail threshold";
+      return HealthStatus.FAIL;
+    }
+    if ((s.lag() != null && s.lag().compareTo(warnLag) >= 0)
+        || (s.lagBytes() >= 0 && s.lagBytes() >= warnLagBytes)) {
+      reason[0] = lag + " at or above the warn threshold";
+      return HealthStatus.WARN;
+    }
+    reason[0] = lag;
+    return HealthStatus.PASS;
+  }
+
+  /** Builds a {@link ReplicaLagProbe}. Not thread-safe. */
+  public static final class Builder {
+    private final ReplicaLagSource source;
+    private String replica;
+    private Duration warnLag = Duration.ofSeconds(1);
+    private Duration failLag = Duration.ofSeconds(30);
+    private long warnLagBytes = Long.MAX_VALUE;
+    private long failLagBytes = Long.MAX_VALUE;
+    private Duration maxSampleAge = Duration.ofSeconds(30);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(ReplicaLagSource source) {
+      this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /** Reports only this replica (default: all, worst counts). */
+    public Builder replica(String replica) {
+      this.replica = Objects.requireNonNull(replica, "replica");
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder warnLag(Duration warnLag) {
+      this.warnLag = positive("warnLag", warnLag);
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder failLag(Duration failLag) {
+      this.failLag = positive("failLag", failLag);
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder warnLagBytes(long warnLagBytes) {
+      this.warnLagBytes = atLeastOne("warnLagBytes", warnLagBytes);
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder failLagBytes(long failLagBytes) {
+      this.failLagBytes = atLeastOne("failLagBytes", failLagBytes);
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder maxSampleAge(Duration maxSampleAge) {
+      this.maxSampleAge = positive("maxSampleAge", maxSampleAge);
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if a warn threshold is above its fail threshold
+     */
+    public ReplicaLagProbe build() {
+      if (warnLag.compareTo(failLag) > 0) {
+        throw new IllegalStateException(
+            "warnLag (" + warnLag + ") must not exceed failLag (" + failLag + ")");
+      }
+      if (warnLagBytes != Long.MAX_VALUE
+          && failLagBytes != Long.MAX_VALUE
+          && warnLagBytes > failLagBytes) {
+        throw new IllegalStateException(
+            "warnLagBytes ("
+                + warnLagBytes
+                + ") must not exceed failLagBytes ("
+                + failLagBytes
+                + ")");
+      }
+      return new ReplicaLagProbe(this);
+    }
+
+    static Duration positive(String setting, Duration d) {
+      Objects.requireNonNull(d, setting);
+      if (d.isZero() || d.isNegative()) {
+        throw new IllegalArgumentException(setting + " must be positive, but was " + d);
+      }
+      return d;
+    }
+
+    private static long atLeastOne(String setting, long v) {
+      if (v < 1) {
+        throw new IllegalArgumentException(setting + " must be at least 1, but was " + v);
+      }
+      return v;
+    }
+  }
+}
