@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * Storage SPI for idempotency records. Every implementation must pass {@code
- * io.github.reliability4j.test.idempotency.AbstractIdempotencyStoreContract} (module
- * reliability-test).
+ * io.github.reliability4j.test.idempotency.AbstractIdempotencyStoreContract} and the jqwik model
+ * test {@code AbstractIdempotencyStoreProperties} (module reliability-test).
  *
  * <h2>Records</h2>
  *

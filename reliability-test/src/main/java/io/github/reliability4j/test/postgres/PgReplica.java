@@ -3,22 +3,13 @@ package io.github.reliability4j.test.postgres;
 import io.github.reliability4j.test.postgres.EmbeddedPostgresCluster.Deadline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Set;
 
 final class PgReplica extends PgNode implements ReplicaNode {
-
-  /** Files of a stopped primary that must not travel to a copy. */
-  private static final Set<String> NOT_COPIED =
-      Set.of("postmaster.pid", "postmaster.opts", "epg-lock");
 
   private final int index;
 
@@ -31,8 +22,8 @@ final class PgReplica extends PgNode implements ReplicaNode {
     return "reliability4j_replica_" + index;
   }
 
-  void createFromBaseBackup(Path primaryDataDir, int primaryPort) {
-    copyDirectory(primaryDataDir, dataDir);
+  /** Turns a copy of the template into a standby of the primary. */
+  void configureAsStandby(int primaryPort) {
     try {
       Files.createFile(dataDir.resolve("standby.signal"));
     } catch (IOException e) {
@@ -49,35 +40,6 @@ final class PgReplica extends PgNode implements ReplicaNode {
         "\n# reliability4j test kit replica settings\n"
             + EmbeddedPostgresCluster.confLine("primary_conninfo", conninfo)
             + EmbeddedPostgresCluster.confLine("primary_slot_name", slotName()));
-  }
-
-  private static void copyDirectory(Path source, Path target) {
-    try {
-      Files.walkFileTree(
-          source,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
-                throws IOException {
-              Files.createDirectories(target.resolve(source.relativize(dir).toString()));
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
-                throws IOException {
-              if (!NOT_COPIED.contains(file.getFileName().toString())) {
-                Files.copy(
-                    file,
-                    target.resolve(source.relativize(file).toString()),
-                    StandardCopyOption.COPY_ATTRIBUTES);
-              }
-              return FileVisitResult.CONTINUE;
-            }
-          });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy " + source + " to " + target, e);
-    }
   }
 
   /** Polls pg_stat_wal_receiver until its status is 'streaming'. */
