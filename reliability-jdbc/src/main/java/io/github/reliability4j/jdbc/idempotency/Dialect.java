@@ -59,6 +59,19 @@ abstract class Dialect {
    * Chooses the dialect from {@link DatabaseMetaData#getDatabaseProductName()}; MySQL Connector/J
    * reports "MySQL" for a MariaDB server too, so the version string decides between them.
    */
+  static Dialect detect(
+      String productName, String productVersion, String table, boolean partitionedByDay) {
+    Dialect d = detect(productName, productVersion, table);
+    if (!partitionedByDay) {
+      return d;
+    }
+    if (!(d instanceof Postgres)) {
+      throw new IllegalStateException(
+          "partitionedByDay requires PostgreSQL 11+, but the database is " + d.name());
+    }
+    return new PostgresPartitioned(table);
+  }
+
   static Dialect detect(String productName, String productVersion, String table) {
     String product = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
     String version = productVersion == null ? "" : productVersion.toLowerCase(Locale.ROOT);
@@ -188,7 +201,15 @@ abstract class Dialect {
 
   /** One indexed probe that fails if the database is unreachable or the table is missing. */
   void ping(Connection c) throws SQLException {
-    try (PreparedStatement ps = prepare(c, "SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+    ping(c, queryTimeoutSeconds);
+  }
+
+  void ping(Connection c, int timeoutSeconds) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+      if (timeoutSeconds > 0) {
+        ps.setQueryTimeout(timeoutSeconds);
+      }
       ps.setString(1, "");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -249,13 +270,17 @@ abstract class Dialect {
    * existing row when nothing was inserted or taken over. One statement, one round trip, no write
    * on a duplicate.
    */
-  static final class Postgres extends Dialect {
+  static class Postgres extends Dialect {
 
     private final String claimSql;
     private final String purgeSql;
 
     Postgres(String table) {
-      super("PostgreSQL", "schema-postgresql.sql", table);
+      this(table, "schema-postgresql.sql");
+    }
+
+    Postgres(String table, String resource) {
+      super("PostgreSQL", resource, table);
       String returnedR =
           "r.state, r.owner_token, r.fingerprint, r.created_at, r.expires_at, r.result_code,"
               + " r.metadata, r.body, r.took_over";
@@ -322,7 +347,35 @@ abstract class Dialect {
 
     @Override
     boolean isMissingTable(SQLException e) {
-      return "42P01".equals(e.getSQLState()) || "42703".equals(e.getSQLState());
+      // undefined_table, undefined_column, undefined_function (partitioned layout's claim)
+      return "42P01".equals(e.getSQLState())
+          || "42703".equals(e.getSQLState())
+          || "42883".equals(e.getSQLState());
+    }
+  }
+
+  /**
+   * PostgreSQL partition-per-day layout: the claim calls the layout's PL/pgSQL function (one round
+   * trip), which serializes claims of a key with an advisory lock because a partitioned table
+   * cannot have a unique index on {@code key_hash} alone. All other statements are inherited.
+   */
+  static final class PostgresPartitioned extends Postgres {
+
+    private final String claimSql;
+
+    PostgresPartitioned(String table) {
+      super(table, "schema-postgresql-partitioned.sql");
+      claimSql = "SELECT " + RETURNED + " FROM " + table + "_claim(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    @Override
+    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
+      try (PreparedStatement ps = prepare(c, claimSql)) {
+        bindInsert(ps, 1, p);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? read(rs) : null;
+        }
+      }
     }
   }
 

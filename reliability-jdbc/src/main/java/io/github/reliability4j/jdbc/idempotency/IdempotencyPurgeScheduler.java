@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@link JdbcIdempotencyStore#purgeExpired()} periodically on an executor the application
- * owns.
+ * owns; for a store in the partition-per-day layout it runs {@link
+ * JdbcIdempotencyStore#maintainPartitions()} instead.
  *
  * <pre>{@code
  * IdempotencyPurgeScheduler purger =
@@ -63,12 +64,21 @@ public final class IdempotencyPurgeScheduler implements AutoCloseable {
   /**
    * One purge, as the schedule runs it: never throws.
    *
-   * @return rows deleted, or -1 if the purge failed
+   * @return rows deleted (partitioned layout: day partitions dropped), or -1 if the run failed
    */
   public long runOnce() {
     runs.incrementAndGet();
     try {
-      long n = store.purgeExpired();
+      long n;
+      if (store.getConfig().isPartitionedByDay()) {
+        PartitionMaintenance m = store.maintainPartitions();
+        n = m.dropped().size();
+        if (n > 0 || !m.created().isEmpty()) {
+          log.info("Idempotency partitions of {}: {}", store.getTableName(), m);
+        }
+      } else {
+        n = store.purgeExpired();
+      }
       purged.addAndGet(n);
       if (n > 0) {
         log.debug("Purged {} expired idempotency records from {}", n, store.getTableName());
@@ -92,7 +102,7 @@ public final class IdempotencyPurgeScheduler implements AutoCloseable {
     return failures.get();
   }
 
-  /** Rows deleted by all runs. */
+  /** Rows deleted by all runs (partitioned layout: day partitions dropped). */
   public long getPurged() {
     return purged.get();
   }

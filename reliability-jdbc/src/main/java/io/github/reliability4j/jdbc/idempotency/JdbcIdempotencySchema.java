@@ -11,6 +11,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -41,6 +43,9 @@ public final class JdbcIdempotencySchema {
   public static final String H2 = RESOURCE_DIRECTORY + "schema-h2.sql";
   public static final String POSTGRESQL_PARTITIONED =
       RESOURCE_DIRECTORY + "schema-postgresql-partitioned.sql";
+
+  private static final Pattern DEFAULT_NAME_WITH_SUFFIX =
+      Pattern.compile("\\b" + JdbcIdempotencyStoreConfig.DEFAULT_TABLE_NAME + "(\\w*)");
 
   private JdbcIdempotencySchema() {}
 
@@ -103,24 +108,57 @@ public final class JdbcIdempotencySchema {
     JdbcIdempotencyStoreConfig.requireTableName(tableName);
     Objects.requireNonNull(resource, "resource");
     String unqualified = tableName.substring(tableName.indexOf('.') + 1);
-    String text =
-        read(resource)
-            .replaceAll("--[^\\n]*", "")
-            .replace(JdbcIdempotencyStoreConfig.DEFAULT_TABLE_NAME + "_", unqualified + "_")
-            .replace(JdbcIdempotencyStoreConfig.DEFAULT_TABLE_NAME, tableName);
+    String withoutComments = read(resource).replaceAll("--[^\\n]*", "");
+    // One pass, so a table name that contains the default name is not replaced twice. Functions
+    // live in the table's schema; indexes and constraints cannot be schema-qualified.
+    Matcher m = DEFAULT_NAME_WITH_SUFFIX.matcher(withoutComments);
+    StringBuilder replaced = new StringBuilder();
+    while (m.find()) {
+      String suffix = m.group(1);
+      String replacement =
+          suffix.isEmpty()
+              ? tableName
+              : suffix.equals("_claim") ? tableName + suffix : unqualified + suffix;
+      m.appendReplacement(replaced, Matcher.quoteReplacement(replacement));
+    }
+    m.appendTail(replaced);
+    String text = replaced.toString();
     List<String> out = new ArrayList<>();
-    for (String part : text.split(";")) {
-      String sql = part.strip();
-      if (!sql.isEmpty()) {
-        out.add(sql);
+    StringBuilder current = new StringBuilder();
+    boolean inDollarQuote = false;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == '$' && i + 1 < text.length() && text.charAt(i + 1) == '$') {
+        inDollarQuote = !inDollarQuote;
+        current.append("$$");
+        i++;
+      } else if (ch == ';' && !inDollarQuote) {
+        addStatement(out, current);
+      } else {
+        current.append(ch);
       }
     }
+    addStatement(out, current);
     return out;
   }
 
+  private static void addStatement(List<String> out, StringBuilder current) {
+    String sql = current.toString().strip();
+    if (!sql.isEmpty()) {
+      out.add(sql);
+    }
+    current.setLength(0);
+  }
+
   static Dialect detect(Connection c, String tableName) throws SQLException {
+    return detect(c, tableName, false);
+  }
+
+  static Dialect detect(Connection c, String tableName, boolean partitionedByDay)
+      throws SQLException {
     DatabaseMetaData md = c.getMetaData();
-    return Dialect.detect(md.getDatabaseProductName(), md.getDatabaseProductVersion(), tableName);
+    return Dialect.detect(
+        md.getDatabaseProductName(), md.getDatabaseProductVersion(), tableName, partitionedByDay);
   }
 
   private static String read(String resource) {

@@ -125,8 +125,15 @@ import org.slf4j.LoggerFactory;
  * JdbcIdempotencyStoreConfig#getPurgeMaxBatches()} batches per call; run it periodically with
  * {@link IdempotencyPurgeScheduler}. Each batch is a short transaction found through the {@code
  * expires_at} index, so it neither scans the table nor holds locks for long. For very high volumes
- * on PostgreSQL, {@link JdbcIdempotencySchema#POSTGRESQL_PARTITIONED} documents a layout where
- * whole days are dropped instead of deleted.
+ * on PostgreSQL, {@link JdbcIdempotencySchema#POSTGRESQL_PARTITIONED} is a layout with one
+ * partition per UTC day of the claim ({@link JdbcIdempotencyStoreConfig.Builder#partitionedByDay});
+ * {@link #maintainPartitions()} then detaches and drops whole days whose rows have all expired
+ * instead of deleting rows. Because PostgreSQL cannot enforce uniqueness of {@code key_hash} alone
+ * across partitions, that layout claims through a PL/pgSQL function shipped in the DDL (still one
+ * round trip) that serializes claims of one key with {@code pg_advisory_xact_lock} and moves a
+ * taken-over key into today's partition; complete, release, renew and find probe each partition's
+ * primary-key index. Prefer the plain layout until deleting expired rows is measurably too
+ * expensive.
  *
  * <h2>Errors</h2>
  *
@@ -462,11 +469,38 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Health hook: runs one indexed query against the table on a fresh connection from the pool and
-   * returns how long it took (borrowing the connection included).
+   * Partition-per-day layout ({@link JdbcIdempotencyStoreConfig#isPartitionedByDay()}): creates the
+   * day partitions from yesterday to {@link JdbcIdempotencyStoreConfig#getPartitionsAhead()} days
+   * ahead, and detaches and drops every day partition at least two days old whose rows have all
+   * expired. Dropping a day replaces deleting its rows one by one: no dead tuples, no vacuum debt,
+   * no row locks. Run it at least daily ({@link IdempotencyPurgeScheduler} does, for a partitioned
+   * store). Each DDL statement commits on its own; on PostgreSQL 14+ the detach is {@code
+   * CONCURRENTLY} and does not block claims.
    *
-   * <p>The core health probe SPI was not available when this store was written; a probe adapter
-   * calls this method, maps the latency to pass/warn and an exception to fail.
+   * @throws IllegalStateException if the store does not use the partitioned layout
+   * @throws IdempotencyStoreException if a statement fails
+   */
+  public PartitionMaintenance maintainPartitions() {
+    if (!config.isPartitionedByDay()) {
+      throw new IllegalStateException(
+          "maintainPartitions() needs partitionedByDay(true); this store deletes expired rows"
+              + " with purgeExpired()");
+    }
+    try (Connection c = dataSource.getConnection()) {
+      dialect(c);
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true); // DETACH ... CONCURRENTLY cannot run inside a transaction
+      }
+      return DayPartitions.maintain(
+          c, table, config.unqualifiedTableName(), clock, config.getPartitionsAhead());
+    } catch (SQLException e) {
+      throw translate("maintainPartitions", e);
+    }
+  }
+
+  /**
+   * Health hook: runs one indexed query against the table on a connection from the pool and returns
+   * how long it took (borrowing the connection included).
    *
    * @return the observed round-trip latency
    * @throws IdempotencyStoreException if the database is unreachable, times out or the table is
@@ -481,6 +515,30 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       throw translate("ping", e);
     }
     return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /**
+   * Health hook with the shape of the core health SPI's reachability check ({@code
+   * io.github.reliability4j.core.health.probes.ReachabilityCheck}, so {@code
+   * ReachabilityProbe.of(store::ping)} reports this store's reachability and latency): one indexed
+   * query against the table, with {@code timeout} (rounded up to whole seconds) as its query
+   * timeout. Borrowing the connection is bounded by the pool's own timeout, not by {@code timeout};
+   * give the pool a connection timeout no longer than the probe deadline.
+   *
+   * @return true when the store answered
+   * @throws IdempotencyStoreException if the database is unreachable, times out or the table is
+   *     missing; the message names the table and the SQLState
+   */
+  public boolean ping(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (timeout.toMillis() + 999) / 1000));
+    try (Connection c = dataSource.getConnection()) {
+      dialect(c).ping(c, seconds);
+      commitIfNeeded(c);
+      return true;
+    } catch (SQLException e) {
+      throw translate("ping", e);
+    }
   }
 
   /** The configured table name. */
@@ -528,12 +586,17 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
     synchronized (resolveLock) {
       if (dialect == null) {
-        Dialect detected = JdbcIdempotencySchema.detect(c, table);
+        Dialect detected = JdbcIdempotencySchema.detect(c, table, config.isPartitionedByDay());
         long timeout = config.getQueryTimeout().toMillis();
         detected.withQueryTimeout((int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000));
         if (config.isInitializeSchema()) {
           JdbcIdempotencySchema.apply(
               c, JdbcIdempotencySchema.RESOURCE_DIRECTORY + detected.schemaResource(), table);
+          if (config.isPartitionedByDay()) {
+            commitIfNeeded(c);
+            DayPartitions.maintain(
+                c, table, config.unqualifiedTableName(), clock, config.getPartitionsAhead());
+          }
           log.info("Applied idempotency schema for table '{}' ({})", table, detected.name());
         }
         dialect = detected;
@@ -564,6 +627,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
   private IdempotencyStoreException translate(String operation, SQLException e) {
     Dialect d = dialect;
+    if (config.isPartitionedByDay() && "23514".equals(e.getSQLState())) {
+      return new IdempotencyStoreException(
+          "idempotency store "
+              + operation
+              + " failed on table '"
+              + table
+              + "': no day partition for the claim's day; run maintainPartitions() at least daily"
+              + " (IdempotencyPurgeScheduler does) ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
     if (d != null && d.isMissingTable(e)) {
       return new IdempotencyTableMissingException(
           table, d.name(), JdbcIdempotencySchema.RESOURCE_DIRECTORY + d.schemaResource(), e);

@@ -41,6 +41,8 @@ public final class JdbcIdempotencyStoreConfig {
   private final int purgeBatchSize;
   private final int purgeMaxBatches;
   private final boolean initializeSchema;
+  private final boolean partitionedByDay;
+  private final int partitionsAhead;
 
   private JdbcIdempotencyStoreConfig(Builder b) {
     this.tableName = b.tableName;
@@ -51,6 +53,8 @@ public final class JdbcIdempotencyStoreConfig {
     this.purgeBatchSize = b.purgeBatchSize;
     this.purgeMaxBatches = b.purgeMaxBatches;
     this.initializeSchema = b.initializeSchema;
+    this.partitionedByDay = b.partitionedByDay;
+    this.partitionsAhead = b.partitionsAhead;
   }
 
   public static JdbcIdempotencyStoreConfig ofDefaults() {
@@ -72,6 +76,8 @@ public final class JdbcIdempotencyStoreConfig {
     b.purgeBatchSize = base.purgeBatchSize;
     b.purgeMaxBatches = base.purgeMaxBatches;
     b.initializeSchema = base.initializeSchema;
+    b.partitionedByDay = base.partitionedByDay;
+    b.partitionsAhead = base.partitionsAhead;
     return b;
   }
 
@@ -106,6 +112,16 @@ public final class JdbcIdempotencyStoreConfig {
 
   public boolean isInitializeSchema() {
     return initializeSchema;
+  }
+
+  /** Whether the table uses the PostgreSQL partition-per-day layout. */
+  public boolean isPartitionedByDay() {
+    return partitionedByDay;
+  }
+
+  /** Day partitions kept created ahead of today (partitioned layout only). */
+  public int getPartitionsAhead() {
+    return partitionsAhead;
   }
 
   /**
@@ -161,6 +177,8 @@ public final class JdbcIdempotencyStoreConfig {
         + purgeMaxBatches
         + ", initializeSchema="
         + initializeSchema
+        + ", partitionedByDay="
+        + partitionedByDay
         + "]";
   }
 
@@ -174,6 +192,8 @@ public final class JdbcIdempotencyStoreConfig {
     private int purgeBatchSize = DEFAULT_PURGE_BATCH_SIZE;
     private int purgeMaxBatches = DEFAULT_PURGE_MAX_BATCHES;
     private boolean initializeSchema;
+    private boolean partitionedByDay;
+    private int partitionsAhead = 3;
 
     private Builder() {}
 
@@ -281,6 +301,33 @@ public final class JdbcIdempotencyStoreConfig {
      */
     public Builder initializeSchema(boolean initializeSchema) {
       this.initializeSchema = initializeSchema;
+      return this;
+    }
+
+    /**
+     * Use the PostgreSQL partition-per-day layout ({@link
+     * JdbcIdempotencySchema#POSTGRESQL_PARTITIONED}, default false): claims go through the layout's
+     * claim function, and {@link JdbcIdempotencyStore#maintainPartitions()} creates upcoming days
+     * and drops expired ones instead of deleting rows. Only for PostgreSQL 11+; the store fails on
+     * first contact with another database.
+     */
+    public Builder partitionedByDay(boolean partitionedByDay) {
+      this.partitionedByDay = partitionedByDay;
+      return this;
+    }
+
+    /**
+     * Day partitions {@link JdbcIdempotencyStore#maintainPartitions()} keeps created beyond today
+     * (default 3), so a missed maintenance run does not stop claims.
+     *
+     * @throws IllegalArgumentException if outside 1..60
+     */
+    public Builder partitionsAhead(int partitionsAhead) {
+      if (partitionsAhead < 1 || partitionsAhead > 60) {
+        throw new IllegalArgumentException(
+            "partitionsAhead must be in 1..60, but was " + partitionsAhead);
+      }
+      this.partitionsAhead = partitionsAhead;
       return this;
     }
 

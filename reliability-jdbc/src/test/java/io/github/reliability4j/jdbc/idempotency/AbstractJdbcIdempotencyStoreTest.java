@@ -449,6 +449,12 @@ abstract class AbstractJdbcIdempotencyStoreTest {
   @Test
   void pingReportsLatency() {
     assertThat(store.ping().isNegative()).isFalse();
+    // The shape of core.health.probes.ReachabilityCheck: boolean ping(Duration timeout).
+    java.util.function.Predicate<Duration> reachabilityCheck = store::ping;
+    assertThat(reachabilityCheck.test(Duration.ofMillis(1500))).isTrue();
+    counting.reset();
+    store.ping(Duration.ofSeconds(1));
+    assertThat(counting.reset()).as("one round trip").isEqualTo(1);
   }
 
   long countRows(String tableName) {

@@ -73,6 +73,16 @@ final class TestDatabases {
     }
   }
 
+  /** Drops a PostgreSQL table with what depends on it (the partitioned layout's claim function). */
+  static void dropTableCascade(DataSource ds, String table) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("DROP TABLE IF EXISTS " + table + " CASCADE");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * A table name unique to this JVM run, so parallel runs on the shared databases never collide.
    */
