@@ -49,6 +49,31 @@ import org.slf4j.LoggerFactory;
  * extra round trip); else waits on the freshest replica for at most {@code maxCausalWait}, never
  * longer than the statement's query timeout; else reads from the primary.
  *
+ * <h2>What counts as a write</h2>
+ *
+ * Every statement executed on a connection routed to the primary for writing is assumed to write (a
+ * {@code SELECT} may call a writing function), so in auto-commit mode each such statement costs one
+ * extra round trip for the position; mark reads read-only to avoid it. On a connection routed to
+ * the primary for a read, only {@code executeQuery} is trusted to be a read: PgJDBC's default
+ * {@code readOnlyMode=transaction} does not enforce read-only in auto-commit mode, so other calls
+ * are treated as possible writes. Set {@code readOnlyMode=always} on the primary's pool to make
+ * such writes fail instead.
+ *
+ * <h2>Failures</h2>
+ *
+ * A replica whose connection attempt fails is excluded at once and re-admitted by the lag monitor
+ * after {@code readmitAfterSamples} good samples; its circuit breaker opens on repeated failures. A
+ * read whose first statement fails on a replica with a connection error is re-routed once,
+ * transparently. When no node can serve a read the caller gets a {@link
+ * ReplicaUnavailableException} (retryable), never a hang beyond the pools' connection timeouts. A
+ * token that cannot be verified never fails a read: the session's reads go to the primary.
+ *
+ * <h2>Not guaranteed</h2>
+ *
+ * Bounded staleness is measured with the lag monitor's sample interval as resolution and is never
+ * combined with the session's token. The time-window dialect guesses; it is no guarantee.
+ * Statements stay bound to the physical connection they were created on.
+ *
  * <h2>Lifecycle and threads</h2>
  *
  * The constructor validates every node (role, cluster, duplicates), samples lag once and starts the

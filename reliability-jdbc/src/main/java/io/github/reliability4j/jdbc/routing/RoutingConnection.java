@@ -272,7 +272,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
           if (causalWait(p, token, budget)) {
             return attachReplica(p, level, pref, null, false);
           }
-          closeQuietly(p.connection);
+          release(p);
           replicaPhysical = null;
         }
         reason = FallbackReason.TOKEN_NOT_COVERED;
@@ -542,18 +542,28 @@ final class RoutingConnection implements Connection, RoutedConnection {
     }
   }
 
-  void beforeExecute(Physical p) throws SQLException {
+  /**
+   * Whether a statement may have written. Everything on a write-routed primary connection counts;
+   * on a primary connection routed for a read only executeQuery is trusted to be a read (PgJDBC's
+   * default readOnlyMode does not enforce read-only in auto-commit mode, so a write could slip
+   * through there and must still advance the session).
+   */
+  private static boolean mayWrite(Physical p, String method) {
+    return p.role == NodeRole.PRIMARY && (!p.forRead || !method.equals("executeQuery"));
+  }
+
+  void beforeExecute(Physical p, String method) throws SQLException {
     checkOpen();
     if (!autoCommit) {
       txActive = true;
-      if (p.role == NodeRole.PRIMARY && !p.forRead) {
+      if (mayWrite(p, method)) {
         txWrote = true;
       }
     }
   }
 
-  void afterExecute(Physical p) {
-    if (autoCommit && p.role == NodeRole.PRIMARY && !p.forRead) {
+  void afterExecute(Physical p, String method) {
+    if (autoCommit && mayWrite(p, method)) {
       capturePosition(p);
     }
   }

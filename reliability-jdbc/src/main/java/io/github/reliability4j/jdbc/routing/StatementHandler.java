@@ -4,6 +4,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -124,7 +125,7 @@ final class StatementHandler implements InvocationHandler {
     }
     if (name.startsWith("execute")) {
       boolean retryable = recorded != null && owner.isRetryableRead(physical);
-      owner.beforeExecute(physical);
+      owner.beforeExecute(physical, name);
       Object result;
       try {
         result = call(method, args);
@@ -136,13 +137,33 @@ final class StatementHandler implements InvocationHandler {
         real = null;
         physical = null;
         materialize();
-        owner.beforeExecute(physical);
+        owner.beforeExecute(physical, name);
         result = call(method, args);
       }
-      owner.afterExecute(physical);
+      owner.afterExecute(physical, name);
+      return wrapResultSet(proxy, result);
+    }
+    return wrapResultSet(proxy, call(method, args));
+  }
+
+  /** ResultSet.getStatement() must return the statement the caller holds, not the physical one. */
+  private static Object wrapResultSet(Object statementProxy, Object result) {
+    if (!(result instanceof ResultSet rs)) {
       return result;
     }
-    return call(method, args);
+    return Proxy.newProxyInstance(
+        StatementHandler.class.getClassLoader(),
+        new Class<?>[] {ResultSet.class},
+        (p, m, a) -> {
+          if (m.getName().equals("getStatement") && m.getParameterCount() == 0) {
+            return statementProxy;
+          }
+          try {
+            return m.invoke(rs, a);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 
   static boolean isConnectionError(SQLException e) {

@@ -248,6 +248,9 @@ class ReplicaRoutingFailoverTest {
     }
     assertThat(events.waits).containsExactly(false);
     assertThat(events.fallbacks).containsExactly(FallbackReason.TOKEN_NOT_COVERED);
+    assertThat(ds.lagView().replicas())
+        .as("no connection is still counted against a replica")
+        .allSatisfy(r -> assertThat(r.outstanding()).isZero());
   }
 
   @Test

@@ -373,4 +373,34 @@ class RoutingConnectionTest {
       failing.close();
     }
   }
+
+  @Test
+  void resultSetReturnsTheStatementTheCallerHolds() throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT name FROM node")) {
+      assertThat(rs.getStatement()).isSameAs(st);
+      assertThat(rs.getStatement().getConnection()).isSameAs(c);
+    }
+  }
+
+  @Test
+  void unscopedWritesAdvanceTheDefaultSessionThatUnscopedReadsHonour() throws SQLException {
+    assertThat(ds.defaultSession().token(ds.clusterId())).isEmpty();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("INSERT INTO t VALUES (5, 5)");
+    }
+    assertThat(ds.defaultSession().token(ds.clusterId())).isPresent();
+    try (Connection c = ds.getConnection()) {
+      c.setReadOnly(true);
+      assertThat(node(c)).isEqualTo("primary");
+    }
+    // A fresh scoped session has seen no writes and may read a replica.
+    try (Consistency.Scope s = Consistency.session();
+        Connection c = ds.getConnection()) {
+      c.setReadOnly(true);
+      assertThat(node(c)).startsWith("r");
+    }
+  }
 }

@@ -55,8 +55,23 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   private volatile long primaryLatencyNanos = -1;
   private volatile ScheduledFuture<?> monitor;
 
+  private final java.util.function.LongSupplier ticker;
+
   public ReplicaRouter(
       RoutingPolicy policy, List<String> replicaNames, RoutingListener listener, Clock clock) {
+    this(policy, replicaNames, listener, clock, System::nanoTime);
+  }
+
+  /**
+   * @param ticker nanosecond ticker measuring probe latency (for NEAREST and LOWEST_LATENCY)
+   */
+  public ReplicaRouter(
+      RoutingPolicy policy,
+      List<String> replicaNames,
+      RoutingListener listener,
+      Clock clock,
+      java.util.function.LongSupplier ticker) {
+    this.ticker = ticker;
     this.policy = policy;
     this.clock = clock;
     this.listener = listener;
@@ -213,10 +228,10 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   /** Samples the primary's position; failures are logged (replica lag then stays unmeasured). */
   public void samplePrimary(ReplicationProbe probe) {
     Instant start = clock.instant();
-    long t0 = System.nanoTime();
+    long t0 = ticker.getAsLong();
     try {
       ReplicationPosition p = probe.primaryPosition();
-      long latency = System.nanoTime() - t0;
+      long latency = ticker.getAsLong() - t0;
       history.add(p, start);
       long prev = primaryLatencyNanos;
       primaryLatencyNanos = prev < 0 ? latency : (prev * 3 + latency) / 4;
@@ -227,7 +242,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
 
   /** Samples one replica and updates its admission. */
   public void sampleReplica(ReplicationProbe probe, ReplicaState replica) {
-    long t0 = System.nanoTime();
+    long t0 = ticker.getAsLong();
     ReplicationPosition replay;
     try {
       replay = probe.replayPosition(replica.name());
@@ -235,7 +250,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       replica.onSampleFailure(clock.instant(), e);
       return;
     }
-    long latency = System.nanoTime() - t0;
+    long latency = ticker.getAsLong() - t0;
     Instant sampledAt = clock.instant();
     if (replay == null) {
       replica.onSampleFailure(

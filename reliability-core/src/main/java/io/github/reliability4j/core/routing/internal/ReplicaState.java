@@ -17,10 +17,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ReplicaState {
 
-  /** Immutable view of the bookkeeping; replaced as a whole on every update. */
+  /**
+   * Immutable view of the bookkeeping; replaced as a whole on every update. {@code
+   * strictReadmission}: false only until the replica is first admitted or first found bad; the very
+   * first admission needs one good sample, every later one {@code readmitAfterSamples}.
+   */
   record Snapshot(
       boolean admitted,
-      boolean everAdmitted,
+      boolean strictReadmission,
       int consecutiveGood,
       Instant lastGoodSampleAt,
       Instant currentAsOf,
@@ -110,7 +114,7 @@ public final class ReplicaState {
       snapshot =
           new Snapshot(
               s.admitted,
-              s.everAdmitted,
+              s.strictReadmission,
               s.consecutiveGood,
               s.lastGoodSampleAt,
               s.currentAsOf,
@@ -154,9 +158,10 @@ public final class ReplicaState {
       LagSample sample =
           new LagSample(
               name, sampledAt, replay, lagBytes, lag, Duration.ofNanos(latencyNanos), null, false);
+      // An unmeasurable lag right after start (history too short) is not held against it.
+      boolean strict = s.strictReadmission || lag != null;
       snapshot =
-          new Snapshot(
-              false, s.everAdmitted, 0, s.lastGoodSampleAt, currentAsOf, known, ewma, sample);
+          new Snapshot(false, strict, 0, s.lastGoodSampleAt, currentAsOf, known, ewma, sample);
       listener.onLagSample(sample);
       if (s.admitted) {
         listener.onReplicaStateChange(name, false, problem);
@@ -164,13 +169,13 @@ public final class ReplicaState {
       return;
     }
     int good = s.consecutiveGood + 1;
-    boolean admit = s.admitted || good >= (s.everAdmitted ? policy.readmitAfterSamples() : 1);
+    boolean admit = s.admitted || good >= (s.strictReadmission ? policy.readmitAfterSamples() : 1);
     LagSample sample =
         new LagSample(
             name, sampledAt, replay, lagBytes, lag, Duration.ofNanos(latencyNanos), null, admit);
     snapshot =
         new Snapshot(
-            admit, s.everAdmitted || admit, good, sampledAt, currentAsOf, known, ewma, sample);
+            admit, s.strictReadmission || admit, good, sampledAt, currentAsOf, known, ewma, sample);
     listener.onLagSample(sample);
     if (admit && !s.admitted) {
       listener.onReplicaStateChange(
@@ -189,7 +194,7 @@ public final class ReplicaState {
     snapshot =
         new Snapshot(
             false,
-            s.everAdmitted,
+            true,
             0,
             s.lastGoodSampleAt,
             s.currentAsOf,

@@ -50,11 +50,14 @@ class ReplicaRouterTest {
 
   static final class FakeProbe implements ReplicationProbe {
     long primary;
+    long ticks;
+    final Map<String, Long> latencyNanos = new HashMap<>();
     final Map<String, Long> replicas = new HashMap<>();
     final Map<String, Boolean> down = new HashMap<>();
 
     @Override
     public ReplicationPosition primaryPosition() {
+      ticks += latencyNanos.getOrDefault("primary", 1_000_000L);
       return LsnPosition.of(primary);
     }
 
@@ -63,6 +66,7 @@ class ReplicaRouterTest {
       if (down.getOrDefault(replica, false)) {
         throw new SQLException("connection refused", "08001");
       }
+      ticks += latencyNanos.getOrDefault(replica, 1_000_000L);
       return LsnPosition.of(replicas.get(replica));
     }
   }
@@ -88,7 +92,7 @@ class ReplicaRouterTest {
     for (String r : replicas) {
       probe.replicas.put(r, 0L);
     }
-    return new ReplicaRouter(policy, List.of(replicas), listener, clock);
+    return new ReplicaRouter(policy, List.of(replicas), listener, clock, () -> probe.ticks);
   }
 
   RoutingPolicy policy() {
@@ -328,5 +332,56 @@ class ReplicaRouterTest {
                 .plan(ConsistencyLevel.ANY, ReadPreference.REPLICA_PREFERRED, null, false)
                 .staleCandidates())
         .isEmpty();
+  }
+
+  @Test
+  void nearestPicksTheLowestLatencyNodePrimaryIncluded() {
+    ReplicaRouter router = router(policy(), "far", "near");
+    probe.latencyNanos.putAll(Map.of("primary", 5_000_000L, "far", 9_000_000L, "near", 2_000_000L));
+    tick(router);
+    RoutePlan plan = router.plan(ConsistencyLevel.ANY, ReadPreference.NEAREST, null, false);
+    assertThat(plan.primaryFirst()).isFalse();
+    assertThat(plan.ready()).extracting(ReplicaState::name).containsExactly("near", "far");
+
+    probe.latencyNanos.put("primary", 100_000L);
+    for (int i = 0; i < 10; i++) {
+      tick(router); // the latency average converges
+    }
+    assertThat(
+            router.plan(ConsistencyLevel.ANY, ReadPreference.NEAREST, null, false).primaryFirst())
+        .isTrue();
+  }
+
+  @Test
+  void lowestLatencyBalancingPrefersTheFastReplica() {
+    ReplicaRouter router =
+        router(
+            RoutingPolicy.from(policy()).loadBalancing(LoadBalancing.LOWEST_LATENCY).build(),
+            "slow",
+            "fast");
+    probe.latencyNanos.putAll(Map.of("slow", 9_000_000L, "fast", 1_000_000L));
+    tick(router);
+    for (int i = 0; i < 5; i++) {
+      assertThat(
+              router
+                  .plan(ConsistencyLevel.ANY, ReadPreference.REPLICA_PREFERRED, null, false)
+                  .ready()
+                  .get(0)
+                  .name())
+          .isEqualTo("fast");
+    }
+  }
+
+  @Test
+  void replicaDownAtStartNeedsSeveralGoodSamplesToo() {
+    ReplicaRouter router = router(policy(), "r1");
+    probe.down.put("r1", true);
+    tick(router);
+    probe.down.put("r1", false);
+    tick(router);
+    tick(router);
+    assertThat(router.state("r1").isEligible(clock.instant())).isFalse();
+    tick(router);
+    assertThat(router.state("r1").isEligible(clock.instant())).isTrue();
   }
 }
