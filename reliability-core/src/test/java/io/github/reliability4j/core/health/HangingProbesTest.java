@@ -97,10 +97,17 @@ class HangingProbesTest {
           "a stubborn probe is reported hung instead of being started again");
       assertThat(interrupted.get()).as("cancellation interrupts").isGreaterThanOrEqualTo(5);
       assertThat(ignoredInterrupts.get()).isGreaterThanOrEqualTo(5);
-      assertThat(evaluatorThreads())
-          .as("concurrency + one replacement per stubborn probe")
-          .isLessThanOrEqualTo(concurrency + 5);
-      assertThat(((DefaultHealthChecker) checker).pool().abandoned()).isEqualTo(5);
+      // Each probe holds at most one thread; interruptible ones give theirs back at once, so the
+      // replacements settle at one per stubborn probe.
+      awaitTrue(
+          () -> ((DefaultHealthChecker) checker).pool().abandoned() == 5,
+          "one replacement thread per stubborn probe");
+      for (int i = 0; i < 20; i++) {
+        assertThat(evaluatorThreads())
+            .as("never more than concurrency + one thread per hanging probe")
+            .isLessThanOrEqualTo(concurrency + 10);
+        Thread.sleep(10);
+      }
     } finally {
       checker.close();
     }

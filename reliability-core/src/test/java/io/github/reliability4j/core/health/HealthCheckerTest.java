@@ -119,12 +119,30 @@ class HealthCheckerTest {
 
     scheduler.advance(Duration.ofSeconds(5));
     assertThat(probes).allSatisfy(p -> assertThat(p.calls).hasValue(1));
-    // Every next run is due between 5 s and 10 s after the previous one ended.
-    Duration lastStart = Duration.ofSeconds(5);
-    scheduler.advance(Duration.ofSeconds(10));
-    assertThat(probes).allSatisfy(p -> assertThat(p.calls.get()).isBetween(1, 3));
-    assertThat(scheduler.pendingDelays()).hasSize(20);
-    assertThat(lastStart).isPositive();
+    checker.close();
+
+    // One probe: every delay after a run is the interval shortened by at most 50%.
+    ScriptedProbe single = new ScriptedProbe();
+    FakeScheduler own = new FakeScheduler(clock);
+    checker =
+        HealthChecker.builder()
+            .config(config().jitter(0.5).build())
+            .clock(clock)
+            .scheduler(own)
+            .executor(DIRECT)
+            .random(new SplittableRandom(7))
+            .probe(ProbeRegistration.builder("single", single).build())
+            .build();
+    checker.start();
+    List<Duration> delays = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      own.advance(own.pendingDelays().get(0));
+      delays.add(own.pendingDelays().get(0));
+    }
+    assertThat(single.calls).hasValue(50);
+    assertThat(delays)
+        .allSatisfy(d -> assertThat(d).isBetween(Duration.ofSeconds(5), Duration.ofSeconds(10)));
+    assertThat(delays.stream().distinct().count()).isGreaterThan(25);
   }
 
   @Test

@@ -1,7 +1,6 @@
 package io.github.reliability4j.jdbc.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.reliability4j.core.health.ComponentHealth;
 import io.github.reliability4j.core.health.HealthChecker;
@@ -11,15 +10,12 @@ import io.github.reliability4j.core.health.HealthReport;
 import io.github.reliability4j.core.health.HealthResponse;
 import io.github.reliability4j.core.health.HealthSnapshot;
 import io.github.reliability4j.core.health.HealthStatus;
-import io.github.reliability4j.core.health.ProbeContext;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeResult;
 import io.github.reliability4j.core.health.RedactionLevel;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
@@ -116,36 +112,5 @@ class ConnectivityProbeTest {
         pg.close();
       }
     }
-  }
-
-  @Test
-  void aFailedCheckDropsTheConnectionAndTheNextReconnects() throws Exception {
-    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
-      int[] opened = new int[1];
-      ConnectionFactory counting =
-          () -> {
-            opened[0]++;
-            return pg.getPostgresDatabase().getConnection();
-          };
-      ProbeContext ctx = new ProbeContext("db", Instant.now(), Duration.ofSeconds(2));
-      try (JdbcConnectivityProbe probe =
-          JdbcConnectivityProbe.builder(counting).validationQuery("SELECT 1").build()) {
-        assertThat(probe.check(ctx).status()).isEqualTo(HealthStatus.PASS);
-        assertThat(probe.check(ctx).status()).isEqualTo(HealthStatus.PASS);
-        assertThat(opened[0]).as("the dedicated connection is kept").isEqualTo(1);
-      }
-      try (JdbcConnectivityProbe broken =
-          JdbcConnectivityProbe.builder(counting)
-              .validationQuery("SELECT * FROM missing")
-              .build()) {
-        assertThatThrownBy(() -> broken.check(ctx)).isInstanceOf(SQLException.class);
-        assertThatThrownBy(() -> broken.check(ctx)).isInstanceOf(SQLException.class);
-        assertThat(opened[0]).as("reconnects after each failure").isEqualTo(3);
-      }
-    }
-    assertThatThrownBy(() -> ConnectionFactory.ofDriver("jdbc:nope://x?password=secret", null))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("password=***")
-        .hasMessageNotContaining("secret");
   }
 }
