@@ -1,5 +1,6 @@
 package io.github.reliability4j.benchmarks.support;
 
+import io.github.reliability4j.benchmarks.jdbc.JdbcIdempotencyBenchmark;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -27,8 +30,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * </pre>
  *
  * <ul>
- *   <li>{@code quick} (about 5 minutes on 2 cores): 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement;
- *       the JDBC group only at 1e4 existing rows.
+ *   <li>{@code quick} (about 5-7 minutes on 2 cores): 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement;
+ *       the JDBC group at 1e4 existing rows, and at 1e6 rows only {@code r4jClaimComplete}, {@code
+ *       r4jDuplicateClaim} and {@code camelAddConfirm} (growth check).
  *   <li>{@code smoke}: checks that every benchmark runs (1 × 1 s warm-up and measurement, smallest
  *       parameters); its numbers mean nothing.
  *   <li>{@code full}: 2 forks, 3 × 2 s warm-up, 5 × 2 s measurement, every parameter.
@@ -52,6 +56,7 @@ public final class BenchmarkMain {
     String include = args.length > 2 ? args[2] : "io\\.github\\.reliability4j\\.benchmarks\\..*";
     Files.createDirectories(out);
     Path json = out.resolve("results-" + mode + ".json");
+    List<Path> jsonFiles = new ArrayList<>(List.of(json));
     Instant start = Instant.now();
     String machineBefore = machine();
     System.out.println(machineBefore);
@@ -65,48 +70,30 @@ public final class BenchmarkMain {
       System.out.println(roundTrips);
       Files.writeString(out.resolve("round-trips-" + mode + ".md"), roundTrips);
 
-      ChainedOptionsBuilder options =
-          new OptionsBuilder()
-              .include(include)
-              .resultFormat(ResultFormatType.JSON)
-              // Allocation per operation does not depend on the machine's load: it backs the
-              // explanations of the ratios on a noisy shared machine.
-              .addProfiler(GCProfiler.class)
-              .result(json.toString())
-              .jvmArgsAppend(
-                  "-Xms2g",
-                  "-Xmx2g",
-                  "-D" + BenchDatabase.PRIMARY_URL + "=" + primary,
-                  "-D" + BenchDatabase.REPLICA_URL + "=" + replica);
+      ChainedOptionsBuilder options = options(mode, include, json, primary, replica);
       if (mode.equals("smoke")) {
-        options
-            .forks(1)
-            .warmupIterations(1)
-            .warmupTime(TimeValue.seconds(1))
-            .measurementIterations(1)
-            .measurementTime(TimeValue.seconds(1))
-            .param("rows", "10000")
-            .param("keys", "1000");
+        options.param("rows", "10000").param("keys", "1000");
       } else if (mode.equals("quick")) {
-        options
-            .forks(1)
-            .warmupIterations(2)
-            .warmupTime(TimeValue.seconds(1))
-            .measurementIterations(3)
-            .measurementTime(TimeValue.seconds(1))
-            .param("rows", "10000");
-      } else {
-        options
-            .forks(2)
-            .warmupIterations(3)
-            .warmupTime(TimeValue.seconds(2))
-            .measurementIterations(5)
-            .measurementTime(TimeValue.seconds(2));
+        options.param("rows", "10000");
       }
       new Runner(options.build()).run();
+      if (mode.equals("quick")
+          && Pattern.compile(include)
+              .matcher(JdbcIdempotencyBenchmark.class.getName() + ".r4jClaimComplete")
+              .find()) {
+        // Growth to 1e6 rows in quick mode, for the two store operations only (the bulk load and
+        // the other forks would not fit the time budget); full mode measures every method.
+        Path growth = out.resolve("results-" + mode + "-1e6.json");
+        new Runner(
+                options(mode, JDBC_GROWTH_INCLUDE, growth, primary, replica)
+                    .param("rows", "1000000")
+                    .build())
+            .run();
+        jsonFiles.add(growth);
+      }
     }
 
-    String ratios = capture(p -> RatioReport.load(json).print(p));
+    String ratios = capture(p -> RatioReport.load(jsonFiles).print(p));
     String report =
         "## Run\n\n"
             + "```\n"
@@ -124,6 +111,49 @@ public final class BenchmarkMain {
     System.out.println(ratios);
     System.out.println(
         "\nJMH results: " + json + "\nreport: " + out.resolve("report-" + mode + ".md"));
+  }
+
+  static final String JDBC_GROWTH_INCLUDE =
+      "JdbcIdempotencyBenchmark\\.(r4jClaimComplete|r4jDuplicateClaim|camelAddConfirm)$";
+
+  static ChainedOptionsBuilder options(
+      String mode, String include, Path json, String primary, String replica) {
+    ChainedOptionsBuilder options =
+        new OptionsBuilder()
+            .include(include)
+            .resultFormat(ResultFormatType.JSON)
+            // Allocation per operation does not depend on the machine's load: it backs the
+            // explanations of the ratios on a noisy shared machine.
+            .addProfiler(GCProfiler.class)
+            .result(json.toString())
+            .jvmArgsAppend(
+                "-Xms2g",
+                "-Xmx2g",
+                "-D" + BenchDatabase.PRIMARY_URL + "=" + primary,
+                "-D" + BenchDatabase.REPLICA_URL + "=" + replica);
+    switch (mode) {
+      case "smoke":
+        return options
+            .forks(1)
+            .warmupIterations(1)
+            .warmupTime(TimeValue.seconds(1))
+            .measurementIterations(1)
+            .measurementTime(TimeValue.seconds(1));
+      case "quick":
+        return options
+            .forks(1)
+            .warmupIterations(2)
+            .warmupTime(TimeValue.seconds(1))
+            .measurementIterations(3)
+            .measurementTime(TimeValue.seconds(1));
+      default:
+        return options
+            .forks(2)
+            .warmupIterations(3)
+            .warmupTime(TimeValue.seconds(2))
+            .measurementIterations(5)
+            .measurementTime(TimeValue.seconds(2));
+    }
   }
 
   interface Printer {

@@ -102,17 +102,25 @@ public final class RatioReport {
   }
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 1) {
-      System.err.println("usage: RatioReport <jmh-result.json>");
+    if (args.length < 1) {
+      System.err.println("usage: RatioReport <jmh-result.json>...");
       System.exit(2);
     }
-    load(Path.of(args[0])).print(System.out);
+    List<Path> files = new ArrayList<>();
+    for (String a : args) {
+      files.add(Path.of(a));
+    }
+    load(files).print(System.out);
   }
 
   @SuppressWarnings("unchecked")
-  static RatioReport load(Path json) throws IOException {
-    List<Object> results =
-        (List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8));
+  static RatioReport load(List<Path> jsonFiles) throws IOException {
+    List<Object> results = new ArrayList<>();
+    for (Path json : jsonFiles) {
+      if (Files.exists(json)) {
+        results.addAll((List<Object>) Json.parse(Files.readString(json, StandardCharsets.UTF_8)));
+      }
+    }
     List<Row> rows = new ArrayList<>();
     for (Object o : results) {
       Map<String, Object> r = (Map<String, Object>) o;
