@@ -593,6 +593,13 @@ final class DefaultHealthChecker implements HealthChecker {
       if (task.isCancelled()) {
         return;
       }
+      synchronized (run) {
+        if (run.timedOut) {
+          // The deadline has claimed this run; its TIMED_OUT result must win over whatever the
+          // cancelled body produced (including the CancellationException thrown by invoke).
+          return;
+        }
+      }
       ProbeResult.Builder result;
       try {
         ProbeResult r = task.get();

@@ -75,7 +75,8 @@ public interface HealthChecker extends AutoCloseable {
   /**
    * Evaluates every probe now (probes already being evaluated are not started twice) and completes
    * with the snapshot after all have completed or hit their deadlines. Concurrent calls share one
-   * round. The future completes on an evaluator or scheduler thread.
+   * round. The future completes on an evaluator or scheduler thread. If the scheduler has died and
+   * a probe never returns, the future never completes: wait with a timeout.
    */
   CompletableFuture<HealthSnapshot> evaluateNow();
 

@@ -143,6 +143,57 @@ class HangingProbesTest {
     assertThat(interrupted.get()).isEqualTo(2);
   }
 
+  @Test
+  void concurrentEvaluateNowCallsShareOneRound() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    HealthChecker checker =
+        HealthChecker.builder()
+            .name("single-flight")
+            .config(HealthCheckerConfig.custom().deadline(Duration.ofSeconds(60)).build())
+            .probe(
+                ProbeRegistration.builder(
+                        "slow",
+                        ctx -> {
+                          calls.incrementAndGet();
+                          release.await();
+                          return ProbeResult.pass();
+                        })
+                    .build())
+            .build();
+    int threads = 16;
+    java.util.concurrent.ExecutorService callers =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
+      java.util.List<java.util.concurrent.Future<CompletableFuture<HealthSnapshot>>> futures =
+          new java.util.ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        futures.add(
+            callers.submit(
+                () -> {
+                  barrier.await();
+                  return checker.evaluateNow();
+                }));
+      }
+      java.util.Set<CompletableFuture<HealthSnapshot>> rounds =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      for (var f : futures) {
+        rounds.add(f.get(30, TimeUnit.SECONDS));
+      }
+      assertThat(rounds).as("one shared round").hasSize(1);
+      awaitTrue(() -> calls.get() == 1, "the probe started");
+      release.countDown();
+      HealthSnapshot snapshot = rounds.iterator().next().get(30, TimeUnit.SECONDS);
+      assertThat(snapshot.component("slow").status()).isEqualTo(HealthStatus.PASS);
+      assertThat(calls).hasValue(1);
+    } finally {
+      release.countDown();
+      callers.shutdownNow();
+      checker.close();
+    }
+  }
+
   private ProbeResult blockUntilInterrupted(CountDownLatch entered) throws InterruptedException {
     entered.countDown();
     try {

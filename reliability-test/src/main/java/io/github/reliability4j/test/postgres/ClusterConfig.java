@@ -30,7 +30,7 @@ public final class ClusterConfig {
   /**
    * Default deadline for starting the whole cluster, including every replica reaching streaming.
    */
-  public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(60);
+  public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
   private static final Pattern SETTING_NAME = Pattern.compile("[a-z_][a-z0-9_.]*");
 
@@ -67,7 +67,7 @@ public final class ClusterConfig {
     this.replicaConninfoPortForTesting = builder.replicaConninfoPortForTesting;
   }
 
-  /** Returns a builder starting from the defaults (2 replicas, 60 s startup, a free port). */
+  /** Returns a builder starting from the defaults (2 replicas, 120 s startup, a free port). */
   public static Builder custom() {
     return new Builder();
   }

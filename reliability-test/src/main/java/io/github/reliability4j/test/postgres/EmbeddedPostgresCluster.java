@@ -148,7 +148,9 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     Deadline deadline = Deadline.after(config.startupTimeout());
     Path baseDir;
     try {
-      baseDir = Files.createTempDirectory("reliability4j-pg-");
+      baseDir = Files.createTempDirectory(StaleClusters.PREFIX);
+      StaleClusters.writeOwner(baseDir);
+      StaleClusters.reapOnce(baseDir.getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for PostgreSQL", e);
     }
@@ -186,26 +188,24 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     long t0 = System.nanoTime();
     Path template = DataDirectoryTemplate.get(deadline);
     long t1 = System.nanoTime();
-    List<PgNode> nodes = new ArrayList<>();
-    nodes.add(primary);
-    nodes.addAll(replicas);
-    inParallel(
-        nodes,
-        node -> {
-          DataDirectoryTemplate.copy(template, node.dataDir);
-          writeFileSettings(node.dataDir, fileSettings);
-        },
-        "copy",
-        deadline);
-    for (PgReplica replica : replicas) {
-      replica.configureAsStandby(primary.port());
-    }
-    long t2 = System.nanoTime();
+    // The primary starts first so that a setting the server rejects fails before any copying.
+    DataDirectoryTemplate.copy(template, primary.dataDir);
+    writeFileSettings(primary.dataDir, fileSettings);
     primary.startServer(deadline, true);
     for (PgReplica replica : replicas) {
       primary.execute(
           "SELECT pg_create_physical_replication_slot('" + replica.slotName() + "', true)");
     }
+    long t2 = System.nanoTime();
+    inParallel(
+        replicas,
+        replica -> {
+          DataDirectoryTemplate.copy(template, replica.dataDir);
+          writeFileSettings(replica.dataDir, fileSettings);
+          replica.configureAsStandby(primary.port());
+        },
+        "copy",
+        deadline);
     long t3 = System.nanoTime();
     inParallel(replicas, replica -> replica.startServer(deadline, false), "start", deadline);
     long t4 = System.nanoTime();
@@ -214,7 +214,7 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     }
     long t5 = System.nanoTime();
     LOG.debug(
-        "Startup phases (ms): template {}, copy {}, start primary {}, start replicas {},"
+        "Startup phases (ms): template {}, primary {}, copy replicas {}, start replicas {},"
             + " await streaming {}",
         (t1 - t0) / 1_000_000,
         (t2 - t1) / 1_000_000,
@@ -226,6 +226,9 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
   /** Runs the action for every node on its own thread; rethrows the first failure. */
   private <N extends PgNode> void inParallel(
       List<N> nodes, Consumer<N> action, String what, Deadline deadline) {
+    if (nodes.isEmpty()) {
+      return;
+    }
     if (nodes.size() == 1) {
       action.accept(nodes.get(0));
       return;
@@ -342,8 +345,16 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     OPEN.remove(this);
   }
 
-  boolean isClosed() {
-    return closed;
+  @Override
+  public String toString() {
+    return "PostgresCluster{primary="
+        + primary
+        + ", replicas="
+        + replicas
+        + (closed ? ", closed" : "")
+        + ", dir="
+        + baseDir
+        + "}";
   }
 
   Map<String, String> commandLineSettings() {

@@ -34,7 +34,7 @@ class PgNode implements PostgresNode {
   private final int port;
   private final PGSimpleDataSource dataSource;
   private final String jdbcUrl;
-  private EmbeddedPostgres server; // guarded by this
+  private volatile EmbeddedPostgres server; // written under this
 
   PgNode(EmbeddedPostgresCluster cluster, String name, int port, Path dataDir) {
     this.cluster = cluster;
@@ -84,7 +84,7 @@ class PgNode implements PostgresNode {
   }
 
   @Override
-  public synchronized boolean isRunning() {
+  public boolean isRunning() {
     return server != null;
   }
 

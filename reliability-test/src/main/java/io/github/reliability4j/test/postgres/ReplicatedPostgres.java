@@ -73,5 +73,5 @@ public @interface ReplicatedPostgres {
   String[] settings() default {};
 
   /** Deadline in seconds for starting the cluster, and for each reset; {@code > 0}. */
-  long startupTimeoutSeconds() default 60;
+  long startupTimeoutSeconds() default 120;
 }

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * The JUnit 5 extension behind {@link ReplicatedPostgres}; registered by the annotation, so tests
- * normally do not reference this class. Clusters live in the root {@link ExtensionContext.Store},
- * keyed by their {@link ClusterConfig}, and are closed when the root context closes (end of the
- * run).
+ * The JUnit Jupiter extension behind {@link ReplicatedPostgres}; registered by the annotation, so
+ * tests normally do not reference this class. Works with JUnit Jupiter 5.x and 6.x. Clusters live
+ * in the root {@link ExtensionContext.Store}, keyed by their {@link ClusterConfig}, and are closed
+ * when the root context closes (end of the run).
  */
 public final class ReplicatedPostgresExtension implements BeforeAllCallback, ParameterResolver {
 
@@ -43,13 +43,16 @@ public final class ReplicatedPostgresExtension implements BeforeAllCallback, Par
     return cluster(extensionContext);
   }
 
+  // getOrComputeIfAbsent and CloseableResource are deprecated in JUnit 6 but are what JUnit 5.x
+  // offers; using them keeps the kit usable with both.
+  @SuppressWarnings("deprecation")
   private static PostgresCluster cluster(ExtensionContext context) {
     ClusterConfig config = configFor(context.getRequiredTestClass());
     SharedCluster shared =
         context
             .getRoot()
             .getStore(NAMESPACE)
-            .computeIfAbsent(
+            .getOrComputeIfAbsent(
                 config,
                 c -> new SharedCluster(EmbeddedPostgresCluster.start(c)),
                 SharedCluster.class);
@@ -90,8 +93,13 @@ public final class ReplicatedPostgresExtension implements BeforeAllCallback, Par
     }
   }
 
-  /** The store value: closes the real cluster when the root context closes. */
-  private static final class SharedCluster implements AutoCloseable {
+  /**
+   * The store value: closes the real cluster when the root context closes. JUnit 5 closes {@code
+   * CloseableResource} values, JUnit 6 {@code AutoCloseable} ones; close is idempotent.
+   */
+  @SuppressWarnings("deprecation")
+  private static final class SharedCluster
+      implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     private final PostgresCluster cluster;
     private final PostgresCluster view;
 

@@ -14,7 +14,7 @@ class ClusterConfigTest {
     ClusterConfig config = ClusterConfig.ofDefaults();
 
     assertThat(config.replicas()).isEqualTo(2);
-    assertThat(config.startupTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(config.startupTimeout()).isEqualTo(Duration.ofSeconds(120));
     assertThat(config.primaryPort()).isZero();
     assertThat(config.serverSettings()).isEmpty();
   }

@@ -6,6 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 @ReplicatedPostgres(replicas = 2)
@@ -39,6 +45,77 @@ class ReplicationTest {
           .isInstanceOf(SQLException.class)
           .hasMessageContaining("read-only");
     }
+  }
+
+  @Test
+  void concurrentWritersEachSeeTheirOwnRowAfterAwaitingCaughtUp(PostgresCluster cluster)
+      throws Exception {
+    String table = Rows.newTable(cluster.primary());
+    int threads = 4;
+    int rowsPerThread = 5;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> writers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        writers.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < rowsPerThread; i++) {
+                    int id = thread * 1000 + i;
+                    ReplicaNode replica = cluster.replica((thread + i) % 2);
+                    Rows.insert(cluster.primary(), table, id);
+                    replica.awaitCaughtUp(DEADLINE);
+                    assertThat(Rows.exists(replica, table, id))
+                        .as("row %d on %s", id, replica.name())
+                        .isTrue();
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> writer : writers) {
+        writer.get(2, TimeUnit.MINUTES);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void replicaOperationsRejectBadInputAndStoppedReplicas(PostgresCluster cluster) {
+    ReplicaNode replica = cluster.replica(1);
+    assertThatThrownBy(() -> replica.setApplyDelay(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("apply delay must be zero (no delay) or positive, but was PT-0.001S");
+    assertThatThrownBy(() -> replica.setApplyDelay(Duration.ofNanos(1500)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("whole number of milliseconds");
+    assertThatThrownBy(() -> replica.awaitCaughtUp(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("deadline must be zero or positive, but was null");
+    assertThatThrownBy(() -> cluster.replica(2))
+        .isInstanceOf(IndexOutOfBoundsException.class)
+        .hasMessage("replica index 2 out of range: the cluster has 2 replica(s)");
+
+    replica.stop();
+    try {
+      replica.stop(); // idempotent
+      assertThatThrownBy(replica::pauseReplay)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("cannot pauseReplay on replica-1: it is stopped; call start() first");
+      assertThatThrownBy(() -> replica.awaitCaughtUp(DEADLINE))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("it is stopped");
+      assertThatThrownBy(replica::replayLagBytes)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("it is stopped");
+      // Stopped replicas are skipped, not waited for.
+      cluster.awaitReplicasCaughtUp(DEADLINE);
+    } finally {
+      replica.start();
+    }
+    replica.start(); // idempotent
+    assertThat(replica.isRunning()).isTrue();
   }
 
   @Test

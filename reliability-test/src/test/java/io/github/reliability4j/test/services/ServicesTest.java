@@ -147,7 +147,9 @@ class ServicesTest {
               String reply = answer.apply(client.getInputStream());
               client.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
               client.getOutputStream().flush();
-              client.getInputStream().read();
+              // Close only after the client did: closing with unread input would reset the
+              // connection and turn the answer into a "broken pipe" on the client.
+              client.getInputStream().readAllBytes();
             } catch (IOException e) {
               // closed by the test or the client
             }
