@@ -116,7 +116,25 @@ import org.slf4j.LoggerFactory;
  * transaction rolls back or its connection dies before commit, nothing of it is stored and the key
  * stays in progress under the caller's lease: a live caller should {@link #release} it (the retry
  * can then run at once), a dead one's lease simply expires. While the transaction is open it holds
- * the row lock, so a takeover attempt waits for its outcome instead of racing it.
+ * the row lock, so a takeover attempt waits for its outcome instead of racing it. With the engine's
+ * lower-level API:
+ *
+ * <pre>{@code
+ * try (IdempotentExecution exec = idempotency.begin(key, fingerprint)) {
+ *   if (exec.kind() == IdempotentExecution.Kind.REPLAY) {
+ *     return exec.replayedOutcome().orElseThrow();
+ *   }
+ *   try (Connection c = dataSource.getConnection()) {
+ *     c.setAutoCommit(false);
+ *     StoredOutcome outcome = placeOrder(c);                      // the business write
+ *     store.completeInTransactionOrThrow(c, key, exec.ownerToken().orElseThrow(),
+ *         outcome, exec.config().getRetention());                 // LeaseLostException: roll back
+ *     c.commit();
+ *     exec.markCompletedExternally();
+ *     return outcome;
+ *   }
+ * } // an exception before commit: the transaction rolls back and close() releases the key
+ * }</pre>
  *
  * <h2>Retention</h2>
  *

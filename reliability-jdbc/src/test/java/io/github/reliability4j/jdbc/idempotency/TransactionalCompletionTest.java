@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.Idempotency;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.LeaseLostException;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
@@ -231,6 +233,36 @@ class TransactionalCompletionTest {
     assertThat(orderCount(key)).isZero();
     assertThat(store.find(key).orElseThrow().ownerToken())
         .isEqualTo(((ClaimResult.Acquired) takeover).ownerToken());
+  }
+
+  /** How an application wires transactional mode into the engine's lower-level API. */
+  @Test
+  void engineOwnerCompletesInsideTheBusinessTransaction() throws Exception {
+    Idempotency engine = Idempotency.of(store);
+    IdempotencyKey key = newKey();
+    // Attempt 1 fails before commit: the business transaction rolls back, close() releases.
+    try (IdempotentExecution exec = engine.begin(key, FP)) {
+      assertThat(exec.kind()).isEqualTo(IdempotentExecution.Kind.OWNER);
+      try (Connection c = businessWriteAndCompletion(key, exec.ownerToken().orElseThrow())) {
+        c.rollback();
+      }
+    }
+    assertThat(orderCount(key)).isZero();
+    assertThat(store.find(key)).isEmpty();
+    // Attempt 2 commits the order and the completion together.
+    try (IdempotentExecution exec = engine.begin(key, FP)) {
+      assertThat(exec.kind()).isEqualTo(IdempotentExecution.Kind.OWNER);
+      try (Connection c = businessWriteAndCompletion(key, exec.ownerToken().orElseThrow())) {
+        c.commit();
+      }
+      exec.markCompletedExternally();
+    }
+    // Attempt 3 replays.
+    try (IdempotentExecution exec = engine.begin(key, FP)) {
+      assertThat(exec.kind()).isEqualTo(IdempotentExecution.Kind.REPLAY);
+      assertThat(exec.replayedOutcome()).contains(StoredOutcome.ok("order placed"));
+    }
+    assertThat(orderCount(key)).isEqualTo(1);
   }
 
   @Test
