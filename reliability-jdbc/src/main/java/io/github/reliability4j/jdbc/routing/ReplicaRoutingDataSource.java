@@ -316,6 +316,11 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     return router;
   }
 
+  /** The lag view adapted for {@code io.github.reliability4j.jdbc.health.ReplicaLagProbe}. */
+  public RoutingReplicaLagSource lagSource() {
+    return RoutingReplicaLagSource.of(router);
+  }
+
   /** Samples every node's position now, on the calling thread. */
   public void sampleNow() {
     router.sampleAll(probe);

@@ -35,6 +35,7 @@ public final class RoutingConfig {
   private final String primaryName;
   private final DataSource primary;
   private final Map<String, DataSource> replicas;
+  private final List<String> replicaOrder;
   private final ReplicationDialect dialect;
   private final RoutingPolicy policy;
   private final byte[] tokenKey;
@@ -56,8 +57,6 @@ public final class RoutingConfig {
     this.clock = b.clock;
     this.monitor = b.monitor;
   }
-
-  private final List<String> replicaOrder;
 
   public static Builder custom() {
     return new Builder();

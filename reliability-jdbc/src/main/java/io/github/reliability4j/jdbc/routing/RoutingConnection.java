@@ -704,10 +704,11 @@ final class RoutingConnection implements Connection, RoutedConnection {
   @Override
   public void commit() throws SQLException {
     checkOpen();
+    // JDBC requires this even where a driver (H2) silently accepts it.
+    if (autoCommit) {
+      throw new SQLException("Cannot commit when autoCommit is enabled", "25000");
+    }
     if (current == null) {
-      if (autoCommit) {
-        throw new SQLException("Cannot commit when autoCommit is enabled", "25000");
-      }
       return;
     }
     current.connection.commit();
@@ -717,10 +718,11 @@ final class RoutingConnection implements Connection, RoutedConnection {
   @Override
   public void rollback() throws SQLException {
     checkOpen();
+    // JDBC requires this even where a driver (H2) silently accepts it.
+    if (autoCommit) {
+      throw new SQLException("Cannot rollback when autoCommit is enabled", "25000");
+    }
     if (current == null) {
-      if (autoCommit) {
-        throw new SQLException("Cannot rollback when autoCommit is enabled", "25000");
-      }
       return;
     }
     current.connection.rollback();
