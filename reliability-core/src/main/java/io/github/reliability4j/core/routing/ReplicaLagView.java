@@ -1,5 +1,6 @@
 package io.github.reliability4j.core.routing;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,5 +19,5 @@ public interface ReplicaLagView {
   }
 
   /** The configured maximum replica lag beyond which a replica is excluded. */
-  java.time.Duration maxLag();
+  Duration maxLag();
 }

@@ -10,6 +10,7 @@ import io.github.reliability4j.core.routing.ReplicationPosition;
 import io.github.reliability4j.core.routing.ReplicationProbe;
 import io.github.reliability4j.core.routing.RoutingListener;
 import io.github.reliability4j.core.routing.RoutingPolicy;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -203,8 +204,8 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   private List<ReplicaState> staleCandidates() {
     List<ReplicaState> out = new ArrayList<>();
     for (ReplicaState r : replicas) {
-      String st = r.circuitBreaker().getState().name();
-      if (!st.equals("OPEN") && !st.equals("FORCED_OPEN")) {
+      CircuitBreaker.State st = r.circuitBreaker().getState();
+      if (st != CircuitBreaker.State.OPEN && st != CircuitBreaker.State.FORCED_OPEN) {
         out.add(r);
       }
     }
