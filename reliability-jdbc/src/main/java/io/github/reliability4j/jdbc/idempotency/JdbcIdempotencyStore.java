@@ -1,5 +1,6 @@
 package io.github.reliability4j.jdbc.idempotency;
 
+import io.github.reliability4j.core.health.probes.ReachabilityProbe;
 import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyRecord;
@@ -536,12 +537,11 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Health hook with the shape of the core health SPI's reachability check ({@code
-   * io.github.reliability4j.core.health.probes.ReachabilityCheck}, so {@code
-   * ReachabilityProbe.of(store::ping)} reports this store's reachability and latency): one indexed
-   * query against the table, with {@code timeout} (rounded up to whole seconds) as its query
-   * timeout. Borrowing the connection is bounded by the pool's own timeout, not by {@code timeout};
-   * give the pool a connection timeout no longer than the probe deadline.
+   * Health hook implementing the core health SPI's {@code ReachabilityCheck} shape (used by {@link
+   * #healthProbe()}): one indexed query against the table, with {@code timeout} (rounded up to
+   * whole seconds) as its query timeout. Borrowing the connection is bounded by the pool's own
+   * timeout, not by {@code timeout}; give the pool a connection timeout no longer than the probe
+   * deadline.
    *
    * @return true when the store answered
    * @throws IdempotencyStoreException if the database is unreachable, times out or the table is
@@ -557,6 +557,25 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     } catch (SQLException e) {
       throw translate("ping", e);
     }
+  }
+
+  /**
+   * A health probe reporting this store's reachability and latency through {@link #ping(Duration)}
+   * (observed value in ms, measurement {@code responseTime}): PASS when the indexed query answers,
+   * and a thrown {@link IdempotencyStoreException} (the evaluator reports FAIL with its message,
+   * which names the table and SQLState) when the database is unreachable, times out or the table is
+   * missing. Register it for readiness, not liveness:
+   *
+   * <pre>{@code
+   * checker.probe(ProbeRegistration.builder("idempotency-store", store.healthProbe())
+   *     .componentType("datastore").measurement("responseTime").build());
+   * }</pre>
+   *
+   * For WARN/FAIL latency thresholds use {@code ReachabilityProbe.builder(store::ping)
+   * .warnAbove(...).failAbove(...).build()} instead.
+   */
+  public ReachabilityProbe healthProbe() {
+    return ReachabilityProbe.of(this::ping);
   }
 
   /** The configured table name. */

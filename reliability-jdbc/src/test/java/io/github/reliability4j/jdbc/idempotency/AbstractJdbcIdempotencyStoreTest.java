@@ -3,6 +3,9 @@ package io.github.reliability4j.jdbc.idempotency;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.reliability4j.core.health.HealthStatus;
+import io.github.reliability4j.core.health.ProbeContext;
+import io.github.reliability4j.core.health.ProbeResult;
 import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyRecord;
@@ -449,12 +452,36 @@ abstract class AbstractJdbcIdempotencyStoreTest {
   @Test
   void pingReportsLatency() {
     assertThat(store.ping().isNegative()).isFalse();
-    // The shape of core.health.probes.ReachabilityCheck: boolean ping(Duration timeout).
-    java.util.function.Predicate<Duration> reachabilityCheck = store::ping;
-    assertThat(reachabilityCheck.test(Duration.ofMillis(1500))).isTrue();
+    assertThat(store.ping(Duration.ofMillis(1500))).isTrue();
     counting.reset();
     store.ping(Duration.ofSeconds(1));
     assertThat(counting.reset()).as("one round trip").isEqualTo(1);
+  }
+
+  @Test
+  void healthProbePassesWithLatencyAndFailsForAMissingTable() throws Exception {
+    ProbeResult result =
+        store
+            .healthProbe()
+            .check(new ProbeContext("idempotency-store", clock.instant(), Duration.ofSeconds(2)));
+    assertThat(result.status()).isEqualTo(HealthStatus.PASS);
+    assertThat(result.observedUnit()).isEqualTo("ms");
+    assertThat(result.observedValue()).isInstanceOf(Double.class);
+
+    String doomed = table + "_hp";
+    JdbcIdempotencyStore s =
+        JdbcIdempotencyStore.create(
+            raw,
+            JdbcIdempotencyStoreConfig.custom().tableName(doomed).initializeSchema(true).build());
+    TestDatabases.dropTable(raw, doomed);
+    assertThatThrownBy(
+            () ->
+                s.healthProbe()
+                    .check(
+                        new ProbeContext(
+                            "idempotency-store", clock.instant(), Duration.ofSeconds(2))))
+        .isInstanceOf(IdempotencyTableMissingException.class)
+        .hasMessageContaining(doomed);
   }
 
   long countRows(String tableName) {

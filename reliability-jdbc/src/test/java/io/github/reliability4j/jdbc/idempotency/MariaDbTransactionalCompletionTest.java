@@ -117,7 +117,7 @@ class MariaDbTransactionalCompletionTest {
       clock.advance(LEASE);
       CompletableFuture<ClaimResult> contender =
           CompletableFuture.supplyAsync(() -> store.claim(key, FP, LEASE));
-      awaitLockWait();
+      awaitLockWait(contender);
       assertThat(contender).isNotDone();
       business.commit();
       assertThat(contender.get(30, TimeUnit.SECONDS)).isInstanceOf(ClaimResult.Completed.class);
@@ -125,21 +125,40 @@ class MariaDbTransactionalCompletionTest {
     assertThat(orderCount(key)).isEqualTo(1);
   }
 
-  private void awaitLockWait() throws Exception {
+  private void awaitLockWait(CompletableFuture<ClaimResult> contender) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String lastSeen = "nothing";
     try (Connection c = ds.getConnection();
         Statement st = c.createStatement()) {
       while (System.nanoTime() < deadline) {
         try (ResultSet rs =
             st.executeQuery(
-                "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
-                    + " WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE '%"
+                // INNODB_TRX does not reliably show this wait on 10.11; the processlist shows
+                // the blocked INSERT ... ON DUPLICATE KEY UPDATE in state "Update".
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+                    + " AND STATE = 'Update' AND INFO LIKE '%INSERT INTO "
                     + table
-                    + "%'")) {
+                    + " %'")) {
           rs.next();
           if (rs.getInt(1) > 0) {
             return;
           }
+        }
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT STATE, LEFT(INFO, 60) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%"
+                    + table
+                    + "%' AND ID <> CONNECTION_ID()")) {
+          while (rs.next()) {
+            lastSeen = rs.getString(1) + " / " + rs.getString(2);
+          }
+        }
+        if (contender.isDone()) {
+          throw new AssertionError(
+              "the contending claim finished without waiting for the row lock (last seen: "
+                  + lastSeen
+                  + "): "
+                  + contender.handle((r, e) -> r != null ? r : e).get());
         }
         Thread.sleep(5);
       }
