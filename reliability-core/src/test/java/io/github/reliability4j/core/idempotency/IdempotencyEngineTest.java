@@ -303,7 +303,9 @@ class IdempotencyEngineTest {
         engine(
             IdempotencyConfig.custom()
                 .concurrencyMode(ConcurrencyMode.WAIT)
-                .waitTimeout(Duration.ofMillis(30))
+                // Must expire (the owner never finishes), but must not expire before the first
+                // poll even on a loaded machine, or the caller gives up without having waited.
+                .waitTimeout(Duration.ofSeconds(1))
                 .waitPollInterval(Duration.ofMillis(5))
                 .build());
     try (IdempotentExecution owner = idem.begin(key("k"), fp("p"))) {

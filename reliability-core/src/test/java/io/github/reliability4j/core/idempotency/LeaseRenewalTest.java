@@ -77,6 +77,8 @@ class LeaseRenewalTest {
     ClaimResult takeover = store.claim(KEY, FP, LEASE);
     assertThat(takeover).isInstanceOf(ClaimResult.Acquired.class);
     awaitTrue(owner::isLeaseLost);
+    // the renewal thread sets the flag before it publishes the event: wait for the event too
+    awaitTrue(() -> events.types().contains(Type.LEASE_LOST));
     assertThat(events.last(Type.LEASE_LOST).getDetail()).contains("renewal refused");
     assertThat(owner.complete(StoredOutcome.ok("late")))
         .isEqualTo(IdempotencyResult.Status.LEASE_LOST);

@@ -98,7 +98,7 @@ class ReplicaRoutingFailoverTest {
   static void setUp(PostgresCluster cluster) throws Exception {
     cluster.resetReplicas();
     HikariDataSource p =
-        ReplicaRoutingReplicationTest.pool("fo-primary", cluster.primary().jdbcUrl());
+        ReplicaRoutingReplicationTest.primaryPool("fo-primary", cluster.primary().jdbcUrl());
     pools.add(p);
     primary = new SwitchableDataSource(p);
     RoutingConfig.Builder b =
@@ -259,32 +259,52 @@ class ReplicaRoutingFailoverTest {
     ConsistencySession session = sessionAheadOfReplicas(cluster, 9005);
     java.util.concurrent.atomic.AtomicReference<ReplicaNode> resumed =
         new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean readerDone =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Thread resumer =
         new Thread(
             () -> {
               // Resume the replica the reader is waiting on, so the wait (not the monitor) sees it.
-              long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-              while (resumed.get() == null && System.nanoTime() < deadline) {
+              // Polls with a short sleep instead of spinning, so it does not take a core from the
+              // reader on a loaded machine, and keeps looking for as long as the reader may wait.
+              long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+              while (resumed.get() == null && !readerDone.get() && System.nanoTime() < deadline) {
                 for (ReplicaNode r : cluster.replicas()) {
                   if (ds.lagView().replica(r.name()).orElseThrow().outstanding() > 0) {
-                    r.resumeReplay();
+                    // Recorded before resuming: the reader can see its wait covered and finish
+                    // before resumeReplay() has even returned here.
                     resumed.set(r);
+                    r.resumeReplay();
                     break;
                   }
                 }
-                Thread.onSpinWait();
+                try {
+                  Thread.sleep(2);
+                } catch (InterruptedException e) {
+                  return;
+                }
               }
-            });
+            },
+            "causal-wait-resumer");
     resumer.start();
+    // The budget only bounds a wait that ends as soon as the resumed replica replays the write;
+    // it is generous so that a loaded machine cannot turn that into a fallback to the primary.
+    Read r;
     try (Consistency.Scope s = Consistency.session(session);
+        Consistency.Scope o =
+            Consistency.options(
+                RoutingOptions.custom().maxCausalWait(Duration.ofSeconds(60)).build());
         Connection c = ds.getConnection()) {
       c.setReadOnly(true);
-      Read r = ReplicaRoutingReplicationTest.readOn(c, 9005);
-      assertThat(r.value()).isEqualTo(1L);
-      assertThat(r.inRecovery()).isTrue();
-      assertThat(r.port()).isEqualTo(resumed.get().port());
+      r = ReplicaRoutingReplicationTest.readOn(c, 9005);
+    } finally {
+      readerDone.set(true);
     }
     resumer.join();
+    assertThat(resumed.get()).as("the reader waited on a replica").isNotNull();
+    assertThat(r.value()).isEqualTo(1L);
+    assertThat(r.inRecovery()).isTrue();
+    assertThat(r.port()).isEqualTo(resumed.get().port());
     assertThat(events.waits).containsExactly(true);
   }
 }

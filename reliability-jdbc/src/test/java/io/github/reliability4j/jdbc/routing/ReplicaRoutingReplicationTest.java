@@ -15,6 +15,7 @@ import io.github.reliability4j.core.routing.LsnPosition;
 import io.github.reliability4j.core.routing.NodeRole;
 import io.github.reliability4j.core.routing.ReadPreference;
 import io.github.reliability4j.core.routing.ReplicaStatus;
+import io.github.reliability4j.core.routing.RoutingOptions;
 import io.github.reliability4j.core.routing.RoutingPolicy;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicaNode;
@@ -60,7 +61,7 @@ class ReplicaRoutingReplicationTest {
   @BeforeAll
   static void setUp(PostgresCluster cluster) throws Exception {
     cluster.resetReplicas();
-    primaryPool = pool("primary", cluster.primary().jdbcUrl());
+    primaryPool = primaryPool("primary", cluster.primary().jdbcUrl());
     pools.add(primaryPool);
     RoutingConfig.Builder config =
         RoutingConfig.custom()
@@ -70,11 +71,15 @@ class ReplicaRoutingReplicationTest {
             .policy(
                 RoutingPolicy.custom()
                     .sampleInterval(Duration.ofMillis(100))
-                    .sampleExpiry(Duration.ofSeconds(2))
-                    .maxReplicaLag(Duration.ofSeconds(2))
+                    // Expiry, lag bound and probe timeout only have to hold on a loaded 2-core
+                    // machine: no test here relies on them excluding a replica (a stopped replica
+                    // is excluded by its failed probe at once), but tests that expect a replica to
+                    // serve fail if a slow sample or a stalled monitor excludes it for a moment.
+                    .sampleExpiry(Duration.ofSeconds(10))
+                    .maxReplicaLag(Duration.ofSeconds(10))
                     .readmitAfterSamples(3)
                     .maxCausalWait(Duration.ofMillis(100))
-                    .probeTimeout(Duration.ofSeconds(1))
+                    .probeTimeout(Duration.ofSeconds(5))
                     .build());
     for (ReplicaNode r : cluster.replicas()) {
       HikariDataSource rp = pool(r.name(), r.jdbcUrl());
@@ -89,13 +94,29 @@ class ReplicaRoutingReplicationTest {
     cluster.awaitReplicasCaughtUp(DEADLINE);
   }
 
+  /**
+   * A replica pool: a short connection timeout, so that reads fail over quickly from a stopped
+   * replica (a timeout here only makes a read fall back, never fail).
+   */
   static HikariDataSource pool(String name, String url) {
+    return pool(name, url, 1000);
+  }
+
+  /**
+   * The primary's pool: nothing falls back from it, so a new connection that a loaded machine is
+   * slow to open must not fail a test's write.
+   */
+  static HikariDataSource primaryPool(String name, String url) {
+    return pool(name, url, 30_000);
+  }
+
+  private static HikariDataSource pool(String name, String url, long connectionTimeoutMillis) {
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(url);
     hc.setPoolName("routing-test-" + name);
     hc.setMaximumPoolSize(6);
     hc.setMinimumIdle(0);
-    hc.setConnectionTimeout(1000);
+    hc.setConnectionTimeout(connectionTimeoutMillis);
     hc.setValidationTimeout(250);
     hc.setInitializationFailTimeout(-1);
     return new HikariDataSource(hc);
@@ -214,7 +235,11 @@ class ReplicaRoutingReplicationTest {
       throws Exception {
     // One replica lags for good; the other streams. Reads must never see the lagging one's data.
     cluster.replica(1).pauseReplay();
-    Counts counts = hammer(4, 40);
+    // The class-wide 100 ms causal wait is too short to rely on the streaming replica replaying
+    // within it on a loaded machine; a read that gives up falls back to the primary (never stale,
+    // but then no read might reach the replica). Waits normally end within milliseconds.
+    Counts counts =
+        hammer(4, 40, RoutingOptions.custom().maxCausalWait(Duration.ofSeconds(1)).build());
     assertThat(counts.stale.get()).as("stale reads").isZero();
     assertThat(counts.errors).as("errors").isEmpty();
     assertThat(counts.byReplica.get()).as("reads served by the streaming replica").isPositive();
@@ -231,6 +256,10 @@ class ReplicaRoutingReplicationTest {
    * Each thread: its own session; write a new value, then read it back through a new connection.
    */
   static Counts hammer(int threads, int iterations) throws Exception {
+    return hammer(threads, iterations, RoutingOptions.none());
+  }
+
+  static Counts hammer(int threads, int iterations, RoutingOptions options) throws Exception {
     Counts counts = new Counts();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -240,7 +269,8 @@ class ReplicaRoutingReplicationTest {
         futures.add(
             pool.submit(
                 () -> {
-                  try (Consistency.Scope s = Consistency.session()) {
+                  try (Consistency.Scope s = Consistency.session();
+                      Consistency.Scope o = Consistency.options(options)) {
                     for (int i = 1; i <= iterations; i++) {
                       write(id, i);
                       Read r = read(ds, id);

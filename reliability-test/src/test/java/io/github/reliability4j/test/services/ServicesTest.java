@@ -21,9 +21,18 @@ import org.opentest4j.TestAbortedException;
 
 class ServicesTest {
 
-  // Long enough that a loaded 2-core machine never turns a healthy fake server into "down"; only
-  // the silent-listener test waits it out.
-  private static final Duration TIMEOUT = Duration.ofSeconds(3);
+  // Bounds waits that succeed as soon as the fake server is scheduled: generous, so that a loaded
+  // 2-core machine never turns a healthy fake server into "down".
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  // The only wait that must expire (nobody ever answers), so it can be short without racing.
+  private static final Duration SILENT_TIMEOUT = Duration.ofMillis(500);
+
+  // How long a fake server waits for its client to close. The server must never close first: a
+  // client that is still writing its request (JDK 17's DataOutputStream.writeInt sends a
+  // PostgreSQL SSLRequest as eight one-byte writes) would then get a reset and a "Broken pipe"
+  // instead of reading the answer. Only bounds the acceptor thread if a client misbehaves.
+  private static final int SERVER_DRAIN_MILLIS = 60_000;
 
   private final ExecutorService acceptor = Executors.newCachedThreadPool();
 
@@ -78,7 +87,7 @@ class ServicesTest {
       assertThatThrownBy(
               () ->
                   ServiceCheck.require(
-                      Service.MARIADB, "127.0.0.1", silent.getLocalPort(), TIMEOUT, false))
+                      Service.MARIADB, "127.0.0.1", silent.getLocalPort(), SILENT_TIMEOUT, false))
           .isInstanceOf(TestAbortedException.class)
           .hasMessageContaining("SocketTimeoutException");
     }
@@ -145,7 +154,7 @@ class ServicesTest {
         () -> {
           while (!server.isClosed()) {
             try (Socket client = server.accept()) {
-              client.setSoTimeout(2000);
+              client.setSoTimeout(SERVER_DRAIN_MILLIS);
               String reply = answer.apply(client.getInputStream());
               client.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
               client.getOutputStream().flush();
