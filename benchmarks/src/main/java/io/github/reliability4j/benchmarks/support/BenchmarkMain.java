@@ -30,7 +30,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * </pre>
  *
  * <ul>
- *   <li>{@code quick} (about 5-7 minutes on 2 cores): 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement;
+ *   <li>{@code quick} (about 8 minutes on 2 cores): 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement;
  *       the JDBC group at 1e4 existing rows, and at 1e6 rows only {@code r4jClaimComplete}, {@code
  *       r4jDuplicateClaim} and {@code camelAddConfirm} (growth check).
  *   <li>{@code smoke}: checks that every benchmark runs (1 × 1 s warm-up and measurement, smallest
