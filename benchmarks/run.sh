@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the benchmarks and runs them with their baselines and peers in one JMH run.
+#
+#   benchmarks/run.sh quick            # about 8 minutes on 2 cores
+#   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations
+#   benchmarks/run.sh quick Routing    # only benchmarks matching a regex
+#   benchmarks/run.sh smoke            # does every benchmark run? (numbers meaningless)
+#
+# Output (benchmarks/target/jmh/): results-<mode>.json (JMH), round-trips-<mode>.md and
+# report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
+# Needs only a JDK 17+: PostgreSQL (primary + streaming replica) is embedded and started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-quick}
+include=${2:-}
+case "$mode" in
+  smoke|quick|full) ;;
+  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex]" >&2; exit 2 ;;
+esac
+./mvnw -B -q -pl benchmarks -am -DskipTests package
+args=("$mode" benchmarks/target/jmh)
+if [[ -n "$include" ]]; then args+=("$include"); fi
+exec java -cp benchmarks/target/benchmarks.jar \
+  io.github.reliability4j.benchmarks.support.BenchmarkMain "${args[@]}"

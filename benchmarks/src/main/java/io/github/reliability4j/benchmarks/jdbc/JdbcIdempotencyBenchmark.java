@@ -1,0 +1,223 @@
+package io.github.reliability4j.benchmarks.jdbc;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliability4j.benchmarks.support.BenchDatabase;
+import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.infra.ThreadParams;
+
+/*
+ * Group 2: the JDBC idempotency store on embedded PostgreSQL 14 against Apache Camel's
+ * JdbcMessageIdRepository (camel-sql) on the same server, through the same kind of HikariCP pool.
+ *
+ * New key:   rawInsert (floor: one auto-commit INSERT of a row into the same table),
+ *            r4jClaimComplete (store.claim + store.complete), engineNewKey (Idempotency.execute
+ *            with the JDBC store, engine defaults), camelAddConfirm (add + confirm, as Camel's
+ *            idempotent consumer does for a new message).
+ * Duplicate: rawSelect (floor: one primary-key SELECT of the row), r4jDuplicateClaim (claim of a
+ *            completed key, which is what the engine sends on a retry), camelDuplicateContains
+ *            (contains), camelDuplicateAdd (add of an existing id, which is what Camel's eager
+ *            idempotent consumer sends).
+ *
+ * Each table holds `rows` pre-existing rows, bulk-loaded once with INSERT ... SELECT
+ * generate_series (random-looking keys, so the primary-key index is as wide as a real one). Rows a
+ * measurement inserts are deleted (and the table vacuumed) after every iteration, so the table
+ * stays at `rows` plus at most one iteration's inserts. Round trips per operation are counted by
+ * RoundTripReport, not here, so that the counting wrapper does not cost time in these numbers.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@State(Scope.Benchmark)
+@Threads(1)
+public class JdbcIdempotencyBenchmark {
+
+  static final String NEW_SCOPE = "bench-new";
+  static final String DUP_SCOPE = "bench-dup";
+  static final String OPERATION = "create-payment";
+  static final int DUPLICATES = 1024;
+  static final long FAR_FUTURE_MILLIS = 4_102_444_800_000L; // 2100-01-01
+  static final Duration LEASE = Duration.ofSeconds(30);
+  static final Duration RETENTION = Duration.ofHours(24);
+  static final StoredOutcome OUTCOME =
+      StoredOutcome.ok("{\"paymentId\":\"p-1\",\"status\":\"captured\"}");
+  static final RequestFingerprint FINGERPRINT =
+      RequestFingerprint.ofParts("POST", "/payments", "{\"amount\":1200}");
+
+  @Param({"10000", "1000000"})
+  public int rows;
+
+  private BenchDatabase db;
+  private HikariDataSource pool;
+  private String ourTable;
+  private String camelTable;
+  private JdbcIdempotencyStore store;
+  private Idempotency engine;
+  private JdbcMessageIdRepository camel;
+  private IdempotencyKey[] dupKeys;
+  private String[] dupIds;
+  private String[] dupHashes;
+  private String rawInsertSql;
+  private String rawSelectSql;
+
+  @Setup(Level.Trial)
+  public void setUp() throws SQLException {
+    db = BenchDatabase.open();
+    pool = BenchDatabase.pool("bench-jdbc", BenchDatabase.plain(db.primaryUrl()), 2);
+    ourTable = "r4j_idem_" + rows;
+    camelTable = "camel_msg_" + rows;
+    Tables.prepare(db, pool, ourTable, camelTable, rows);
+
+    store =
+        JdbcIdempotencyStore.create(
+            pool, JdbcIdempotencyStoreConfig.custom().tableName(ourTable).build());
+    engine = Idempotency.of(store);
+    camel = Tables.camelRepository(pool, camelTable, "bench");
+
+    dupKeys = new IdempotencyKey[DUPLICATES];
+    dupIds = new String[DUPLICATES];
+    dupHashes = new String[DUPLICATES];
+    rawInsertSql =
+        "INSERT INTO "
+            + ourTable
+            + " (key_hash, scope, operation, client_key, state, owner_token, fingerprint,"
+            + " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    rawSelectSql =
+        "SELECT state, owner_token, fingerprint, created_at, expires_at, result_code, metadata,"
+            + " body FROM "
+            + ourTable
+            + " WHERE key_hash = ?";
+    for (int i = 0; i < DUPLICATES; i++) {
+      dupKeys[i] = IdempotencyKey.of(DUP_SCOPE, OPERATION, "dup-" + i);
+      ClaimResult claim = store.claim(dupKeys[i], FINGERPRINT, LEASE);
+      if (claim instanceof ClaimResult.Acquired) {
+        store.complete(dupKeys[i], ((ClaimResult.Acquired) claim).ownerToken(), OUTCOME, RETENTION);
+      }
+      dupIds[i] = "dup-" + Integer.toHexString(i * 0x9E3779B9) + "-" + i;
+      camel.add(dupIds[i]);
+    }
+    Tables.loadHashes(db, ourTable, DUP_SCOPE, dupHashes);
+  }
+
+  @TearDown(Level.Iteration)
+  public void removeInsertedRows() throws SQLException {
+    Tables.removeInserted(db, ourTable, camelTable);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    camel.stop();
+    pool.close();
+    db.close();
+  }
+
+  /** Fresh keys per thread; random-looking so inserts land all over the primary-key index. */
+  @State(Scope.Thread)
+  public static class Keys {
+    private SplittableRandom random;
+    private int dup;
+
+    @Setup(Level.Trial)
+    public void setUp(ThreadParams thread) {
+      random = new SplittableRandom(System.nanoTime() ^ thread.getThreadIndex());
+    }
+
+    String fresh() {
+      return Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
+    }
+
+    int nextDuplicate() {
+      return dup++ & (DUPLICATES - 1);
+    }
+  }
+
+  /** Floor for a new key: one auto-commit INSERT of a row of the same table (one round trip). */
+  @Benchmark
+  public int rawInsert(Keys keys) throws SQLException {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(rawInsertSql)) {
+      String k = keys.fresh();
+      long now = System.currentTimeMillis();
+      ps.setString(1, k + k);
+      ps.setString(2, NEW_SCOPE);
+      ps.setString(3, OPERATION);
+      ps.setString(4, k);
+      ps.setString(5, "C");
+      ps.setString(6, k);
+      ps.setString(7, FINGERPRINT.hex());
+      ps.setLong(8, now);
+      ps.setLong(9, now + RETENTION.toMillis());
+      return ps.executeUpdate();
+    }
+  }
+
+  /** Floor for a duplicate: one primary-key SELECT of the completed row (one round trip). */
+  @Benchmark
+  public boolean rawSelect(Keys keys) throws SQLException {
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(rawSelectSql)) {
+      ps.setString(1, dupHashes[keys.nextDuplicate()]);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getString(1) != null;
+      }
+    }
+  }
+
+  @Benchmark
+  public boolean r4jClaimComplete(Keys keys) {
+    IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, keys.fresh());
+    ClaimResult.Acquired claim = (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE);
+    return store.complete(key, claim.ownerToken(), OUTCOME, RETENTION);
+  }
+
+  @Benchmark
+  public IdempotencyResult<StoredOutcome> engineNewKey(Keys keys) {
+    IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, keys.fresh());
+    return engine.execute(key, FINGERPRINT, () -> OUTCOME);
+  }
+
+  @Benchmark
+  public boolean camelAddConfirm(Keys keys) {
+    String id = "new-" + keys.fresh();
+    return camel.add(id) && camel.confirm(id);
+  }
+
+  @Benchmark
+  public ClaimResult r4jDuplicateClaim(Keys keys) {
+    return store.claim(dupKeys[keys.nextDuplicate()], FINGERPRINT, LEASE);
+  }
+
+  @Benchmark
+  public boolean camelDuplicateContains(Keys keys) {
+    return camel.contains(dupIds[keys.nextDuplicate()]);
+  }
+
+  @Benchmark
+  public boolean camelDuplicateAdd(Keys keys) {
+    return camel.add(dupIds[keys.nextDuplicate()]);
+  }
+}
