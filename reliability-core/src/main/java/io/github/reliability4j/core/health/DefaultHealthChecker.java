@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -22,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,8 @@ final class DefaultHealthChecker implements HealthChecker {
   private final List<ProbeGroup> groups;
   private final List<HealthListener> listeners;
   private final AtomicReference<Map<String, ProbeState>> published;
+  private final AtomicReferenceArray<CachedReport> reports =
+      new AtomicReferenceArray<>(ProbeKind.values().length);
   private final AtomicReference<LifecycleState> lifecycle =
       new AtomicReference<>(LifecycleState.STARTING);
   private final AtomicBoolean started = new AtomicBoolean();
@@ -162,14 +166,7 @@ final class DefaultHealthChecker implements HealthChecker {
   @Override
   public HealthSnapshot snapshot() {
     Instant now = clock.instant();
-    Map<String, ProbeState> states = published.get();
-    Map<String, ComponentHealth> components = new LinkedHashMap<>();
-    for (Runner runner : runners) {
-      components.put(runner.reg.name(), runner.view(states.get(runner.reg.name()), now));
-    }
-    for (ProbeGroup g : groups) {
-      components.put(g.name(), groupView(g, components));
-    }
+    Map<String, ComponentHealth> components = components(published.get(), now);
     LifecycleState state = lifecycle.get();
     boolean signalMissing = config.requireStartupSignal() && !startupSignal;
     if (state == LifecycleState.STARTING && !signalMissing) {
@@ -186,6 +183,62 @@ final class DefaultHealthChecker implements HealthChecker {
       }
     }
     return new HealthSnapshot(components, state, signalMissing, now);
+  }
+
+  private Map<String, ComponentHealth> components(Map<String, ProbeState> states, Instant now) {
+    Map<String, ComponentHealth> components = new LinkedHashMap<>();
+    for (Runner runner : runners) {
+      components.put(runner.reg.name(), runner.view(states.get(runner.reg.name()), now));
+    }
+    for (ProbeGroup g : groups) {
+      components.put(g.name(), groupView(g, components));
+    }
+    return components;
+  }
+
+  /*
+   * Reads are served from a per-kind cache so that their cost does not grow with the number of
+   * probes. An entry is valid for the published map it was computed from (identity: every publish
+   * replaces the map), the lifecycle state it saw, and the interval [computedAt, freshUntil] in
+   * which no included-or-not probe result crosses its maxAge. Outside it the report is recomputed,
+   * so staleness is as exact as without the cache. While STARTING the uncached path runs, because
+   * reading may latch the transition to RUNNING.
+   */
+  @Override
+  public HealthReport report(ProbeKind kind) {
+    Objects.requireNonNull(kind, "kind");
+    Instant now = clock.instant();
+    Map<String, ProbeState> states = published.get();
+    LifecycleState state = lifecycle.get();
+    if (state == LifecycleState.STARTING) {
+      return snapshot().report(kind);
+    }
+    CachedReport cached = reports.get(kind.ordinal());
+    if (cached == null || !cached.validFor(states, state, now)) {
+      HealthReport report =
+          new HealthSnapshot(components(states, now), state, false, now).report(kind);
+      cached = new CachedReport(states, state, now, freshUntil(states, now), report);
+      reports.set(kind.ordinal(), cached);
+    }
+    HealthReport r = cached.report();
+    return r.time().equals(now)
+        ? r
+        : new HealthReport(r.kind(), r.status(), r.output(), r.components(), r.lifecycle(), now);
+  }
+
+  /**
+   * Returns the last instant at which every result in {@code states} that is fresh at {@code now}
+   * is still fresh. Results already stale stay stale until a new result is published.
+   */
+  private Instant freshUntil(Map<String, ProbeState> states, Instant now) {
+    Instant until = Instant.MAX;
+    for (Runner runner : runners) {
+      Instant staleAfter = runner.staleAfter(states.get(runner.reg.name()));
+      if (!now.isAfter(staleAfter) && staleAfter.isBefore(until)) {
+        until = staleAfter;
+      }
+    }
+    return until;
   }
 
   private ComponentHealth groupView(ProbeGroup g, Map<String, ComponentHealth> components) {
@@ -360,6 +413,22 @@ final class DefaultHealthChecker implements HealthChecker {
   private record ProbeState(
       HealthStatus status, ProbeResult latest, Instant since, Instant registeredAt) {}
 
+  /** A report valid for one published map and lifecycle state within [computedAt, freshUntil]. */
+  private record CachedReport(
+      Map<String, ProbeState> states,
+      LifecycleState lifecycle,
+      Instant computedAt,
+      Instant freshUntil,
+      HealthReport report) {
+
+    boolean validFor(Map<String, ProbeState> states, LifecycleState lifecycle, Instant now) {
+      return this.states == states
+          && this.lifecycle == lifecycle
+          && !now.isBefore(computedAt)
+          && !now.isAfter(freshUntil);
+    }
+  }
+
   /** One evaluation of one probe. */
   private static final class Run {
     final Instant startedAt;
@@ -424,6 +493,17 @@ final class DefaultHealthChecker implements HealthChecker {
                 + ") plus its deadline ("
                 + deadline
                 + "), or its results would go stale between evaluations");
+      }
+    }
+
+    /** Returns the last instant at which {@code state}'s result is not yet stale. */
+    Instant staleAfter(ProbeState state) {
+      ProbeResult result = state.latest();
+      Instant reference = result.time() != null ? result.time() : state.registeredAt();
+      try {
+        return reference.plus(maxAge);
+      } catch (java.time.DateTimeException | ArithmeticException e) {
+        return Instant.MAX;
       }
     }
 
