@@ -67,12 +67,15 @@ import org.slf4j.LoggerFactory;
  *
  * Thread-safe. Store calls pass through a Resilience4j {@link CircuitBreaker} and, unless disabled,
  * a timeout (the call runs on the store executor and is abandoned and interrupted when the timeout
- * elapses; for the in-memory store, which cannot block, {@link Builder#withoutStoreCallTimeout()}
- * saves the thread hand-off). Not guaranteed: exactly-once execution when a lease expires while its
- * action still runs (renewal makes this unlikely, the fencing makes it visible as {@code
- * LEASE_LOST}); or when the outcome cannot be stored (store error after the action ran: the record
- * stays in progress until its lease expires, then a retry runs the action again). Events are
- * delivered synchronously to the listeners; see {@link IdempotencyEventListener}.
+ * elapses). A store that declares itself {@link IdempotencyStore#isLocal() local} (the in-memory
+ * store) is called directly on the caller's thread, bypassing both: it cannot hang or have an
+ * outage, and the hand-off would cost far more than the call; an exception it throws still counts
+ * as a store failure under the {@link OutagePolicy}. Not guaranteed: exactly-once execution when a
+ * lease expires while its action still runs (renewal makes this unlikely, the fencing makes it
+ * visible as {@code LEASE_LOST}); or when the outcome cannot be stored (store error after the
+ * action ran: the record stays in progress until its lease expires, then a retry runs the action
+ * again). Events are delivered synchronously to the listeners; see {@link
+ * IdempotencyEventListener}.
  */
 public final class Idempotency {
 
@@ -88,6 +91,7 @@ public final class Idempotency {
   private final List<IdempotencyEventListener> listeners;
   private final CircuitBreaker circuitBreaker;
   private final Duration storeCallTimeout;
+  private final boolean localStore;
   private final ExecutorService storeExecutor;
   private final ScheduledExecutorService renewalScheduler;
   private final ConcurrentMap<IdempotencyKey, CompletableFuture<Void>> signals =
@@ -104,6 +108,7 @@ public final class Idempotency {
             ? b.circuitBreaker
             : CircuitBreaker.of("idempotency-store", defaultCircuitBreakerConfig());
     this.storeCallTimeout = b.storeCallTimeout;
+    this.localStore = b.store.isLocal();
     this.storeExecutor = b.storeExecutor != null ? b.storeExecutor : Defaults.STORE_EXECUTOR;
     this.renewalScheduler =
         b.renewalScheduler != null ? b.renewalScheduler : Defaults.RENEWAL_SCHEDULER;
@@ -288,12 +293,14 @@ public final class Idempotency {
       if (result instanceof ClaimResult.Completed) {
         forget(key, signal);
         StoredOutcome outcome = ((ClaimResult.Completed) result).outcome();
-        publish(
-            IdempotencyEvent.Type.REPLAYED,
-            key,
-            since(start),
-            "status " + outcome.status() + (waited ? " after waiting" : ""),
-            null);
+        if (!listeners.isEmpty()) {
+          publish(
+              IdempotencyEvent.Type.REPLAYED,
+              key,
+              since(start),
+              "status " + outcome.status() + (waited ? " after waiting" : ""),
+              null);
+        }
         return IdempotentExecution.replay(this, config, key, outcome);
       }
       if (result instanceof ClaimResult.Mismatch) {
@@ -384,6 +391,9 @@ public final class Idempotency {
   }
 
   private <T> T guarded(Supplier<T> call) {
+    if (localStore) {
+      return call.get();
+    }
     return circuitBreaker.executeSupplier(
         storeCallTimeout == null ? call : () -> withTimeout(call));
   }
@@ -478,7 +488,10 @@ public final class Idempotency {
       return this;
     }
 
-    /** The circuit breaker around store calls; default {@link #defaultCircuitBreakerConfig()}. */
+    /**
+     * The circuit breaker around store calls; default {@link #defaultCircuitBreakerConfig()}. Not
+     * used for a {@link IdempotencyStore#isLocal() local} store.
+     */
     public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
       this.circuitBreaker = Objects.requireNonNull(circuitBreaker, "circuitBreaker");
       return this;
@@ -486,7 +499,8 @@ public final class Idempotency {
 
     /**
      * Bound on each store call; a call still running then is interrupted and counts as a store
-     * failure. Default {@link #DEFAULT_STORE_CALL_TIMEOUT}.
+     * failure. Default {@link #DEFAULT_STORE_CALL_TIMEOUT}. Not applied to a {@link
+     * IdempotencyStore#isLocal() local} store, which is always called directly.
      *
      * @throws IllegalArgumentException if not positive
      */
@@ -501,7 +515,8 @@ public final class Idempotency {
 
     /**
      * Calls the store on the caller's thread without a timeout: no thread hand-off, for stores that
-     * cannot block (the in-memory store). A hanging store then hangs the caller.
+     * cannot block but do not declare themselves {@link IdempotencyStore#isLocal() local} (a local
+     * store is always called this way). A hanging store then hangs the caller.
      */
     public Builder withoutStoreCallTimeout() {
       this.storeCallTimeout = null;

@@ -66,10 +66,19 @@ public final class IdempotencyKey {
    * @throws InvalidIdempotencyKeyException if a component is longer than {@code maxLength}
    */
   public IdempotencyKey requireMaxLength(int maxLength) {
-    validate("scope", scope, maxLength);
-    validate("operation", operation, maxLength);
-    validate("clientKey", clientKey, maxLength);
+    // Emptiness and characters were validated once in of(); only the length can fail here.
+    requireLength("scope", scope, maxLength);
+    requireLength("operation", operation, maxLength);
+    requireLength("clientKey", clientKey, maxLength);
     return this;
+  }
+
+  private static void requireLength(String component, String value, int maxLength) {
+    int length = value.length();
+    if (length > maxLength) {
+      throw new InvalidIdempotencyKeyException(
+          component, InvalidIdempotencyKeyException.Reason.TOO_LONG, length, maxLength, -1);
+    }
   }
 
   static void validate(String component, String value, int maxLength) {

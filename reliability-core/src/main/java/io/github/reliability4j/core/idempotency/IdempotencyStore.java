@@ -92,4 +92,18 @@ public interface IdempotencyStore {
 
   /** The live record for {@code key}, if any; expired records are reported as absent. */
   Optional<IdempotencyRecord> find(IdempotencyKey key);
+
+  /**
+   * Whether every call of this store completes on the caller's thread without I/O, locks held
+   * across I/O, or any other unbounded wait (an in-heap store). The engine calls a local store
+   * directly: without the store-call timeout (no hand-off to the store executor) and without the
+   * circuit breaker, since such a store has no outage to time out or to trip a breaker on; an
+   * exception it throws is still treated as a store failure under the {@link OutagePolicy}.
+   *
+   * <p>Default {@code false}. Return {@code true} only if a call can never hang: a local store that
+   * does hang hangs the caller.
+   */
+  default boolean isLocal() {
+    return false;
+  }
 }

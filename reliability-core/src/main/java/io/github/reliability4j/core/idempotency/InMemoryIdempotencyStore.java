@@ -15,10 +15,11 @@ import java.util.concurrent.ConcurrentMap;
  * An {@link IdempotencyStore} held in this JVM's heap, on a bounded Caffeine cache. The default for
  * a single instance and for tests; it does not deduplicate across processes.
  *
- * <p><b>Atomicity.</b> Every operation is one {@code compute} on the cache's map, which Caffeine
- * performs atomically per key; the decision (live? same fingerprint? same owner?) is taken inside
- * it against the record's own expiry instants and the injected {@link Clock}, so correctness never
- * depends on when Caffeine evicts.
+ * <p><b>Atomicity.</b> Every state change is one {@code compute} on the cache's map, which Caffeine
+ * performs atomically per key (a claim of a live completed record is answered by a plain read
+ * first: such a record can only expire, never change); the decision (live? same fingerprint? same
+ * owner?) is taken inside it against the record's own expiry instants and the injected {@link
+ * Clock}, so correctness never depends on when Caffeine evicts.
  *
  * <p><b>Expiry and bounds.</b> Each entry gets its own Caffeine expiry: a completed record is
  * dropped at its retention expiry; an in-progress record is kept {@link #TAKEOVER_GRACE} past its
@@ -67,6 +68,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(fingerprint, "fingerprint");
     requirePositive("leaseDuration", leaseDuration);
+    // A live completed record changes only by expiring, so a plain read answers a duplicate
+    // without the write path (bin lock, expiry update); everything else goes through compute.
+    IdempotencyRecord current = map.get(key);
+    if (current != null
+        && current.state() == RecordState.COMPLETED
+        && clock.instant().isBefore(current.expiry())) {
+      return current.fingerprint().equals(fingerprint)
+          ? new ClaimResult.Completed(current.outcome(), current.expiry())
+          : new ClaimResult.Mismatch(RecordState.COMPLETED);
+    }
     ClaimResult[] result = new ClaimResult[1];
     map.compute(
         key,
@@ -159,6 +170,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return Optional.empty();
     }
     return Optional.of(r);
+  }
+
+  /** {@code true}: every call is an in-heap operation that cannot block on I/O. */
+  @Override
+  public boolean isLocal() {
+    return true;
   }
 
   /** Approximate number of records held, including expired ones not yet evicted. */
