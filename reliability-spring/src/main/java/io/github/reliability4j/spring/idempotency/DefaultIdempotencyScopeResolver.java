@@ -1,11 +1,8 @@
 package io.github.reliability4j.spring.idempotency;
 
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
-import java.util.HexFormat;
 import java.util.function.Function;
 
 /**
@@ -44,7 +41,7 @@ final class DefaultIdempotencyScopeResolver implements IdempotencyScopeResolver 
     if (scope.length() <= MAX_PLAIN_LENGTH && scope.chars().noneMatch(Character::isISOControl)) {
       return scope;
     }
-    return "sha256:" + sha256(scope);
+    return "sha256:" + RequestFingerprint.sha256(scope).hex();
   }
 
   private static void append(StringBuilder sb, String value) {
@@ -52,16 +49,6 @@ final class DefaultIdempotencyScopeResolver implements IdempotencyScopeResolver 
       sb.append('-');
     } else {
       sb.append(value.length()).append(':').append(value);
-    }
-  }
-
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
