@@ -60,9 +60,9 @@ public final class RatioReport {
               "camelContains",
               List.of(
                   "caffeineGetIfPresent",
+                  "caffeineExpiringGetIfPresent",
                   "camelContains",
-                  "engineReplay",
-                  "engineReplayNoTimeout")),
+                  "engineReplay")),
           new Group(
               "1b. Request fingerprint (SHA-256)",
               List.of("FingerprintBenchmark"),
@@ -292,7 +292,7 @@ public final class RatioReport {
           target(lines, "replay < Camel in-memory (2 threads)", v, r, camel, 1.0, true);
         }
       }
-      for (String m : List.of("engineReplay", "engineReplayNoTimeout")) {
+      for (String m : List.of("engineReplay")) {
         Row small = find(type, m, x -> "1000".equals(x.params().get("keys")));
         Row large = find(type, m, x -> "1000000".equals(x.params().get("keys")));
         String v = m + " threads=" + (small == null ? "?" : small.threads());

@@ -199,12 +199,14 @@ public final class Idempotency {
       Supplier<T> action,
       Function<T, StoredOutcome> encode,
       Function<StoredOutcome, T> decode) {
-    try (IdempotentExecution execution = begin(key, fingerprint)) {
-      if (execution.kind() == IdempotentExecution.Kind.REPLAY) {
-        return new IdempotencyResult<>(
-            decode.apply(execution.replayedOutcome().orElseThrow()),
-            IdempotencyResult.Status.REPLAYED);
-      }
+    Objects.requireNonNull(key, "key");
+    Object claimed = claim(key, fingerprint, configFor(key.operation()));
+    if (claimed instanceof StoredOutcome) {
+      // The replay path allocates only the result: no execution object for a finished hold.
+      return new IdempotencyResult<>(
+          decode.apply((StoredOutcome) claimed), IdempotencyResult.Status.REPLAYED);
+    }
+    try (IdempotentExecution execution = (IdempotentExecution) claimed) {
       T value;
       StoredOutcome outcome;
       try {
@@ -244,11 +246,24 @@ public final class Idempotency {
   public IdempotentExecution begin(
       IdempotencyKey key, RequestFingerprint fingerprint, IdempotencyConfig config) {
     Objects.requireNonNull(key, "key");
+    Object claimed = claim(key, fingerprint, config);
+    return claimed instanceof StoredOutcome
+        ? IdempotentExecution.replay(this, config, key, (StoredOutcome) claimed)
+        : (IdempotentExecution) claimed;
+  }
+
+  /**
+   * The claim loop behind {@link #begin}: returns the {@link StoredOutcome} to replay, or an {@link
+   * IdempotentExecution} of kind OWNER or UNGUARDED; throws as documented on begin.
+   */
+  private Object claim(
+      IdempotencyKey key, RequestFingerprint fingerprint, IdempotencyConfig config) {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(config, "config");
     key.requireMaxLength(config.getMaxKeyLength());
     boolean wait = config.getConcurrencyMode() == ConcurrencyMode.WAIT;
-    long start = System.nanoTime();
+    // The clock is read only when something uses it: the WAIT deadline or event durations.
+    long start = wait || !listeners.isEmpty() ? System.nanoTime() : 0L;
     long deadline = start + config.getWaitTimeout().toNanos();
     boolean waited = false;
     while (true) {
@@ -256,16 +271,32 @@ public final class Idempotency {
           wait ? signals.computeIfAbsent(key, k -> new CompletableFuture<>()) : null;
       ClaimResult result;
       try {
-        result = guarded(() -> store.claim(key, fingerprint, config.getLeaseDuration()));
+        result =
+            localStore
+                ? store.claim(key, fingerprint, config.getLeaseDuration())
+                : guarded(() -> store.claim(key, fingerprint, config.getLeaseDuration()));
       } catch (RuntimeException e) {
         forget(key, signal);
-        publish(IdempotencyEvent.Type.STORE_ERROR, key, since(start), "claim failed", e);
+        publish(IdempotencyEvent.Type.STORE_ERROR, key, start, "claim failed", e);
         if (config.getOutagePolicy() == OutagePolicy.FAIL_OPEN) {
           log.warn("Idempotency store unavailable; running {} without dedup (FAIL_OPEN)", key, e);
-          publish(IdempotencyEvent.Type.FAIL_OPEN, key, since(start), "running without dedup", e);
+          publish(IdempotencyEvent.Type.FAIL_OPEN, key, start, "running without dedup", e);
           return IdempotentExecution.unguarded(this, config, key);
         }
         throw new IdempotencyStoreUnavailableException(key, e);
+      }
+      if (result instanceof ClaimResult.Completed) {
+        forget(key, signal);
+        StoredOutcome outcome = ((ClaimResult.Completed) result).outcome();
+        if (!listeners.isEmpty()) {
+          publish(
+              IdempotencyEvent.Type.REPLAYED,
+              key,
+              start,
+              "status " + outcome.status() + (waited ? " after waiting" : ""),
+              null);
+        }
+        return outcome;
       }
       if (result instanceof ClaimResult.Acquired) {
         forget(key, signal);
@@ -275,11 +306,11 @@ public final class Idempotency {
           publish(
               IdempotencyEvent.Type.TAKEOVER,
               key,
-              since(start),
+              start,
               "took over an expired in-progress record",
               null);
         } else {
-          publish(IdempotencyEvent.Type.CLAIMED, key, since(start), null, null);
+          publish(IdempotencyEvent.Type.CLAIMED, key, start, null, null);
         }
         try {
           execution.startRenewal();
@@ -290,30 +321,17 @@ public final class Idempotency {
         }
         return execution;
       }
-      if (result instanceof ClaimResult.Completed) {
-        forget(key, signal);
-        StoredOutcome outcome = ((ClaimResult.Completed) result).outcome();
-        if (!listeners.isEmpty()) {
-          publish(
-              IdempotencyEvent.Type.REPLAYED,
-              key,
-              since(start),
-              "status " + outcome.status() + (waited ? " after waiting" : ""),
-              null);
-        }
-        return IdempotentExecution.replay(this, config, key, outcome);
-      }
       if (result instanceof ClaimResult.Mismatch) {
         forget(key, signal);
         RecordState state = ((ClaimResult.Mismatch) result).existingState();
-        publish(IdempotencyEvent.Type.MISMATCH, key, since(start), "existing " + state, null);
+        publish(IdempotencyEvent.Type.MISMATCH, key, start, "existing " + state, null);
         throw new IdempotencyKeyMismatchException(key, state);
       }
       ClaimResult.InProgress inProgress = (ClaimResult.InProgress) result;
       long remaining = deadline - System.nanoTime();
       if (!wait || remaining <= 0) {
         forget(key, signal);
-        publish(IdempotencyEvent.Type.CONFLICT, key, since(start), "in progress", null);
+        publish(IdempotencyEvent.Type.CONFLICT, key, start, "in progress", null);
         throw new IdempotencyConflictException(key, inProgress.leaseExpiry(), waited);
       }
       waited = true;
@@ -325,7 +343,7 @@ public final class Idempotency {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         forget(key, signal);
-        publish(IdempotencyEvent.Type.CONFLICT, key, since(start), "interrupted while waiting", e);
+        publish(IdempotencyEvent.Type.CONFLICT, key, start, "interrupted while waiting", e);
         throw new IdempotencyConflictException(key, inProgress.leaseExpiry(), true);
       }
     }
@@ -334,7 +352,9 @@ public final class Idempotency {
   /** The config for {@code operation}: its own if registered, else the default. */
   public IdempotencyConfig configFor(String operation) {
     Objects.requireNonNull(operation, "operation");
-    return operationConfigs.getOrDefault(operation, defaultConfig);
+    return operationConfigs.isEmpty()
+        ? defaultConfig
+        : operationConfigs.getOrDefault(operation, defaultConfig);
   }
 
   /** The circuit breaker around store calls (for metrics or manual transitions). */
@@ -419,6 +439,18 @@ public final class Idempotency {
         throw (Error) cause;
       }
       throw new IdempotencyStoreException("Idempotency store call failed", cause);
+    }
+  }
+
+  /** Publishes with the time elapsed since {@code startNanos}, read only if someone listens. */
+  private void publish(
+      IdempotencyEvent.Type type,
+      IdempotencyKey key,
+      long startNanos,
+      String detail,
+      Throwable error) {
+    if (!listeners.isEmpty()) {
+      publish(type, key, since(startNanos), detail, error);
     }
   }
 

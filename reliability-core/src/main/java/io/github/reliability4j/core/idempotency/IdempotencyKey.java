@@ -36,11 +36,14 @@ public final class IdempotencyKey {
   private final String scope;
   private final String operation;
   private final String clientKey;
+  private final int hash;
 
   private IdempotencyKey(String scope, String operation, String clientKey) {
     this.scope = scope;
     this.operation = operation;
     this.clientKey = clientKey;
+    // Computed once: keys are hashed on every store lookup.
+    this.hash = 31 * (31 * scope.hashCode() + operation.hashCode()) + clientKey.hashCode();
   }
 
   /**
@@ -124,14 +127,15 @@ public final class IdempotencyKey {
       return false;
     }
     IdempotencyKey that = (IdempotencyKey) o;
-    return scope.equals(that.scope)
+    return hash == that.hash
+        && scope.equals(that.scope)
         && operation.equals(that.operation)
         && clientKey.equals(that.clientKey);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(scope, operation, clientKey);
+    return hash;
   }
 
   /** Shows scope and operation and the client key's length only, since keys may be sensitive. */

@@ -3,6 +3,7 @@ package io.github.reliability4j.core.idempotency;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,9 +38,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   public static final long DEFAULT_MAXIMUM_SIZE = 100_000;
 
+  private static final ClaimResult.Mismatch COMPLETED_MISMATCH =
+      new ClaimResult.Mismatch(RecordState.COMPLETED);
+
   private final Clock clock;
-  private final Cache<IdempotencyKey, IdempotencyRecord> cache;
-  private final ConcurrentMap<IdempotencyKey, IdempotencyRecord> map;
+  private final Cache<IdempotencyKey, Entry> cache;
+  private final ConcurrentMap<IdempotencyKey, Entry> map;
+  private final Policy<IdempotencyKey, Entry> policy;
 
   private InMemoryIdempotencyStore(Builder builder) {
     this.clock = builder.clock;
@@ -47,10 +52,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(builder.maximumSize)
+            // Nanoseconds of the injected clock: a completed record's Caffeine expiry is then its
+            // retention expiry to the nanosecond, which the claim fast path relies on.
             .ticker(() -> toNanos(c.instant()))
             .expireAfter(new RecordExpiry())
             .build();
     this.map = cache.asMap();
+    this.policy = cache.policy();
   }
 
   /** A store with the system UTC clock and {@value #DEFAULT_MAXIMUM_SIZE} entries. */
@@ -69,36 +77,38 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(fingerprint, "fingerprint");
     requirePositive("leaseDuration", leaseDuration);
     // A live completed record changes only by expiring, so a plain read answers a duplicate
-    // without the write path (bin lock, expiry update); everything else goes through compute.
-    IdempotencyRecord current = map.get(key);
-    if (current != null
-        && current.state() == RecordState.COMPLETED
-        && clock.instant().isBefore(current.expiry())) {
-      return current.fingerprint().equals(fingerprint)
-          ? new ClaimResult.Completed(current.outcome(), current.expiry())
-          : new ClaimResult.Mismatch(RecordState.COMPLETED);
+    // without the write path (bin lock, expiry update) and without allocating: the answer was
+    // built when the record completed. Liveness needs no clock read of its own: Caffeine returns
+    // an entry only while its ticker (this store's clock) is before the entry's expiry, which for a
+    // completed record is its retention expiry exactly (see RecordExpiry). The read is quiet:
+    // replays do not count as uses for size-based eviction, and leave the entry untouched.
+    Entry current = policy.getIfPresentQuietly(key);
+    if (current != null && current.replay != null) {
+      return current.record.fingerprint().equals(fingerprint) ? current.replay : COMPLETED_MISMATCH;
     }
     ClaimResult[] result = new ClaimResult[1];
     map.compute(
         key,
-        (k, existing) -> {
+        (k, entry) -> {
           Instant now = clock.instant();
+          IdempotencyRecord existing = entry == null ? null : entry.record;
           if (existing != null && now.isBefore(existing.expiry())) {
             if (!existing.fingerprint().equals(fingerprint)) {
               result[0] = new ClaimResult.Mismatch(existing.state());
-            } else if (existing.state() == RecordState.COMPLETED) {
-              result[0] = new ClaimResult.Completed(existing.outcome(), existing.expiry());
+            } else if (entry.replay != null) {
+              result[0] = entry.replay;
             } else {
               result[0] = new ClaimResult.InProgress(existing.expiry());
             }
-            return existing;
+            return entry;
           }
           boolean takeover = existing != null && existing.state() == RecordState.IN_PROGRESS;
           String token = UUID.randomUUID().toString();
           Instant leaseExpiry = now.plus(leaseDuration);
           result[0] = new ClaimResult.Acquired(token, leaseExpiry, takeover);
-          return new IdempotencyRecord(
-              k, fingerprint, RecordState.IN_PROGRESS, token, leaseExpiry, null);
+          return new Entry(
+              new IdempotencyRecord(
+                  k, fingerprint, RecordState.IN_PROGRESS, token, leaseExpiry, null));
         });
     return result[0];
   }
@@ -113,14 +123,20 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     boolean[] done = new boolean[1];
     map.computeIfPresent(
         key,
-        (k, r) -> {
+        (k, e) -> {
           Instant now = clock.instant();
-          if (!owns(r, ownerToken, now)) {
-            return r;
+          if (!owns(e.record, ownerToken, now)) {
+            return e;
           }
           done[0] = true;
-          return new IdempotencyRecord(
-              k, r.fingerprint(), RecordState.COMPLETED, null, now.plus(retention), outcome);
+          return new Entry(
+              new IdempotencyRecord(
+                  k,
+                  e.record.fingerprint(),
+                  RecordState.COMPLETED,
+                  null,
+                  now.plus(retention),
+                  outcome));
         });
     return done[0];
   }
@@ -132,9 +148,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     boolean[] done = new boolean[1];
     map.computeIfPresent(
         key,
-        (k, r) -> {
-          if (!owns(r, ownerToken, clock.instant())) {
-            return r;
+        (k, e) -> {
+          if (!owns(e.record, ownerToken, clock.instant())) {
+            return e;
           }
           done[0] = true;
           return null;
@@ -150,14 +166,20 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Instant[] renewed = new Instant[1];
     map.computeIfPresent(
         key,
-        (k, r) -> {
+        (k, e) -> {
           Instant now = clock.instant();
-          if (!owns(r, ownerToken, now)) {
-            return r;
+          if (!owns(e.record, ownerToken, now)) {
+            return e;
           }
           renewed[0] = now.plus(leaseDuration);
-          return new IdempotencyRecord(
-              k, r.fingerprint(), RecordState.IN_PROGRESS, ownerToken, renewed[0], null);
+          return new Entry(
+              new IdempotencyRecord(
+                  k,
+                  e.record.fingerprint(),
+                  RecordState.IN_PROGRESS,
+                  ownerToken,
+                  renewed[0],
+                  null));
         });
     return Optional.ofNullable(renewed[0]);
   }
@@ -165,11 +187,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public Optional<IdempotencyRecord> find(IdempotencyKey key) {
     Objects.requireNonNull(key, "key");
-    IdempotencyRecord r = map.get(key);
-    if (r == null || !clock.instant().isBefore(r.expiry())) {
+    Entry e = map.get(key);
+    if (e == null || !clock.instant().isBefore(e.record.expiry())) {
       return Optional.empty();
     }
-    return Optional.of(r);
+    return Optional.of(e.record);
   }
 
   /** {@code true}: every call is an in-heap operation that cannot block on I/O. */
@@ -206,21 +228,39 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private static final class RecordExpiry implements Expiry<IdempotencyKey, IdempotencyRecord> {
+  /**
+   * A record as held in the cache, with what a duplicate claim of it returns precomputed: a
+   * completed record never changes (it only expires), so its {@link ClaimResult.Completed} is built
+   * once.
+   */
+  private static final class Entry {
+    final IdempotencyRecord record;
+    final ClaimResult.Completed replay;
+
+    Entry(IdempotencyRecord record) {
+      this.record = record;
+      this.replay =
+          record.state() == RecordState.COMPLETED
+              ? new ClaimResult.Completed(record.outcome(), record.expiry())
+              : null;
+    }
+  }
+
+  private static final class RecordExpiry implements Expiry<IdempotencyKey, Entry> {
     @Override
-    public long expireAfterCreate(IdempotencyKey key, IdempotencyRecord r, long currentTime) {
-      return remaining(r, currentTime);
+    public long expireAfterCreate(IdempotencyKey key, Entry e, long currentTime) {
+      return remaining(e.record, currentTime);
     }
 
     @Override
     public long expireAfterUpdate(
-        IdempotencyKey key, IdempotencyRecord r, long currentTime, long currentDuration) {
-      return remaining(r, currentTime);
+        IdempotencyKey key, Entry e, long currentTime, long currentDuration) {
+      return remaining(e.record, currentTime);
     }
 
     @Override
     public long expireAfterRead(
-        IdempotencyKey key, IdempotencyRecord r, long currentTime, long currentDuration) {
+        IdempotencyKey key, Entry e, long currentTime, long currentDuration) {
       return currentDuration;
     }
 

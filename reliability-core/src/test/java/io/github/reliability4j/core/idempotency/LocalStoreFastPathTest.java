@@ -49,6 +49,45 @@ class LocalStoreFastPathTest {
   }
 
   @Test
+  void theLastMillisecondBeforeExpiryStillReplaysOnANonMillisecondBoundary() {
+    // The lock-free read must end exactly at the retention expiry, not at a millisecond boundary.
+    Instant completedAt = Instant.parse("2030-01-01T00:00:00.123456789Z");
+    clock.set(completedAt);
+    completeKey("receipt");
+    Idempotency idem =
+        Idempotency.of(store, IdempotencyConfig.custom().disableLeaseRenewal().build());
+    Instant expiry = completedAt.plus(RETENTION);
+    // Same epoch millisecond as the expiry, 456,789 ns before it.
+    clock.set(expiry.minusNanos(456_789));
+    assertThat(clock.millis()).isEqualTo(expiry.toEpochMilli());
+    IdempotencyResult<StoredOutcome> r = idem.execute(key, FP, () -> StoredOutcome.ok("again"));
+    assertThat(r.isReplayed()).isTrue();
+    assertThat(r.value().bodyAsString()).isEqualTo("receipt");
+    clock.set(expiry.minusNanos(1));
+    assertThat(idem.execute(key, FP, () -> StoredOutcome.ok("again")).isReplayed()).isTrue();
+    clock.set(expiry);
+    IdempotencyResult<StoredOutcome> after = idem.execute(key, FP, () -> StoredOutcome.ok("again"));
+    assertThat(after.isReplayed()).isFalse();
+    assertThat(after.value().bodyAsString()).isEqualTo("again");
+  }
+
+  @Test
+  void aDuplicateOfALiveCompletedRecordGetsTheAnswerBuiltWhenItCompleted() {
+    completeKey("receipt");
+    ClaimResult first = store.claim(key, FP, LEASE);
+    assertThat(store.claim(key, FP, LEASE)).isSameAs(first);
+    assertThat(store.claim(key, OTHER, LEASE)).isSameAs(store.claim(key, OTHER, LEASE));
+  }
+
+  @Test
+  void aClockMovedForwardPastTheRetentionEndsTheReplayAtOnce() {
+    completeKey("receipt");
+    assertThat(store.claim(key, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+    clock.advance(Duration.ofDays(365 * 100));
+    assertThat(store.claim(key, OTHER, LEASE)).isInstanceOf(ClaimResult.Acquired.class);
+  }
+
+  @Test
   void aCompletedRecordAtItsExpiryIsNotReplayedButClaimedAfresh() {
     completeKey("receipt");
     clock.advance(RETENTION);

@@ -12,6 +12,10 @@ final class TestClock extends Clock {
   private final AtomicReference<Instant> now =
       new AtomicReference<>(Instant.parse("2030-01-01T00:00:00Z"));
 
+  void set(Instant instant) {
+    now.set(instant);
+  }
+
   void advance(Duration d) {
     now.updateAndGet(t -> t.plus(d));
   }
