@@ -17,17 +17,21 @@ import java.util.concurrent.ConcurrentMap;
  * a single instance and for tests; it does not deduplicate across processes.
  *
  * <p><b>Atomicity.</b> Every state change is one {@code compute} on the cache's map, which Caffeine
- * performs atomically per key (a claim of a live completed record is answered by a plain read
- * first: such a record can only expire, never change); the decision (live? same fingerprint? same
- * owner?) is taken inside it against the record's own expiry instants and the injected {@link
- * Clock}, so correctness never depends on when Caffeine evicts.
+ * performs atomically per key; the decision (live? same fingerprint? same owner?) is taken inside
+ * it against the record's own expiry instants and the injected {@link Clock}, so correctness never
+ * depends on when Caffeine evicts. A claim of a live completed record is answered by a lock-free
+ * read instead (such a record can only expire, never change), with an answer built once when the
+ * record completed: a replay allocates nothing here and reads the clock once, through Caffeine's
+ * ticker, whose expiry for a completed record is its retention expiry to the nanosecond.
  *
  * <p><b>Expiry and bounds.</b> Each entry gets its own Caffeine expiry: a completed record is
  * dropped at its retention expiry; an in-progress record is kept {@link #TAKEOVER_GRACE} past its
  * lease expiry so that a takeover can be reported as one. At most {@code maximumSize} records are
  * kept; <em>not guaranteed</em>: beyond that Caffeine evicts records, including in-progress ones,
  * which lets a duplicate run. Size the cache for the number of keys live within one retention
- * period.
+ * period. Replays are quiet reads: they do not count as uses for that size-based eviction, so a
+ * record's chance to survive it does not grow with the number of retries it answered. The clock is
+ * read in nanoseconds since the epoch, which saturates after the year 2262.
  *
  * <p>Thread-safe. Owner tokens are random UUIDs.
  */
