@@ -70,6 +70,12 @@ public final class RatioReport {
               null,
               List.of("jdkSha256", "sha256Bytes", "ofParts")),
           new Group(
+              "1c. One clock read (profile for group 1)",
+              List.of("ClockReadBenchmark"),
+              "nanoTime",
+              null,
+              List.of("nanoTime", "systemClockInstant")),
+          new Group(
               "2a. JDBC, new key: claim + complete",
               List.of("JdbcIdempotencyBenchmark"),
               "rawInsert",
