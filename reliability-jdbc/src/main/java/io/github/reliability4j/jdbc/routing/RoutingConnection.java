@@ -30,6 +30,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -113,7 +114,10 @@ final class RoutingConnection implements Connection, RoutedConnection {
   }
 
   private RoutingOptions options() {
-    return Consistency.currentOptions().orElse(router.policy().defaults());
+    RoutingOptions bound = Consistency.currentOptions();
+    RoutingOptions defaults = router.policy().defaults();
+    // The common case (no options bound) merges nothing and allocates nothing.
+    return bound == RoutingOptions.none() ? defaults : bound.orElse(defaults);
   }
 
   private boolean readIntent() {
@@ -234,7 +238,8 @@ final class RoutingConnection implements Connection, RoutedConnection {
     ReadPreference pref = o.readPreference();
     ConsistencySession session = session();
     boolean untrusted = session.untrustedReason(ds.clusterId).isPresent();
-    ReplicationPosition token = session.token(ds.clusterId).map(CausalToken::position).orElse(null);
+    Optional<CausalToken> sessionToken = session.token(ds.clusterId);
+    ReplicationPosition token = sessionToken.isPresent() ? sessionToken.get().position() : null;
     RoutePlan plan = router.plan(level, pref, token, untrusted);
     SQLException lastError = null;
     boolean primaryDown = false;
@@ -252,10 +257,11 @@ final class RoutingConnection implements Connection, RoutedConnection {
     boolean strongOnly =
         level.kind() == ConsistencyLevel.Kind.STRONG || pref == ReadPreference.PRIMARY;
     if (!strongOnly) {
+      List<ReplicaState> ready = plan.ready();
       boolean anyTried = false;
-      for (ReplicaState r : plan.ready()) {
+      for (int i = 0; i < ready.size(); i++) {
         anyTried = true;
-        Physical p = tryReplica(r);
+        Physical p = tryReplica(ready.get(i));
         if (p != null) {
           return attachReplica(
               p, level, pref, primaryDown ? FallbackReason.PRIMARY_UNREACHABLE : null, false);
@@ -308,7 +314,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       }
     }
     if (primaryDown && o.partitionBehavior() == PartitionBehavior.SERVE_POSSIBLY_STALE) {
-      for (ReplicaState r : plan.staleCandidates()) {
+      for (ReplicaState r : router.staleCandidates()) {
         Physical p = tryReplica(r);
         if (p != null) {
           return attachReplica(p, level, pref, FallbackReason.SERVED_POSSIBLY_STALE, true);
