@@ -100,8 +100,7 @@ class RoutedPreparedStatement extends RoutedStatement implements PreparedStateme
     }
   }
 
-  // ---------------------------------------------------------------- delegated (executions
-  // re-route)
+  // ------------------------------------------------- delegated; executions re-route
 
   @Override
   public ResultSet executeQuery() throws SQLException {

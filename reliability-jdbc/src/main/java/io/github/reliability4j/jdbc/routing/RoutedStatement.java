@@ -37,8 +37,9 @@ import java.util.List;
  * (deferred, or on a replica), never on the primary; the list is allocated at the first recorded
  * setter, so a plain Statement on a replica records nothing. The arguments of the
  * createStatement / prepareStatement / prepareCall overload are kept in fields, so deferred
- * creation needs no factory object either. Every method except close, isClosed, unwrap and
- * isWrapperFor of the wrapper's own types checks that the statement and its connection are open.
+ * creation needs no factory object either. Every method except close, isClosed, toString, and
+ * unwrap / isWrapperFor to the wrapper's own types, first checks that the statement ("Statement is
+ * closed", HY010) and its connection are open.
  */
 /**
  * A {@link Statement} of a {@link RoutingConnection}; see the design notes above. Not thread-safe,
@@ -291,8 +292,7 @@ class RoutedStatement implements Statement {
     return "RoutedStatement[" + (real != null ? real : "not yet routed") + "]";
   }
 
-  // ---------------------------------------------------------------- delegated (executions
-  // re-route)
+  // ------------------------------------------------- delegated; executions re-route
 
   @Override
   public ResultSet executeQuery(String sql) throws SQLException {
