@@ -30,6 +30,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Struct;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -113,7 +114,10 @@ final class RoutingConnection implements Connection, RoutedConnection {
   }
 
   private RoutingOptions options() {
-    return Consistency.currentOptions().orElse(router.policy().defaults());
+    RoutingOptions bound = Consistency.currentOptions();
+    RoutingOptions defaults = router.policy().defaults();
+    // The common case (no options bound) merges nothing and allocates nothing.
+    return bound == RoutingOptions.none() ? defaults : bound.orElse(defaults);
   }
 
   private boolean readIntent() {
@@ -234,7 +238,8 @@ final class RoutingConnection implements Connection, RoutedConnection {
     ReadPreference pref = o.readPreference();
     ConsistencySession session = session();
     boolean untrusted = session.untrustedReason(ds.clusterId).isPresent();
-    ReplicationPosition token = session.token(ds.clusterId).map(CausalToken::position).orElse(null);
+    Optional<CausalToken> sessionToken = session.token(ds.clusterId);
+    ReplicationPosition token = sessionToken.isPresent() ? sessionToken.get().position() : null;
     RoutePlan plan = router.plan(level, pref, token, untrusted);
     SQLException lastError = null;
     boolean primaryDown = false;
@@ -252,10 +257,11 @@ final class RoutingConnection implements Connection, RoutedConnection {
     boolean strongOnly =
         level.kind() == ConsistencyLevel.Kind.STRONG || pref == ReadPreference.PRIMARY;
     if (!strongOnly) {
+      List<ReplicaState> ready = plan.ready();
       boolean anyTried = false;
-      for (ReplicaState r : plan.ready()) {
+      for (int i = 0; i < ready.size(); i++) {
         anyTried = true;
-        Physical p = tryReplica(r);
+        Physical p = tryReplica(ready.get(i));
         if (p != null) {
           return attachReplica(
               p, level, pref, primaryDown ? FallbackReason.PRIMARY_UNREACHABLE : null, false);
@@ -308,7 +314,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       }
     }
     if (primaryDown && o.partitionBehavior() == PartitionBehavior.SERVE_POSSIBLY_STALE) {
-      for (ReplicaState r : plan.staleCandidates()) {
+      for (ReplicaState r : router.staleCandidates()) {
         Physical p = tryReplica(r);
         if (p != null) {
           return attachReplica(p, level, pref, FallbackReason.SERVED_POSSIBLY_STALE, true);
@@ -418,7 +424,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       applyState(p);
     } catch (SQLException e) {
       closeQuietly(c);
-      if (!StatementHandler.isConnectionError(e)) {
+      if (!RoutedStatement.isConnectionError(e)) {
         r.circuitBreaker().onSuccess(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         throw e;
       }
@@ -548,22 +554,23 @@ final class RoutingConnection implements Connection, RoutedConnection {
    * default readOnlyMode does not enforce read-only in auto-commit mode, so a write could slip
    * through there and must still advance the session).
    */
-  private static boolean mayWrite(Physical p, String method) {
-    return p.role == NodeRole.PRIMARY && (!p.forRead || !method.equals("executeQuery"));
+  private static boolean mayWrite(Physical p, boolean query) {
+    return p.role == NodeRole.PRIMARY && (!p.forRead || !query);
   }
 
-  void beforeExecute(Physical p, String method) throws SQLException {
+  /** A statement is about to execute on {@code p}; {@code query} if it is {@code executeQuery}. */
+  void beforeExecute(Physical p, boolean query) throws SQLException {
     checkOpen();
     if (!autoCommit) {
       txActive = true;
-      if (mayWrite(p, method)) {
+      if (mayWrite(p, query)) {
         txWrote = true;
       }
     }
   }
 
-  void afterExecute(Physical p, String method) {
-    if (autoCommit && mayWrite(p, method)) {
+  void afterExecute(Physical p, boolean query) {
+    if (autoCommit && mayWrite(p, query)) {
       capturePosition(p);
     }
   }
@@ -610,71 +617,92 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   @Override
   public Statement createStatement() throws SQLException {
-    return statement(Statement.class, c -> c.createStatement());
+    return routed(new RoutedStatement(this, RoutedStatement.Overload.PLAIN, 0, 0, 0));
   }
 
   @Override
   public Statement createStatement(int type, int concurrency) throws SQLException {
-    return statement(Statement.class, c -> c.createStatement(type, concurrency));
+    return routed(
+        new RoutedStatement(this, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
   }
 
   @Override
   public Statement createStatement(int type, int concurrency, int hold) throws SQLException {
-    return statement(Statement.class, c -> c.createStatement(type, concurrency, hold));
+    return routed(
+        new RoutedStatement(
+            this, RoutedStatement.Overload.TYPE_CONCURRENCY_HOLDABILITY, type, concurrency, hold));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql) throws SQLException {
-    return statement(PreparedStatement.class, c -> c.prepareStatement(sql));
+    return routed(new RoutedPreparedStatement(this, sql, RoutedStatement.Overload.PLAIN, 0, 0, 0));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int type, int concurrency)
       throws SQLException {
-    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, type, concurrency));
+    return routed(
+        new RoutedPreparedStatement(
+            this, sql, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int type, int concurrency, int hold)
       throws SQLException {
-    return statement(
-        PreparedStatement.class, c -> c.prepareStatement(sql, type, concurrency, hold));
+    return routed(
+        new RoutedPreparedStatement(
+            this,
+            sql,
+            RoutedStatement.Overload.TYPE_CONCURRENCY_HOLDABILITY,
+            type,
+            concurrency,
+            hold));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
-    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, autoGeneratedKeys));
+    return routed(new RoutedPreparedStatement(this, sql, autoGeneratedKeys));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
-    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, columnIndexes));
+    return routed(new RoutedPreparedStatement(this, sql, columnIndexes));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
-    return statement(PreparedStatement.class, c -> c.prepareStatement(sql, columnNames));
+    return routed(new RoutedPreparedStatement(this, sql, columnNames));
   }
 
   @Override
   public CallableStatement prepareCall(String sql) throws SQLException {
-    return statement(CallableStatement.class, c -> c.prepareCall(sql));
+    return routed(new RoutedCallableStatement(this, sql, RoutedStatement.Overload.PLAIN, 0, 0, 0));
   }
 
   @Override
   public CallableStatement prepareCall(String sql, int type, int concurrency) throws SQLException {
-    return statement(CallableStatement.class, c -> c.prepareCall(sql, type, concurrency));
+    return routed(
+        new RoutedCallableStatement(
+            this, sql, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
   }
 
   @Override
   public CallableStatement prepareCall(String sql, int type, int concurrency, int hold)
       throws SQLException {
-    return statement(CallableStatement.class, c -> c.prepareCall(sql, type, concurrency, hold));
+    return routed(
+        new RoutedCallableStatement(
+            this,
+            sql,
+            RoutedStatement.Overload.TYPE_CONCURRENCY_HOLDABILITY,
+            type,
+            concurrency,
+            hold));
   }
 
-  private <T extends Statement> T statement(Class<T> type, StatementHandler.Creator creator)
-      throws SQLException {
-    return StatementHandler.create(this, type, creator, physicalForCreate());
+  /** Creates {@code s}'s physical statement now, or defers it to its first execution. */
+  private <S extends RoutedStatement> S routed(S s) throws SQLException {
+    s.attach(physicalForCreate());
+    return s;
   }
 
   // ---------------------------------------------------------------- transactions

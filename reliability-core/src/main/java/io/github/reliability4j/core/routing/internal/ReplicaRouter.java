@@ -117,49 +117,58 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       ReadPreference preference,
       ReplicationPosition token,
       boolean untrusted) {
+    // Runs once per routed read: indexed loops, lists sized to the replica count, no list for wait
+    // candidates unless there are some, and stale candidates only when a partition needs them.
     Instant now = clock.instant();
-    List<ReplicaState> stale = staleCandidates();
     if (preference == ReadPreference.PRIMARY
         || consistency.kind() == ConsistencyLevel.Kind.STRONG) {
-      return new RoutePlan(true, List.of(), List.of(), true, null, stale);
+      return new RoutePlan(true, List.of(), List.of(), true, null);
     }
-    List<ReplicaState> eligible = new ArrayList<>();
-    for (ReplicaState r : replicas) {
-      if (r.isEligible(now)) {
-        eligible.add(r);
-      }
-    }
-    List<ReplicaState> ready = new ArrayList<>();
-    List<ReplicaState> wait = new ArrayList<>();
+    int n = replicas.size();
+    List<ReplicaState> ready = new ArrayList<>(n);
+    List<ReplicaState> wait = null;
+    boolean anyEligible = false;
     FallbackReason reason = null;
-    switch (consistency.kind()) {
-      case READ_YOUR_WRITES -> {
-        if (untrusted) {
-          reason = FallbackReason.UNTRUSTED_TOKEN;
-        } else if (token == null) {
-          ready.addAll(eligible);
-        } else {
-          for (ReplicaState r : eligible) {
-            (r.covers(token) ? ready : wait).add(r);
+    ConsistencyLevel.Kind kind = consistency.kind();
+    if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && untrusted) {
+      reason = FallbackReason.UNTRUSTED_TOKEN;
+    } else {
+      for (int i = 0; i < n; i++) {
+        ReplicaState r = replicas.get(i);
+        if (!r.isEligible(now)) {
+          continue;
+        }
+        anyEligible = true;
+        switch (kind) {
+          case READ_YOUR_WRITES -> {
+            if (token == null || r.covers(token)) {
+              ready.add(r);
+            } else {
+              if (wait == null) {
+                wait = new ArrayList<>(n);
+              }
+              wait.add(r);
+            }
           }
-          wait.sort(FRESHEST_FIRST);
-          if (ready.isEmpty() && !eligible.isEmpty()) {
-            reason = FallbackReason.TOKEN_NOT_COVERED;
+          case BOUNDED_STALENESS -> {
+            Duration s = r.staleness(now);
+            if (s != null && s.compareTo(consistency.maxStaleness()) <= 0) {
+              ready.add(r);
+            }
           }
+          default -> ready.add(r);
         }
       }
-      case BOUNDED_STALENESS -> {
-        for (ReplicaState r : eligible) {
-          Duration s = r.staleness(now);
-          if (s != null && s.compareTo(consistency.maxStaleness()) <= 0) {
-            ready.add(r);
-          }
-        }
-        if (ready.isEmpty() && !eligible.isEmpty()) {
+      if (wait != null) {
+        wait.sort(FRESHEST_FIRST);
+      }
+      if (ready.isEmpty() && anyEligible) {
+        if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
+          reason = FallbackReason.TOKEN_NOT_COVERED;
+        } else if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
           reason = FallbackReason.STALENESS_BOUND;
         }
       }
-      default -> ready.addAll(eligible);
     }
     if (ready.isEmpty() && reason == null) {
       reason = replicas.isEmpty() ? FallbackReason.NO_REPLICAS : FallbackReason.NO_ELIGIBLE_REPLICA;
@@ -173,7 +182,8 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       balance(ready);
     }
     boolean primaryAllowed = preference != ReadPreference.REPLICA;
-    return new RoutePlan(primaryFirst, ready, wait, primaryAllowed, reason, stale);
+    return new RoutePlan(
+        primaryFirst, ready, wait != null ? wait : List.of(), primaryAllowed, reason);
   }
 
   private static final Comparator<ReplicaState> FRESHEST_FIRST =
@@ -200,10 +210,14 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     }
   }
 
-  /** Replicas whose breaker is not open, freshest known position first. */
-  private List<ReplicaState> staleCandidates() {
-    List<ReplicaState> out = new ArrayList<>();
-    for (ReplicaState r : replicas) {
+  /**
+   * Replicas whose breaker is not open, freshest known position first: what a read may be served
+   * from, flagged possibly stale, when the primary is unreachable. Pure, like {@link #plan}.
+   */
+  public List<ReplicaState> staleCandidates() {
+    List<ReplicaState> out = new ArrayList<>(replicas.size());
+    for (int i = 0; i < replicas.size(); i++) {
+      ReplicaState r = replicas.get(i);
       CircuitBreaker.State st = r.circuitBreaker().getState();
       if (st != CircuitBreaker.State.OPEN && st != CircuitBreaker.State.FORCED_OPEN) {
         out.add(r);

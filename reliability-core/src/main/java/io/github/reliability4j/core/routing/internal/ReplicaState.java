@@ -61,11 +61,25 @@ public final class ReplicaState {
     if (!s.admitted || s.lastGoodSampleAt == null) {
       return false;
     }
-    if (Duration.between(s.lastGoodSampleAt, now).compareTo(policy.sampleExpiry()) > 0) {
+    if (longerThan(s.lastGoodSampleAt, now, policy.sampleExpiry())) {
       return false;
     }
     CircuitBreaker.State st = breaker.getState();
     return st != CircuitBreaker.State.OPEN && st != CircuitBreaker.State.FORCED_OPEN;
+  }
+
+  /**
+   * {@code Duration.between(from, to).compareTo(limit) > 0} without allocating a Duration: this
+   * runs for every replica on every routed read.
+   */
+  static boolean longerThan(Instant from, Instant to, Duration limit) {
+    long seconds = to.getEpochSecond() - from.getEpochSecond();
+    int nanos = to.getNano() - from.getNano();
+    if (nanos < 0) {
+      seconds--;
+      nanos += 1_000_000_000;
+    }
+    return seconds != limit.getSeconds() ? seconds > limit.getSeconds() : nanos > limit.getNano();
   }
 
   /** Upper bound on how old this replica's data is at {@code now}, or null if unknown. */

@@ -27,14 +27,26 @@ public final class SafeListener implements RoutingListener {
       try {
         call.accept(l);
       } catch (RuntimeException e) {
-        LOG.warn("RoutingListener {} threw; ignored", l, e);
+        threw(l, e);
       }
     }
   }
 
+  private static void threw(RoutingListener l, RuntimeException e) {
+    LOG.warn("RoutingListener {} threw; ignored", l, e);
+  }
+
   @Override
   public void onRoute(RouteDecision decision) {
-    each(l -> l.onRoute(decision));
+    // Once per routed read: a plain loop, so no capturing lambda is allocated.
+    for (int i = 0; i < delegates.size(); i++) {
+      RoutingListener l = delegates.get(i);
+      try {
+        l.onRoute(decision);
+      } catch (RuntimeException e) {
+        threw(l, e);
+      }
+    }
   }
 
   @Override
