@@ -228,8 +228,11 @@ class ReplicatedApplicationTest {
     String k = "t-" + UUID.randomUUID();
     HttpResponse<String> write = send("PUT", "/values/" + k, "v3");
     String token = write.headers().firstValue("Reliability-Consistency").orElseThrow();
-    char last = token.charAt(token.length() - 1);
-    String tampered = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
+    // Not the last character: in unpadded base64 its low bits may be padding, so swapping it can
+    // leave the decoded bytes unchanged. Every bit of the fifth-last character is significant.
+    int at = token.length() - 5;
+    char c = token.charAt(at);
+    String tampered = token.substring(0, at) + (c == 'A' ? 'B' : 'A') + token.substring(at + 1);
 
     for (String bad : List.of(tampered, "garbage", "%%%")) {
       HttpResponse<String> read = send("GET", "/values/" + k, null, "Reliability-Consistency", bad);
