@@ -55,7 +55,8 @@ public final class RoundTripReport {
       long min,
       long max,
       double primary,
-      double replica) {}
+      double replica,
+      double walBytes) {}
 
   interface Step {
     void run(int i) throws Exception;
@@ -65,6 +66,9 @@ public final class RoundTripReport {
   private final RoundTripCounter replicaCounter = new RoundTripCounter();
   private final List<Line> lines = new ArrayList<>();
 
+  /** Reads the primary's WAL insert position, uncounted; null where WAL is not measured. */
+  private Connection walProbe;
+
   public static void main(String[] args) throws Exception {
     try (PostgresCluster cluster = BenchDatabase.startCluster()) {
       print(measure(cluster.primary().jdbcUrl(), cluster.replica(0).jdbcUrl()), System.out);
@@ -73,7 +77,12 @@ public final class RoundTripReport {
 
   public static List<Line> measure(String primaryUrl, String replicaUrl) throws Exception {
     RoundTripReport r = new RoundTripReport();
-    r.idempotency(primaryUrl);
+    try (Connection wal = BenchDatabase.plain(primaryUrl).getConnection()) {
+      r.walProbe = wal;
+      r.idempotency(primaryUrl);
+    } finally {
+      r.walProbe = null;
+    }
     r.routing(primaryUrl, replicaUrl);
     return r.lines;
   }
@@ -224,7 +233,11 @@ public final class RoundTripReport {
     long total = 0;
     long primary = 0;
     long replica = 0;
+    long wal0 = 0;
     for (int i = 0; i < WARM_UP + MEASURED; i++) {
+      if (i == WARM_UP) {
+        wal0 = walPosition();
+      }
       prepare.run(i);
       long p0 = primaryCounter.get();
       long r0 = replicaCounter.get();
@@ -239,6 +252,7 @@ public final class RoundTripReport {
         replica += r;
       }
     }
+    double wal = walProbe == null ? Double.NaN : (double) (walPosition() - wal0) / MEASURED;
     lines.add(
         new Line(
             group,
@@ -247,7 +261,20 @@ public final class RoundTripReport {
             min,
             max,
             (double) primary / MEASURED,
-            (double) replica / MEASURED));
+            (double) replica / MEASURED,
+            wal));
+  }
+
+  /** Bytes of WAL the primary has written so far (0 when not measured). */
+  private long walPosition() throws SQLException {
+    if (walProbe == null) {
+      return 0;
+    }
+    try (Statement s = walProbe.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   public static void print(List<Line> lines, PrintStream out) {
@@ -256,22 +283,26 @@ public final class RoundTripReport {
       if (!l.group().equals(group)) {
         group = l.group();
         out.printf("%n### Round trips per operation: %s%n%n", group);
-        out.println("| operation | round trips / op (mean) | min–max | on primary | on replica |");
-        out.println("|---|---:|---:|---:|---:|");
+        out.println(
+            "| operation | round trips / op (mean) | min–max | on primary | on replica |"
+                + " WAL bytes / op |");
+        out.println("|---|---:|---:|---:|---:|---:|");
       }
       out.printf(
           Locale.ROOT,
-          "| %s | %.2f | %d–%d | %.2f | %.2f |%n",
+          "| %s | %.2f | %d–%d | %.2f | %.2f | %s |%n",
           l.operation(),
           l.mean(),
           l.min(),
           l.max(),
           l.primary(),
-          l.replica());
+          l.replica(),
+          Double.isNaN(l.walBytes()) ? "—" : String.format(Locale.ROOT, "%.0f", l.walBytes()));
     }
     out.printf(
         "%n(%d measured operations each after %d unmeasured, counted under the pools by a"
-            + " JDBC wrapper following PgJDBC's wire behaviour)%n",
+            + " JDBC wrapper following PgJDBC's wire behaviour; WAL bytes from"
+            + " pg_current_wal_insert_lsn() on the primary around the measured operations)%n",
         MEASURED, WARM_UP);
   }
 }

@@ -265,10 +265,14 @@ abstract class Dialect {
       long leaseExpiresAtMillis) {}
 
   /**
-   * PostgreSQL 9.5+. Claim: a data-modifying CTE whose {@code INSERT ... ON CONFLICT DO UPDATE ...
-   * WHERE} takes over only an expired row and returns it; the {@code UNION ALL} branch returns the
-   * existing row when nothing was inserted or taken over. One statement, one round trip, no write
-   * on a duplicate.
+   * PostgreSQL 9.5+. Claim: one statement, one round trip. Its first CTE reads the live row of the
+   * key; only when there is none does the data-modifying CTE run its {@code INSERT ... ON CONFLICT
+   * DO UPDATE ... WHERE}, which takes over only an expired row and returns it. A duplicate (a live
+   * row) is therefore answered by a plain index read: {@code ON CONFLICT DO UPDATE} would lock the
+   * conflicting row even when its {@code WHERE} is false, which writes WAL and consumes a
+   * transaction ID per retry. A row committed by a concurrent claim after the statement's snapshot
+   * still meets the {@code ON CONFLICT} clause (nothing is returned then, and the row is read by a
+   * second statement).
    */
   static class Postgres extends Dialect {
 
@@ -285,11 +289,15 @@ abstract class Dialect {
           "r.state, r.owner_token, r.fingerprint, r.created_at, r.expires_at, r.result_code,"
               + " r.metadata, r.body, r.took_over";
       claimSql =
-          "WITH claimed AS (INSERT INTO "
+          "WITH live AS (SELECT "
+              + returnedR.replace("r.", "t.")
+              + " FROM "
+              + table
+              + " t WHERE t.key_hash = ? AND t.expires_at > ?), claimed AS (INSERT INTO "
               + table
               + " AS r ("
               + INSERTED
-              + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM live)"
               + " ON CONFLICT (key_hash) DO UPDATE SET"
               + " took_over = CASE WHEN r.state = 'P' THEN 1 ELSE 0 END, state = EXCLUDED.state,"
               + " owner_token = EXCLUDED.owner_token, fingerprint = EXCLUDED.fingerprint,"
@@ -301,10 +309,8 @@ abstract class Dialect {
               + ") SELECT "
               + RETURNED
               + " FROM claimed UNION ALL SELECT "
-              + returnedR.replace("r.", "t.")
-              + " FROM "
-              + table
-              + " t WHERE t.key_hash = ? AND NOT EXISTS (SELECT 1 FROM claimed)";
+              + RETURNED
+              + " FROM live";
       purgeSql =
           "DELETE FROM "
               + table
@@ -317,8 +323,9 @@ abstract class Dialect {
     @Override
     StoredRow claim(Connection c, ClaimParams p) throws SQLException {
       try (PreparedStatement ps = prepare(c, claimSql)) {
-        bindInsert(ps, 1, p);
-        ps.setString(10, p.keyHash());
+        ps.setString(1, p.keyHash());
+        ps.setLong(2, p.nowMillis());
+        bindInsert(ps, 3, p);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             return read(rs);
@@ -326,7 +333,7 @@ abstract class Dialect {
         }
       }
       // The conflicting row was committed by a concurrent claim after this statement's snapshot
-      // was taken, so the UNION ALL branch could not see it; a fresh statement can.
+      // was taken, so the live branch could not see it; a fresh statement can.
       return find(c, p.keyHash());
     }
 

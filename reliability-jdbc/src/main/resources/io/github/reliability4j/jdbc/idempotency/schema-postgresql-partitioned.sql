@@ -43,6 +43,15 @@ BEGIN
     -- Serializes claims of this key for the rest of the transaction (the claim's own statement);
     -- each statement below then reads a snapshot taken after the lock.
     PERFORM pg_advisory_xact_lock(hashtextextended('reliability_idempotency:' || p_key_hash, 0));
+    -- A duplicate (live row) is answered by a plain read: a row lock would write WAL and take a
+    -- transaction ID on every retry.
+    SELECT * INTO r FROM reliability_idempotency
+        WHERE key_hash = p_key_hash AND expires_at > p_now;
+    IF FOUND THEN
+        RETURN NEXT r;
+        RETURN;
+    END IF;
+    -- Locked: an owner whose clock is behind ours may be completing the row right now.
     SELECT * INTO r FROM reliability_idempotency WHERE key_hash = p_key_hash FOR UPDATE;
     IF FOUND AND r.expires_at > p_now THEN
         RETURN NEXT r;

@@ -111,6 +111,34 @@ class PartitionedLayoutTest {
   }
 
   @Test
+  void duplicateClaimsOfALiveRowLockNothing() throws SQLException {
+    DataSource ds = cluster.primary().dataSource();
+    String table = TestDatabases.uniqueTable("idem_part_dup");
+    MutableClock clock = MutableClock.at(Instant.parse("2030-01-01T12:00:00Z"));
+    JdbcIdempotencyStore store = store(ds, table, clock);
+    try {
+      IdempotencyKey key = IdempotencyKey.of("s", "op", "dup");
+      complete(store, key, Duration.ofHours(1));
+      long before = xmax(ds, table);
+      assertThat(store.claim(key, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+      assertThat(store.claim(key, RequestFingerprint.sha256("other"), LEASE))
+          .isInstanceOf(ClaimResult.Mismatch.class);
+      assertThat(xmax(ds, table)).as("a duplicate must not lock the row").isEqualTo(before);
+    } finally {
+      TestDatabases.dropTableCascade(ds, table);
+    }
+  }
+
+  private static long xmax(DataSource ds, String table) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT xmax::text::bigint FROM " + table);
+        ResultSet rs = ps.executeQuery()) {
+      assertThat(rs.next()).isTrue();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void claimsAcrossMidnightStayExclusive() throws Exception {
     DataSource ds = TestDatabases.pooled(cluster.primary().jdbcUrl(), 16, "midnight");
     String table = TestDatabases.uniqueTable("idem_midnight");
