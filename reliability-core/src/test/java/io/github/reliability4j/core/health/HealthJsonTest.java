@@ -263,18 +263,22 @@ class HealthJsonTest {
 
   @Test
   void timedOutProbesAreReportedAsSuchAtEveryLevel() {
-    ManualExecutor never = new ManualExecutor();
+    ManualExecutor executor = new ManualExecutor();
     HealthChecker hung =
         HealthChecker.builder()
             .config(HealthCheckerConfig.custom().deadline(Duration.ofSeconds(1)).jitter(0).build())
             .clock(clock)
             .scheduler(scheduler)
-            .executor(never)
-            .probe(ProbeRegistration.builder("hung", ctx -> ProbeResult.pass()).build())
+            .executor(executor)
+            .probe(
+                ProbeRegistration.builder("hung", new BusyProbe(scheduler, Duration.ofMillis(1500)))
+                    .build())
             .build();
     try {
       hung.start();
-      scheduler.advance(Duration.ofSeconds(1));
+      scheduler.runDue();
+      // The body runs 1.5 s: its 1 s deadline passes while it runs.
+      executor.runAll();
       HealthReport report = hung.report(ProbeKind.READINESS);
       Map<String, Object> components = parse(json.write(report, RedactionLevel.COMPONENTS));
       assertValid(components);

@@ -20,7 +20,10 @@ public class HealthProperties implements Validator {
   /** How often a failing probe runs. */
   private Duration failingInterval = Duration.ofSeconds(2);
 
-  /** Per-probe deadline: a probe still running then counts as failed for this round. */
+  /**
+   * Per-probe deadline, counted from when the probe starts running (waiting for a free evaluator
+   * thread is not part of it): a probe still running then counts as failed for this round.
+   */
   private Duration deadline = Duration.ofSeconds(2);
 
   /** Consecutive failures before a probe reports fail. */
