@@ -59,7 +59,11 @@ public class HealthProperties implements Validator {
     /** Roles that may see details under when-authorized; empty means any authenticated user. */
     private List<String> roles = new ArrayList<>();
 
-    /** Freshness lifetime sent as Cache-Control max-age. */
+    /**
+     * Freshness lifetime of passing (HTTP 200) responses, sent as "Cache-Control: max-age=N,
+     * must-revalidate" in whole seconds rounded down. Zero, or less than a second, sends
+     * "Cache-Control: no-store" instead. Failing (503) responses always send "no-store".
+     */
     private Duration cacheMaxAge = Duration.ofSeconds(1);
 
     /** Value of serviceId in the response, optional. */
