@@ -38,6 +38,17 @@ import org.slf4j.LoggerFactory;
  * copy-on-write map `published`, and schedules the next evaluation. Reading health never takes a
  * Runner lock: snapshot() reads `published` once and applies staleness against the clock.
  *
+ * The deadline counts from the moment the probe's body starts, not from submission: the worker
+ * schedules the deadline task under the Run's lock before it marks the Run started and calls the
+ * probe. Counting from submission would report healthy probes TIMED_OUT merely because they
+ * waited behind others for a worker, i.e. it would report the evaluator's saturation as the
+ * dependency's failure. A Run that waits for a worker therefore has no deadline yet; it stays the
+ * Runner's current Run (so it is never submitted twice and the queue holds at most one task per
+ * probe) and the probe's previous result is kept. If the worker never comes, that result ages
+ * past maxAge and is reported UNKNOWN/STALE by view(): staleness, not the deadline, is what covers
+ * an evaluator that cannot run a probe at all (saturated pool, injected executor that never runs
+ * tasks, dead scheduler).
+ *
  * A probe that ignores the interrupt keeps its worker thread. The Run then stays "body running"
  * (started && !finished); the Runner will not start the probe again while it does, and records a
  * hung result instead. For the internal pool, the deadline adds a replacement thread (grow) that
@@ -431,19 +442,28 @@ final class DefaultHealthChecker implements HealthChecker {
 
   /** One evaluation of one probe. */
   private static final class Run {
-    final Instant startedAt;
+    final Instant queuedAt;
     final AtomicBoolean settled = new AtomicBoolean();
     final CompletableFuture<Void> done = new CompletableFuture<>();
     volatile FutureTask<ProbeResult> task;
     volatile ScheduledFuture<?> deadlineTask;
+    // When the body started (the deadline counts from here); null while waiting for a worker.
+    // Written under `this` before `started` is set.
+    volatile Instant startedAt;
     // Guarded by `this`.
     boolean started;
     boolean finished;
     boolean timedOut;
     boolean grew;
 
-    Run(Instant startedAt) {
-      this.startedAt = startedAt;
+    Run(Instant queuedAt) {
+      this.queuedAt = queuedAt;
+    }
+
+    /** Returns when the body started, or when the run was queued if it never started. */
+    Instant since() {
+      Instant s = startedAt;
+      return s != null ? s : queuedAt;
     }
 
     synchronized boolean bodyRunning() {
@@ -630,13 +650,8 @@ final class DefaultHealthChecker implements HealthChecker {
             }
           };
       run.task = task;
-      try {
-        run.deadlineTask =
-            scheduler.schedule(() -> onDeadline(run), deadline.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (RejectedExecutionException e) {
-        settle(run, rejected("the health scheduler rejected the deadline task"));
-        return;
-      }
+      // No deadline yet: it starts with the body (see invoke). Until then the previous result
+      // stands and ages towards maxAge.
       try {
         workers.execute(task);
       } catch (RejectedExecutionException e) {
@@ -651,14 +666,33 @@ final class DefaultHealthChecker implements HealthChecker {
     }
 
     private ProbeResult invoke(Run run) throws Exception {
+      Instant startedAt;
+      boolean scheduled;
       synchronized (run) {
-        if (run.timedOut) {
-          throw new CancellationException("deadline passed before the probe started");
+        if (run.settled.get()) {
+          // Settled while queued (the checker was closed): there is nothing left to report to.
+          throw new CancellationException("the evaluation was settled before the probe started");
         }
-        run.started = true;
+        startedAt = clock.instant();
+        run.startedAt = startedAt;
+        // Scheduled under the Run's lock and before `started` is set, so onDeadline always sees
+        // a started Run and the deadline covers the whole body, and nothing but the body.
+        try {
+          run.deadlineTask =
+              scheduler.schedule(() -> onDeadline(run), deadline.toNanos(), TimeUnit.NANOSECONDS);
+          scheduled = true;
+        } catch (RejectedExecutionException e) {
+          scheduled = false;
+        }
+        run.started = scheduled;
+      }
+      if (!scheduled) {
+        // Without a deadline nothing could stop a hanging body: do not start it.
+        settle(run, rejected("the health scheduler rejected the deadline task"));
+        throw new CancellationException("no deadline could be scheduled; the probe was not run");
       }
       try {
-        return reg.probe().check(new ProbeContext(reg.name(), run.startedAt, deadline));
+        return reg.probe().check(new ProbeContext(reg.name(), startedAt, deadline));
       } finally {
         synchronized (run) {
           run.finished = true;
@@ -676,7 +710,7 @@ final class DefaultHealthChecker implements HealthChecker {
       synchronized (run) {
         if (run.timedOut) {
           // The deadline has claimed this run; its TIMED_OUT result must win over whatever the
-          // cancelled body produced (including the CancellationException thrown by invoke).
+          // body produced if it completed between the deadline and the cancel.
           return;
         }
       }
@@ -705,8 +739,9 @@ final class DefaultHealthChecker implements HealthChecker {
         if (run.settled.get()) {
           return;
         }
+        // The deadline task exists only once the body has started (invoke), so `started` holds.
         run.timedOut = true;
-        if (pool != null && run.started && !run.finished) {
+        if (pool != null && !run.finished) {
           run.grew = true;
           pool.grow();
         }
@@ -728,7 +763,7 @@ final class DefaultHealthChecker implements HealthChecker {
         deadlineTask.cancel(false);
       }
       Instant now = clock.instant();
-      ProbeResult stamped = result.time(now).duration(Duration.between(run.startedAt, now)).build();
+      ProbeResult stamped = result.time(now).duration(Duration.between(run.since(), now)).build();
       HealthTransitionEvent event;
       synchronized (this) {
         event = recordLocked(stamped);

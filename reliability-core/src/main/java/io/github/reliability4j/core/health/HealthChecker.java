@@ -31,14 +31,20 @@ import java.util.random.RandomGenerator;
  *       the last published results. Each probe's entry is replaced atomically.
  *   <li>Each probe runs on its own schedule: {@code interval} after its previous evaluation ended
  *       while passing, {@code failingInterval} while not, each shortened by up to {@code jitter}.
- *   <li>Each evaluation has a deadline. When it passes, the result is {@code FAIL} with outcome
- *       {@link ProbeResult.Outcome#TIMED_OUT} and the worker is interrupted. A probe that ignores
- *       the interrupt is not started again while it still runs; its entry reports it as hung.
+ *   <li>Each evaluation has a deadline, counted from the moment the probe starts running on a
+ *       worker. When it passes, the result is {@code FAIL} with outcome {@link
+ *       ProbeResult.Outcome#TIMED_OUT} and the worker is interrupted. A probe that ignores the
+ *       interrupt is not started again while it still runs; its entry reports it as hung.
+ *   <li>Time spent waiting for a worker is not part of the deadline, so a saturated pool never
+ *       makes a healthy probe report {@code TIMED_OUT}. While an evaluation waits, the probe keeps
+ *       its previous result; it is not submitted again, and if it never gets a worker its result
+ *       ages past {@code maxAge} and is reported {@code UNKNOWN} (see below).
  *   <li>Probes run on a bounded pool of {@link HealthCheckerConfig#concurrency()} daemon threads,
  *       plus one replacement thread per probe that ignored cancellation (so at most concurrency +
  *       number of probes), never on request threads.
  *   <li>A result older than its {@code maxAge} is reported {@code UNKNOWN} (outcome {@code STALE}):
- *       if the scheduler dies, health degrades to UNKNOWN instead of reporting PASS forever.
+ *       if the scheduler dies or the probe cannot get a worker, health degrades to UNKNOWN instead
+ *       of reporting PASS forever.
  *   <li>Status changes pass through hysteresis: {@code failureThreshold} consecutive worse results
  *       to worsen, {@code recoveryThreshold} consecutive better results to improve (the first
  *       result is taken as is). Each change emits a {@link HealthTransitionEvent}.
@@ -74,9 +80,11 @@ public interface HealthChecker extends AutoCloseable {
 
   /**
    * Evaluates every probe now (probes already being evaluated are not started twice) and completes
-   * with the snapshot after all have completed or hit their deadlines. Concurrent calls share one
-   * round. The future completes on an evaluator or scheduler thread. If the scheduler has died and
-   * a probe never returns, the future never completes: wait with a timeout.
+   * with the snapshot after all have completed or hit their deadlines. Deadlines count from when
+   * each probe starts, so a round also waits for probes queued behind busy workers. Concurrent
+   * calls share one round. The future completes on an evaluator or scheduler thread. If a probe
+   * never gets a worker (an injected executor that never runs it), or the scheduler has died and a
+   * probe never returns, the future never completes: wait with a timeout.
    */
   CompletableFuture<HealthSnapshot> evaluateNow();
 

@@ -13,8 +13,10 @@ import java.util.Optional;
  *   <caption>Defaults</caption>
  *   <tr><td>interval</td><td>10 s</td><td>between evaluations while passing</td></tr>
  *   <tr><td>failingInterval</td><td>2 s</td><td>between evaluations while not passing</td></tr>
- *   <tr><td>deadline</td><td>2 s</td><td>per evaluation; cancelled after it</td></tr>
- *   <tr><td>maxAge</td><td>3 × (interval + deadline)</td><td>older results become UNKNOWN</td></tr>
+ *   <tr><td>deadline</td><td>2 s</td><td>per evaluation, from when the probe starts running;
+ *   cancelled after it</td></tr>
+ *   <tr><td>maxAge</td><td>3 × (interval + deadline)</td><td>older results become UNKNOWN,
+ *   also when a probe cannot get a worker</td></tr>
  *   <tr><td>jitter</td><td>0.1</td><td>fraction a delay may be shortened by</td></tr>
  *   <tr><td>failureThreshold</td><td>1</td><td>consecutive worse results to worsen</td></tr>
  *   <tr><td>recoveryThreshold</td><td>2</td><td>consecutive better results to improve</td></tr>
@@ -139,6 +141,10 @@ public final class HealthCheckerConfig {
     }
 
     /**
+     * Sets the default evaluation deadline. It counts from the moment the probe starts running on a
+     * worker; time spent queued for a worker is not part of it (a probe that waits too long is
+     * covered by {@link #maxAge(Duration) maxAge} instead).
+     *
      * @throws IllegalArgumentException if not positive
      */
     public Builder deadline(Duration deadline) {
@@ -147,6 +153,9 @@ public final class HealthCheckerConfig {
     }
 
     /**
+     * Sets the default age after which a probe's latest result is reported {@code UNKNOWN}, whether
+     * because evaluation stopped or because the probe has been waiting for a worker that long.
+     *
      * @throws IllegalArgumentException if not positive
      */
     public Builder maxAge(Duration maxAge) {

@@ -22,11 +22,25 @@ import java.util.Objects;
  * as {@code fail} with an output that says why. {@code details} is an extension member written only
  * at {@link RedactionLevel#FULL}.
  *
- * <p>HTTP mapping: pass and warn → 200, fail → 503. Immutable and thread-safe.
+ * <p>HTTP mapping: pass and warn → 200, fail → 503.
+ *
+ * <p>Caching ({@link HealthResponse#cacheControl()}): a 200 response carries {@code Cache-Control:
+ * max-age=N, must-revalidate}, N being {@link Builder#cacheMaxAge(Duration) cacheMaxAge} in whole
+ * seconds rounded down, so that frequent probes can be answered by a cache instead of becoming a
+ * load source, while {@code must-revalidate} forbids a cache to serve the answer once it is stale
+ * (for example while this instance is unreachable, when a stale "pass" would be a lie). A 503
+ * response carries {@code no-store}: a failure must be seen to end as soon as it ends, and failing
+ * probes are re-checked at their shorter failing interval anyway. Without a cache max-age, or with
+ * one under a second, every response carries {@code no-store}.
+ *
+ * <p>Immutable and thread-safe.
  */
 public final class HealthJson {
   /** The media type of the draft. */
   public static final String MEDIA_TYPE = "application/health+json";
+
+  /** The {@code Cache-Control} value of responses that must not be cached. */
+  public static final String NO_STORE = "no-store";
 
   private final String serviceId;
   private final String version;
@@ -50,13 +64,21 @@ public final class HealthJson {
     return new Builder();
   }
 
-  /** Renders {@code report} with status code, content type and cache header. */
+  /**
+   * Renders {@code report} with status code, content type and {@code Cache-Control} header (see the
+   * class documentation for the caching rules).
+   */
   public HealthResponse respond(HealthReport report, RedactionLevel level) {
-    return new HealthResponse(
-        report.httpStatus(),
-        MEDIA_TYPE,
-        cacheMaxAge == null ? null : "max-age=" + cacheMaxAge.toSeconds(),
-        write(report, level));
+    int status = report.httpStatus();
+    return new HealthResponse(status, MEDIA_TYPE, cacheControl(status), write(report, level));
+  }
+
+  private String cacheControl(int statusCode) {
+    long seconds = cacheMaxAge == null ? 0 : cacheMaxAge.toSeconds();
+    if (statusCode != 200 || seconds <= 0) {
+      return NO_STORE;
+    }
+    return "max-age=" + seconds + ", must-revalidate";
   }
 
   /** Renders {@code report} as a health+json document. */
@@ -163,12 +185,14 @@ public final class HealthJson {
     }
 
     /**
-     * Sets the {@code Cache-Control: max-age} sent with responses (whole seconds).
+     * Sets the freshness lifetime sent as {@code Cache-Control: max-age} with 200 responses, in
+     * whole seconds rounded down. Zero, or less than a second, means {@code no-store}, as does
+     * leaving it unset. 503 responses always carry {@code no-store}.
      *
-     * @throws IllegalArgumentException if not positive
+     * @throws IllegalArgumentException if negative
      */
     public Builder cacheMaxAge(Duration cacheMaxAge) {
-      this.cacheMaxAge = Checks.positive("cacheMaxAge", cacheMaxAge);
+      this.cacheMaxAge = Checks.notNegative("cacheMaxAge", cacheMaxAge);
       return this;
     }
 

@@ -7,8 +7,9 @@ import java.util.Objects;
  *
  * @param statusCode 200 for pass/warn, 503 for fail
  * @param contentType {@value HealthJson#MEDIA_TYPE}
- * @param cacheControl the {@code Cache-Control} header value, e.g. {@code max-age=5}, so probes
- *     cannot become a load source; null when not configured
+ * @param cacheControl the {@code Cache-Control} header value: {@code max-age=N, must-revalidate}
+ *     for a 200 response when a cache max-age of at least a second is configured, so probes cannot
+ *     become a load source; {@code no-store} otherwise, always for 503 (see {@link HealthJson})
  * @param body the health+json document
  */
 public record HealthResponse(int statusCode, String contentType, String cacheControl, String body) {

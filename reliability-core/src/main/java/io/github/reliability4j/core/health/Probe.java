@@ -8,11 +8,11 @@ package io.github.reliability4j.core.health;
  * cancellation and is still running when its next evaluation is due is reported as hung instead of
  * being started again). A probe shared between several registrations must be thread-safe.
  *
- * <p><b>Deadline.</b> Every evaluation has a deadline ({@link ProbeContext#deadline()}). When it
- * passes, the evaluation is recorded as {@link ProbeResult.Outcome#TIMED_OUT} with status {@code
- * FAIL} and the worker thread is interrupted. Probes doing blocking I/O should also pass the
- * remaining time to the I/O they start (socket or query timeouts), because many blocking calls
- * ignore interrupts.
+ * <p><b>Deadline.</b> Every evaluation has a deadline ({@link ProbeContext#deadline()}), counted
+ * from when the probe starts running ({@link ProbeContext#startedAt()}). When it passes, the
+ * evaluation is recorded as {@link ProbeResult.Outcome#TIMED_OUT} with status {@code FAIL} and the
+ * worker thread is interrupted. Probes doing blocking I/O should also pass the remaining time to
+ * the I/O they start (socket or query timeouts), because many blocking calls ignore interrupts.
  *
  * <p><b>Exceptions.</b> A probe that throws yields a {@code FAIL} result whose output is the
  * exception's message (redacted in responses unless full detail is requested); the evaluator keeps

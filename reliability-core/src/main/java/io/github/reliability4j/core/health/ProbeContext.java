@@ -8,8 +8,10 @@ import java.util.Objects;
  * What a probe knows about the evaluation it is part of. Immutable.
  *
  * @param name the registered probe name
- * @param startedAt when the evaluation started (evaluator clock)
- * @param deadline how long the evaluation may take before it is cancelled
+ * @param startedAt when the probe started running on its worker (evaluator clock); time spent
+ *     waiting for a worker is not included
+ * @param deadline how long the evaluation may take, counted from {@code startedAt}, before it is
+ *     cancelled
  */
 public record ProbeContext(String name, Instant startedAt, Duration deadline) {
 

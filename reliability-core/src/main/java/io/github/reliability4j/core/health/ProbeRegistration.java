@@ -227,7 +227,9 @@ public final class ProbeRegistration {
     }
 
     /**
-     * Sets the evaluation deadline; the probe is cancelled when it passes.
+     * Sets the evaluation deadline; the probe is cancelled when it passes. It counts from the
+     * moment the probe starts running on a worker, so waiting for a busy pool never makes the probe
+     * time out; a probe that cannot get a worker is covered by {@link #maxAge(Duration) maxAge}.
      *
      * @throws IllegalArgumentException if not positive
      */
@@ -237,7 +239,8 @@ public final class ProbeRegistration {
     }
 
     /**
-     * Sets the age after which the latest result is reported as {@code UNKNOWN}.
+     * Sets the age after which the latest result is reported as {@code UNKNOWN}, including when the
+     * probe's next evaluation has been waiting that long for a worker.
      *
      * @throws IllegalArgumentException if not positive
      */

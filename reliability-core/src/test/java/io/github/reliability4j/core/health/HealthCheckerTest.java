@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -146,35 +147,142 @@ class HealthCheckerTest {
   }
 
   @Test
-  void aProbeThatMissesItsDeadlineTimesOutAndIsCancelled() {
+  void theDeadlineCountsFromWhenTheProbeStartsAndCancelsItWhenItPasses() {
     ManualExecutor executor = new ManualExecutor();
-    ScriptedProbe probe = new ScriptedProbe();
+    BusyProbe probe = new BusyProbe(scheduler, Duration.ofMillis(1500));
     started(
         builder(config().build(), executor)
             .probe(ProbeRegistration.builder("slow", probe).build()));
     assertThat(executor.queued()).isEqualTo(1);
 
-    scheduler.advance(Duration.ofMillis(999));
+    // Waiting for a worker, five times the deadline: not a timeout, the probe has not started.
+    scheduler.advance(Duration.ofSeconds(5));
     assertThat(checker.snapshot().component("slow").result().outcome())
         .isEqualTo(ProbeResult.Outcome.PENDING);
-    scheduler.advance(Duration.ofMillis(1));
+    assertThat(scheduler.pendingDelays()).as("no deadline while queued").isEmpty();
+
+    // The body starts now and takes 1.5 s; its 1 s deadline passes while it runs.
+    Instant startedAt = clock.instant();
+    executor.runAll();
+    assertThat(probe.contexts)
+        .singleElement()
+        .isEqualTo(new ProbeContext("slow", startedAt, Duration.ofSeconds(1)));
     ComponentHealth slow = checker.snapshot().component("slow");
     assertThat(slow.status()).isEqualTo(HealthStatus.FAIL);
     assertThat(slow.result().outcome()).isEqualTo(ProbeResult.Outcome.TIMED_OUT);
     assertThat(slow.result().output()).contains("PT1S");
+    assertThat(slow.result().time()).isEqualTo(startedAt.plusSeconds(1));
     assertThat(slow.result().duration()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(probe.interrupted).as("cancellation interrupts the worker").hasValue(1);
+    // Re-checked failingInterval (2 s) after the timeout, i.e. 1.5 s after the body returned.
+    assertThat(scheduler.pendingDelays()).containsExactly(Duration.ofMillis(1500));
 
+    probe.work = Duration.ofMillis(999);
+    scheduler.advance(Duration.ofMillis(1500));
     executor.runAll();
-    assertThat(probe.calls).as("a cancelled evaluation never starts").hasValue(0);
-    assertThat(checker.snapshot().component("slow").result().outcome())
-        .isEqualTo(ProbeResult.Outcome.TIMED_OUT);
-    assertThat(scheduler.pendingDelays()).containsExactly(Duration.ofSeconds(2));
+    slow = checker.snapshot().component("slow");
+    assertThat(slow.result().outcome()).isEqualTo(ProbeResult.Outcome.COMPLETED);
+    assertThat(slow.status()).isEqualTo(HealthStatus.PASS);
+    assertThat(slow.result().duration()).isEqualTo(Duration.ofMillis(999));
+    assertThat(probe.interrupted).hasValue(1);
+    assertThat(scheduler.pendingDelays())
+        .as("the deadline task is cancelled once the probe returns")
+        .containsExactly(Duration.ofSeconds(10));
+  }
 
-    scheduler.advance(Duration.ofSeconds(2));
+  @Test
+  void aProbeQueuedBehindASlowProbeLongerThanItsDeadlinePassesOnceItRuns() {
+    // ManualExecutor runs its tasks one after another: an evaluator pool of one thread.
+    ManualExecutor executor = new ManualExecutor();
+    BusyProbe slow = new BusyProbe(scheduler, Duration.ofSeconds(5));
+    List<ProbeContext> fastContexts = Collections.synchronizedList(new ArrayList<>());
+    ScriptedProbe fast = new ScriptedProbe();
+    started(
+        builder(config().build(), executor)
+            .probe(ProbeRegistration.builder("slow", slow).deadline(Duration.ofSeconds(10)).build())
+            .probe(
+                ProbeRegistration.builder(
+                        "fast",
+                        ctx -> {
+                          fastContexts.add(ctx);
+                          return fast.check(ctx);
+                        })
+                    .build()));
+    Instant submitted = clock.instant();
+    assertThat(executor.queued()).isEqualTo(2);
+
+    // 'slow' holds the only worker for 5 s while 'fast' (deadline 1 s) waits behind it.
     executor.runAll();
-    assertThat(checker.snapshot().component("slow").result().outcome())
-        .isEqualTo(ProbeResult.Outcome.COMPLETED);
+
+    assertThat(fast.calls).as("the queued probe was run, not cancelled").hasValue(1);
+    assertThat(fastContexts)
+        .singleElement()
+        .isEqualTo(new ProbeContext("fast", submitted.plusSeconds(5), Duration.ofSeconds(1)));
+    ComponentHealth f = checker.snapshot().component("fast");
+    assertThat(f.status()).isEqualTo(HealthStatus.PASS);
+    assertThat(f.result().outcome()).isEqualTo(ProbeResult.Outcome.COMPLETED);
+    assertThat(f.result().duration()).as("measured from its start").isEqualTo(Duration.ZERO);
     assertThat(checker.snapshot().component("slow").status()).isEqualTo(HealthStatus.PASS);
+    assertThat(checker.report(ProbeKind.READINESS).status()).isEqualTo(HealthStatus.PASS);
+    assertThat(events)
+        .extracting(HealthTransitionEvent::to)
+        .containsExactly(HealthStatus.PASS, HealthStatus.PASS);
+  }
+
+  @Test
+  void aProbeThatNeverGetsAWorkerKeepsItsResultUntilMaxAgeThenBecomesUnknown() {
+    ManualExecutor executor = new ManualExecutor();
+    ScriptedProbe probe = new ScriptedProbe();
+    started(
+        builder(config().maxAge(Duration.ofSeconds(30)).build(), executor)
+            .probe(ProbeRegistration.builder("db", probe).build()));
+    Instant evaluated = clock.instant();
+    executor.runAll();
+    assertThat(checker.report(ProbeKind.READINESS).status()).isEqualTo(HealthStatus.PASS);
+
+    // The next evaluation is submitted after the interval, and no worker ever takes it.
+    scheduler.advance(Duration.ofSeconds(10));
+    assertThat(executor.queued()).isEqualTo(1);
+    scheduler.advance(Duration.ofSeconds(20));
+    ComponentHealth db = checker.snapshot().component("db");
+    assertThat(db.status())
+        .as("waiting for a worker is not a timeout")
+        .isEqualTo(HealthStatus.PASS);
+    assertThat(db.result().outcome()).isEqualTo(ProbeResult.Outcome.COMPLETED);
+    assertThat(db.result().time()).isEqualTo(evaluated);
+    assertThat(executor.queued()).as("not submitted again while it waits").isEqualTo(1);
+    assertThat(scheduler.pendingDelays()).as("no deadline, no next tick while it waits").isEmpty();
+    assertThat(checker.evaluateNow()).as("a round waits for the queued evaluation").isNotDone();
+    assertThat(executor.queued()).isEqualTo(1);
+
+    clock.advance(Duration.ofMillis(1));
+    HealthReport readiness = checker.report(ProbeKind.READINESS);
+    assertThat(readiness.status()).isEqualTo(HealthStatus.UNKNOWN);
+    assertThat(readiness.httpStatus()).isEqualTo(503);
+    db = readiness.components().get(0);
+    assertThat(db.result().outcome()).isEqualTo(ProbeResult.Outcome.STALE);
+    assertThat(db.result().output()).contains("older than maxAge PT30S");
+
+    // When a worker finally takes it, the evaluation runs and the result is fresh again.
+    executor.runAll();
+    assertThat(probe.calls).hasValue(2);
+    assertThat(checker.report(ProbeKind.READINESS).status()).isEqualTo(HealthStatus.PASS);
+    assertThat(checker.snapshot().component("db").result().time()).isEqualTo(clock.instant());
+  }
+
+  @Test
+  void aProbeIsNotStartedWhenItsDeadlineCannotBeScheduled() {
+    ManualExecutor executor = new ManualExecutor();
+    ScriptedProbe probe = new ScriptedProbe();
+    started(
+        builder(config().build(), executor).probe(ProbeRegistration.builder("db", probe).build()));
+    scheduler.kill();
+    executor.runAll();
+    assertThat(probe.calls).as("a body without a deadline could hang unnoticed").hasValue(0);
+    ComponentHealth db = checker.snapshot().component("db");
+    assertThat(db.status()).isEqualTo(HealthStatus.FAIL);
+    assertThat(db.result().outcome()).isEqualTo(ProbeResult.Outcome.REJECTED);
+    assertThat(db.result().output()).isEqualTo("the health scheduler rejected the deadline task");
   }
 
   @Test
@@ -489,11 +597,17 @@ class HealthCheckerTest {
 
     CompletableFuture<HealthSnapshot> third = checker.evaluateNow();
     assertThat(third).isNotSameAs(first);
-    // a round is bounded by the deadline even if nothing runs
-    scheduler.advance(Duration.ofSeconds(1));
+    // Deadlines count from each probe's start: a round waits while its probes wait for a worker,
+    // and waiting does not time them out.
+    scheduler.advance(Duration.ofSeconds(5));
+    assertThat(third).isNotDone();
+    assertThat(checker.evaluateNow()).isSameAs(third);
+    assertThat(executor.queued()).isEqualTo(2);
+    executor.runAll();
     assertThat(third).isDone();
     assertThat(third.join().component("a").result().outcome())
-        .isEqualTo(ProbeResult.Outcome.TIMED_OUT);
+        .isEqualTo(ProbeResult.Outcome.COMPLETED);
+    assertThat(a.calls).hasValue(2);
   }
 
   @Test

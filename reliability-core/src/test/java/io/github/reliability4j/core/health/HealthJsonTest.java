@@ -1,6 +1,7 @@
 package io.github.reliability4j.core.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -108,7 +109,7 @@ class HealthJsonTest {
         json.respond(checker.report(ProbeKind.READINESS), RedactionLevel.FULL);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.contentType()).isEqualTo("application/health+json");
-    assertThat(response.cacheControl()).isEqualTo("max-age=5");
+    assertThat(response.cacheControl()).isEqualTo("max-age=5, must-revalidate");
     Map<String, Object> doc = parse(response.body());
     assertValid(doc);
     assertThat(doc.get("status")).isEqualTo("pass");
@@ -138,6 +139,7 @@ class HealthJsonTest {
     scheduler.advance(Duration.ofSeconds(10));
     HealthResponse warn = json.respond(checker.report(ProbeKind.READINESS), RedactionLevel.FULL);
     assertThat(warn.statusCode()).isEqualTo(200);
+    assertThat(warn.cacheControl()).isEqualTo("max-age=5, must-revalidate");
     Map<String, Object> doc = parse(warn.body());
     assertValid(doc);
     assertThat(doc.get("status")).isEqualTo("warn");
@@ -147,6 +149,7 @@ class HealthJsonTest {
     scheduler.advance(Duration.ofSeconds(10));
     HealthResponse fail = json.respond(checker.report(ProbeKind.READINESS), RedactionLevel.FULL);
     assertThat(fail.statusCode()).isEqualTo(503);
+    assertThat(fail.cacheControl()).as("a failure is never cached").isEqualTo("no-store");
     assertValid(parse(fail.body()));
     assertThat(parse(fail.body()).get("status")).isEqualTo("fail");
 
@@ -157,6 +160,7 @@ class HealthJsonTest {
     HealthResponse draining =
         json.respond(checker.report(ProbeKind.READINESS), RedactionLevel.COMPONENTS);
     assertThat(draining.statusCode()).isEqualTo(503);
+    assertThat(draining.cacheControl()).isEqualTo("no-store");
     assertThat(parse(draining.body()))
         .containsEntry("status", "fail")
         .containsEntry("output", "draining");
@@ -168,12 +172,36 @@ class HealthJsonTest {
     clock.advance(Duration.ofHours(1));
     HealthResponse r = json.respond(checker.report(ProbeKind.READINESS), RedactionLevel.COMPONENTS);
     assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.cacheControl()).isEqualTo("no-store");
     Map<String, Object> doc = parse(r.body());
     assertValid(doc);
     assertThat(doc.get("status")).isEqualTo("fail");
     assertThat(entry(map(doc.get("checks")), "primary-db:responseTime"))
         .containsEntry("status", "fail")
         .containsEntry("output", "stale result");
+  }
+
+  @Test
+  void cacheMaxAgeIsWholeSecondsAndZeroOrUnsetMeansNoStore() {
+    HealthReport pass = checker.report(ProbeKind.READINESS);
+    assertThat(pass.httpStatus()).isEqualTo(200);
+    assertThat(cacheControl(HealthJson.ofDefaults(), pass)).isEqualTo("no-store");
+    assertThat(cacheControl(HealthJson.custom().cacheMaxAge(Duration.ZERO).build(), pass))
+        .isEqualTo("no-store");
+    assertThat(cacheControl(HealthJson.custom().cacheMaxAge(Duration.ofMillis(999)).build(), pass))
+        .as("under a second rounds down to no caching, never up")
+        .isEqualTo("no-store");
+    assertThat(cacheControl(HealthJson.custom().cacheMaxAge(Duration.ofMillis(2999)).build(), pass))
+        .isEqualTo("max-age=2, must-revalidate");
+    assertThat(cacheControl(HealthJson.custom().cacheMaxAge(Duration.ofMinutes(1)).build(), pass))
+        .isEqualTo("max-age=60, must-revalidate");
+    assertThatThrownBy(() -> HealthJson.custom().cacheMaxAge(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cacheMaxAge must not be negative, but was PT-1S");
+  }
+
+  private static String cacheControl(HealthJson json, HealthReport report) {
+    return json.respond(report, RedactionLevel.STATUS_ONLY).cacheControl();
   }
 
   @Test
@@ -263,18 +291,22 @@ class HealthJsonTest {
 
   @Test
   void timedOutProbesAreReportedAsSuchAtEveryLevel() {
-    ManualExecutor never = new ManualExecutor();
+    ManualExecutor executor = new ManualExecutor();
     HealthChecker hung =
         HealthChecker.builder()
             .config(HealthCheckerConfig.custom().deadline(Duration.ofSeconds(1)).jitter(0).build())
             .clock(clock)
             .scheduler(scheduler)
-            .executor(never)
-            .probe(ProbeRegistration.builder("hung", ctx -> ProbeResult.pass()).build())
+            .executor(executor)
+            .probe(
+                ProbeRegistration.builder("hung", new BusyProbe(scheduler, Duration.ofMillis(1500)))
+                    .build())
             .build();
     try {
       hung.start();
-      scheduler.advance(Duration.ofSeconds(1));
+      scheduler.runDue();
+      // The body runs 1.5 s: its 1 s deadline passes while it runs.
+      executor.runAll();
       HealthReport report = hung.report(ProbeKind.READINESS);
       Map<String, Object> components = parse(json.write(report, RedactionLevel.COMPONENTS));
       assertValid(components);

@@ -20,7 +20,10 @@ public class HealthProperties implements Validator {
   /** How often a failing probe runs. */
   private Duration failingInterval = Duration.ofSeconds(2);
 
-  /** Per-probe deadline: a probe still running then counts as failed for this round. */
+  /**
+   * Per-probe deadline, counted from when the probe starts running (waiting for a free evaluator
+   * thread is not part of it): a probe still running then counts as failed for this round.
+   */
   private Duration deadline = Duration.ofSeconds(2);
 
   /** Consecutive failures before a probe reports fail. */
@@ -56,7 +59,11 @@ public class HealthProperties implements Validator {
     /** Roles that may see details under when-authorized; empty means any authenticated user. */
     private List<String> roles = new ArrayList<>();
 
-    /** Freshness lifetime sent as Cache-Control max-age. */
+    /**
+     * Freshness lifetime of passing (HTTP 200) responses, sent as "Cache-Control: max-age=N,
+     * must-revalidate" in whole seconds rounded down. Zero, or less than a second, sends
+     * "Cache-Control: no-store" instead. Failing (503) responses always send "no-store".
+     */
     private Duration cacheMaxAge = Duration.ofSeconds(1);
 
     /** Value of serviceId in the response, optional. */

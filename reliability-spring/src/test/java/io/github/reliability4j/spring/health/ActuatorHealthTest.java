@@ -112,6 +112,9 @@ class ActuatorHealthTest {
     assertThat(json.headers().firstValue("Content-Type").orElseThrow())
         .startsWith("application/health+json");
     assertThat(json.body()).contains("\"status\":\"pass\"").contains("db:responseTime");
+    // The default cache-max-age (1 s), not Spring Security's default no-cache header.
+    assertThat(json.headers().allValues("Cache-Control"))
+        .containsExactly("max-age=1, must-revalidate");
     assertThat(get("/actuator/healthcheck/nonsense").statusCode()).isEqualTo(404);
 
     assertThat(meters.get("reliability.health.probe.status").tag("probe", "db").gauge().value())
@@ -129,6 +132,7 @@ class ActuatorHealthTest {
     HttpResponse<String> failJson = get("/actuator/healthcheck/readiness");
     assertThat(failJson.statusCode()).isEqualTo(503);
     assertThat(failJson.body()).contains("\"status\":\"fail\"");
+    assertThat(failJson.headers().allValues("Cache-Control")).containsExactly("no-store");
     assertThat(meters.get("reliability.health.probe.status").tag("probe", "db").gauge().value())
         .isEqualTo(3.0);
   }

@@ -15,6 +15,14 @@ public final class Checks {
     return value;
   }
 
+  public static Duration notNegative(String setting, Duration value) {
+    Objects.requireNonNull(value, setting);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(setting + " must not be negative, but was " + value);
+    }
+    return value;
+  }
+
   public static int atLeast(String setting, int value, int min) {
     if (value < min) {
       throw new IllegalArgumentException(
