@@ -44,6 +44,12 @@ import org.openjdk.jmh.infra.ThreadParams;
  *            (contains), camelDuplicateAdd (add of an existing id, which is what Camel's eager
  *            idempotent consumer sends).
  *
+ * New key with the business write (what a request does; both sides commit twice):
+ *            orderInsert (floor: the business INSERT alone, auto-commit), r4jTransactionalNewKey
+ *            (claim, then one transaction holding the business INSERT and completeInTransaction),
+ *            camelAddThenInsert (add, then the business INSERT, then confirm, as Camel's idempotent
+ *            consumer runs a route that writes).
+ *
  * Each table holds `rows` pre-existing rows, bulk-loaded once with INSERT ... SELECT
  * generate_series (random-looking keys, so the primary-key index is as wide as a real one). Rows a
  * measurement inserts are deleted (and the table vacuumed) after every iteration, so the table
@@ -198,6 +204,58 @@ public class JdbcIdempotencyBenchmark {
   public IdempotencyResult<StoredOutcome> engineNewKey(Keys keys) {
     IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, keys.fresh());
     return engine.execute(key, FINGERPRINT, () -> OUTCOME);
+  }
+
+  private static int insertOrder(Connection c, String id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO " + Tables.ORDERS + " (id, amount, created_at) VALUES (?, ?, ?)")) {
+      ps.setString(1, id);
+      ps.setInt(2, 1200);
+      ps.setLong(3, System.currentTimeMillis());
+      return ps.executeUpdate();
+    }
+  }
+
+  /** Floor of group 2c: the business write alone, one auto-commit INSERT. */
+  @Benchmark
+  public int orderInsert(Keys keys) throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      return insertOrder(c, keys.fresh());
+    }
+  }
+
+  @Benchmark
+  public boolean r4jTransactionalNewKey(Keys keys) throws SQLException {
+    String id = keys.fresh();
+    IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, id);
+    ClaimResult.Acquired claim = (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE);
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        insertOrder(c, id);
+        store.completeInTransactionOrThrow(c, key, claim.ownerToken(), OUTCOME, RETENTION);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    }
+    return true;
+  }
+
+  @Benchmark
+  public boolean camelAddThenInsert(Keys keys) throws SQLException {
+    String id = "new-" + keys.fresh();
+    if (!camel.add(id)) {
+      throw new IllegalStateException("a fresh id was a duplicate");
+    }
+    try (Connection c = pool.getConnection()) {
+      insertOrder(c, id);
+    }
+    return camel.confirm(id);
   }
 
   @Benchmark

@@ -59,11 +59,19 @@ final class Tables {
               + ") g");
       db.execute("VACUUM ANALYZE " + camelTable);
     }
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + ORDERS
+            + " (id VARCHAR(64) PRIMARY KEY, amount INTEGER NOT NULL, created_at BIGINT NOT NULL)");
+    db.execute("TRUNCATE " + ORDERS);
     db.execute("DELETE FROM " + ourTable + " WHERE scope <> 'bulk'");
     db.execute("DELETE FROM " + camelTable + " WHERE createdAt <> " + CAMEL_BULK_TIME);
     db.execute("VACUUM ANALYZE " + ourTable);
     db.execute("VACUUM ANALYZE " + camelTable);
   }
+
+  /** The business table of the "new key with the business write" pair (group 2c). */
+  static final String ORDERS = "bench_orders";
 
   /** Camel's JDBC repository on {@code table}, created by Camel itself if missing, started. */
   static JdbcMessageIdRepository camelRepository(DataSource ds, String table, String processor) {
@@ -106,6 +114,7 @@ final class Tables {
             + JdbcIdempotencyBenchmark.NEW_SCOPE
             + "'");
     db.execute("DELETE FROM " + camelTable + " WHERE messageId LIKE 'new-%'");
+    db.execute("TRUNCATE " + ORDERS);
     db.execute("VACUUM " + ourTable);
     db.execute("VACUUM " + camelTable);
   }

@@ -89,6 +89,12 @@ public final class RatioReport {
               List.of(
                   "rawSelect", "camelDuplicateContains", "camelDuplicateAdd", "r4jDuplicateClaim")),
           new Group(
+              "2c. JDBC, new key with the business write (two commits on both sides)",
+              List.of("JdbcIdempotencyBenchmark"),
+              "orderInsert",
+              "camelAddThenInsert",
+              List.of("orderInsert", "camelAddThenInsert", "r4jTransactionalNewKey")),
+          new Group(
               "3. Routing overhead: get connection + SELECT 1 + close",
               List.of("RoutingOverheadBenchmark"),
               "rawPool",
