@@ -4,9 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -236,22 +233,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * A record as held in the cache, with what a duplicate claim of it needs kept in the entry
-   * itself: a completed record never changes (it only expires), so its {@link
-   * ClaimResult.Completed} is built once, and a SHA-256 fingerprint is copied into four words. With
-   * a million records most lookups miss the CPU caches; comparing the words here saves the
-   * dependent loads of record, fingerprint and digest array.
+   * A record as held in the cache, with what a duplicate claim of it returns precomputed: a
+   * completed record never changes (it only expires), so its {@link ClaimResult.Completed} is built
+   * once.
    */
   private static final class Entry {
-    private static final VarHandle WORDS =
-        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-
     final IdempotencyRecord record;
     final ClaimResult.Completed replay;
-    private final long w0;
-    private final long w1;
-    private final long w2;
-    private final long w3;
 
     Entry(IdempotencyRecord record) {
       this.record = record;
@@ -259,24 +247,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           record.state() == RecordState.COMPLETED
               ? new ClaimResult.Completed(record.outcome(), record.expiry())
               : null;
-      // Every RequestFingerprint holds exactly 32 bytes (SHA-256), whichever factory made it.
-      byte[] d = record.fingerprint().digestUnsafe();
-      this.w0 = (long) WORDS.get(d, 0);
-      this.w1 = (long) WORDS.get(d, 8);
-      this.w2 = (long) WORDS.get(d, 16);
-      this.w3 = (long) WORDS.get(d, 24);
-    }
-
-    /**
-     * Same as {@code record.fingerprint().equals(fp)}, in time independent of where they differ.
-     */
-    boolean matches(RequestFingerprint fp) {
-      byte[] d = fp.digestUnsafe();
-      return ((w0 ^ (long) WORDS.get(d, 0))
-              | (w1 ^ (long) WORDS.get(d, 8))
-              | (w2 ^ (long) WORDS.get(d, 16))
-              | (w3 ^ (long) WORDS.get(d, 24)))
-          == 0;
     }
   }
 

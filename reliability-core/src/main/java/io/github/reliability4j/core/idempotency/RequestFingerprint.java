@@ -90,11 +90,6 @@ public final class RequestFingerprint {
     }
   }
 
-  /** The digest itself, not a copy: for this package's stores, which never modify it. */
-  byte[] digestUnsafe() {
-    return digest;
-  }
-
   /** The 32-byte digest (a copy). */
   public byte[] bytes() {
     return digest.clone();
