@@ -80,6 +80,23 @@ class LocalStoreFastPathTest {
   }
 
   @Test
+  void aFingerprintDifferingInAnySingleByteIsAMismatch() {
+    completeKey("receipt");
+    String hex = FP.hex();
+    for (int i = 0; i < 32; i++) {
+      char c = hex.charAt(2 * i + 1);
+      String flipped =
+          hex.substring(0, 2 * i + 1) + (c == '0' ? '1' : '0') + hex.substring(2 * i + 2);
+      assertThat(store.claim(key, RequestFingerprint.fromHex(flipped), LEASE))
+          .as("byte %d differs", i)
+          .isInstanceOf(ClaimResult.Mismatch.class);
+    }
+    assertThat(store.claim(key, RequestFingerprint.fromHex(hex), LEASE))
+        .as("an equal fingerprint that is another instance")
+        .isInstanceOf(ClaimResult.Completed.class);
+  }
+
+  @Test
   void aClockMovedForwardPastTheRetentionEndsTheReplayAtOnce() {
     completeKey("receipt");
     assertThat(store.claim(key, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);

@@ -14,7 +14,6 @@ import io.github.reliability4j.jdbc.routing.ReplicaRoutingReplicationTest.Read;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicaNode;
 import io.github.reliability4j.test.postgres.ReplicatedPostgres;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -23,7 +22,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -36,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class ReplicaRoutingFailoverTest {
 
   /** A primary that can be made unreachable. */
-  static final class SwitchableDataSource implements DataSource {
+  static final class SwitchableDataSource extends TestDataSource {
     final DataSource delegate;
     volatile boolean down;
 
@@ -52,41 +50,6 @@ class ReplicaRoutingFailoverTest {
       return delegate.getConnection();
     }
 
-    @Override
-    public Connection getConnection(String u, String p) throws SQLException {
-      return getConnection();
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-      return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {}
-
-    @Override
-    public void setLoginTimeout(int seconds) {}
-
-    @Override
-    public int getLoginTimeout() {
-      return 0;
-    }
-
-    @Override
-    public Logger getParentLogger() {
-      return Logger.getGlobal();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-      throw new SQLException("not a wrapper");
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-      return false;
-    }
   }
 
   static final List<HikariDataSource> pools = new ArrayList<>();

@@ -9,7 +9,6 @@ import io.github.reliability4j.core.routing.ConsistencySession;
 import io.github.reliability4j.core.routing.NodeRole;
 import io.github.reliability4j.core.routing.ReadPreference;
 import io.github.reliability4j.core.routing.RoutingPolicy;
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -23,7 +22,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +54,7 @@ class RoutingConnectionTest {
   }
 
   /** Counts physical connections taken and still open. */
-  static final class CountingDataSource implements DataSource {
+  static final class CountingDataSource extends TestDataSource {
     final DataSource delegate;
     final AtomicInteger taken = new AtomicInteger();
     final AtomicInteger open = new AtomicInteger();
@@ -87,41 +85,6 @@ class RoutingConnectionTest {
               });
     }
 
-    @Override
-    public Connection getConnection(String u, String p) throws SQLException {
-      return getConnection();
-    }
-
-    @Override
-    public PrintWriter getLogWriter() {
-      return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {}
-
-    @Override
-    public void setLoginTimeout(int seconds) {}
-
-    @Override
-    public int getLoginTimeout() {
-      return 0;
-    }
-
-    @Override
-    public Logger getParentLogger() {
-      return Logger.getGlobal();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-      throw new SQLException("no");
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-      return false;
-    }
   }
 
   static int dbCounter;
