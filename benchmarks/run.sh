@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks and runs them with their baselines and peers in one JMH run.
 #
-#   benchmarks/run.sh quick            # about 5 minutes on 2 cores
-#   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations
+#   benchmarks/run.sh quick            # 6.5-7 minutes on 2 cores (44 forks)
+#   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations (~41 min)
 #   benchmarks/run.sh quick Routing    # only benchmarks matching a regex
 #   benchmarks/run.sh smoke            # does every benchmark run? (numbers meaningless)
 #

@@ -49,7 +49,6 @@ class ReplicaRoutingFailoverTest {
       }
       return delegate.getConnection();
     }
-
   }
 
   static final List<HikariDataSource> pools = new ArrayList<>();

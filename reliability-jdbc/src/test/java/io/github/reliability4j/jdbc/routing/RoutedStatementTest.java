@@ -82,7 +82,6 @@ class RoutedStatementTest {
         throw e.getCause();
       }
     }
-
   }
 
   final AtomicInteger replicaFailures = new AtomicInteger();

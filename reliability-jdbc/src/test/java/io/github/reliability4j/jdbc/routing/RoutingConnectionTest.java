@@ -84,7 +84,6 @@ class RoutingConnectionTest {
                 }
               });
     }
-
   }
 
   static int dbCounter;
