@@ -94,24 +94,10 @@ public abstract class DedupLookupBenchmark {
       }
       engine = Idempotency.of(store);
     } else if (method.endsWith(".caffeineGetIfPresent")) {
-      caffeine = Caffeine.newBuilder().maximumSize(keys).build();
-      stringKeys = new String[keys];
-      Object value = new Object();
-      for (int i = 0; i < keys; i++) {
-        stringKeys[i] = SCOPE + ':' + OPERATION + ':' + clientKey(i);
-        caffeine.put(stringKeys[i], value);
-      }
-      caffeine.cleanUp();
+      populateCaffeine(Caffeine.newBuilder().maximumSize(keys));
     } else if (method.endsWith(".caffeineExpiringGetIfPresent")) {
-      caffeine =
-          Caffeine.newBuilder().maximumSize(keys).expireAfterWrite(Duration.ofHours(24)).build();
-      stringKeys = new String[keys];
-      Object value = new Object();
-      for (int i = 0; i < keys; i++) {
-        stringKeys[i] = SCOPE + ':' + OPERATION + ':' + clientKey(i);
-        caffeine.put(stringKeys[i], value);
-      }
-      caffeine.cleanUp();
+      populateCaffeine(
+          Caffeine.newBuilder().maximumSize(keys).expireAfterWrite(Duration.ofHours(24)));
     } else if (method.endsWith(".camelContains")) {
       camel = MemoryIdempotentRepository.memoryIdempotentRepository(keys);
       camel.start();
@@ -125,6 +111,17 @@ public abstract class DedupLookupBenchmark {
     // young collection inside a measurement iteration copies all of it (hundreds of ms at 1e6 keys)
     // and charges the pause to whichever method allocates, however little.
     System.gc();
+  }
+
+  private void populateCaffeine(Caffeine<Object, Object> builder) {
+    caffeine = builder.build();
+    stringKeys = new String[keys];
+    Object value = new Object();
+    for (int i = 0; i < keys; i++) {
+      stringKeys[i] = SCOPE + ':' + OPERATION + ':' + clientKey(i);
+      caffeine.put(stringKeys[i], value);
+    }
+    caffeine.cleanUp();
   }
 
   @TearDown(Level.Trial)

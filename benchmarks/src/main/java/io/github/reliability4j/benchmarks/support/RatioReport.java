@@ -290,7 +290,7 @@ public final class RatioReport {
     List<String> lines = new ArrayList<>();
     for (String type : List.of("DedupLookup1Thread", "DedupLookup2Threads")) {
       for (Row r : rows) {
-        if (!r.type().equals(type) || !r.method().startsWith("engineReplay")) {
+        if (!r.type().equals(type) || !r.method().equals("engineReplay")) {
           continue;
         }
         Predicate<Row> same = x -> x.params().equals(r.params());
@@ -304,12 +304,10 @@ public final class RatioReport {
           target(lines, "replay < Camel in-memory (2 threads)", v, r, camel, 1.0, true);
         }
       }
-      for (String m : List.of("engineReplay")) {
-        Row small = find(type, m, x -> "1000".equals(x.params().get("keys")));
-        Row large = find(type, m, x -> "1000000".equals(x.params().get("keys")));
-        String v = m + " threads=" + (small == null ? "?" : small.threads());
-        target(lines, "≤ 3× growth 1e3 → 1e6 keys", v, large, small, 3.0, false);
-      }
+      Row small = find(type, "engineReplay", x -> "1000".equals(x.params().get("keys")));
+      Row large = find(type, "engineReplay", x -> "1000000".equals(x.params().get("keys")));
+      String v = "engineReplay threads=" + (small == null ? "?" : small.threads());
+      target(lines, "≤ 3× growth 1e3 → 1e6 keys", v, large, small, 3.0, false);
     }
     for (Row r : rows) {
       if (r.type().equals("JdbcIdempotencyBenchmark") && r.method().equals("r4jClaimComplete")) {
