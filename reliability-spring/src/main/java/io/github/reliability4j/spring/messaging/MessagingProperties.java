@@ -1,23 +1,244 @@
 package io.github.reliability4j.spring.messaging;
 
+import io.github.reliability4j.core.health.ProbeWeight;
 import io.github.reliability4j.core.idempotency.ConcurrencyMode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Settings for {@link IdempotentListener @IdempotentListener} message listeners, bound from {@code
- * reliability.messaging.*}. Engine settings (lease, retention, store failure mode, store call
- * timeout) come from {@code reliability.idempotency.*}, shared with HTTP endpoints.
+ * Settings for {@link IdempotentListener @IdempotentListener} message listeners and the broker
+ * health probes, bound from {@code reliability.messaging.*}. Engine settings (lease, retention,
+ * store failure mode, store call timeout) come from {@code reliability.idempotency.*}, shared with
+ * HTTP endpoints.
  */
 @ConfigurationProperties(prefix = "reliability.messaging")
 public class MessagingProperties {
 
   private final Idempotency idempotency = new Idempotency();
 
+  private final Health health = new Health();
+
   public Idempotency getIdempotency() {
     return idempotency;
+  }
+
+  public Health getHealth() {
+    return health;
+  }
+
+  /** {@code reliability.messaging.health.*}: broker probes in the background health checker. */
+  public static class Health {
+
+    /** Whether messaging probes are registered when their client is present. */
+    private boolean enabled = true;
+
+    private final Kafka kafka = new Kafka();
+
+    private final Rabbit rabbit = new Rabbit();
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public Kafka getKafka() {
+      return kafka;
+    }
+
+    public Rabbit getRabbit() {
+      return rabbit;
+    }
+  }
+
+  /** The {@code kafka-consumer-lag} probe. */
+  public static class Kafka {
+
+    /** Whether the probe is registered (needs a KafkaAdmin bean). */
+    private boolean enabled = true;
+
+    /** Consumer groups to check; empty means the groups of the application's listeners. */
+    private List<String> groups = new ArrayList<>();
+
+    /** Total lag of a group, in records, from which the probe warns. */
+    private long warnLag = 1000;
+
+    /** Total lag of a group from which the probe fails; 0 means never. */
+    private long failLag;
+
+    /** Lag of one partition from which the probe warns; 0 means never. */
+    private long warnPartitionLag;
+
+    /** How much the probe counts in readiness. */
+    private ProbeWeight weight = ProbeWeight.DEGRADING;
+
+    /** Evaluation interval; unset means reliability.health.interval. */
+    private Duration interval;
+
+    /** Deadline of one evaluation; unset means reliability.health.deadline. */
+    private Duration deadline;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public List<String> getGroups() {
+      return groups;
+    }
+
+    public void setGroups(List<String> groups) {
+      this.groups = groups;
+    }
+
+    public long getWarnLag() {
+      return warnLag;
+    }
+
+    public void setWarnLag(long warnLag) {
+      this.warnLag = warnLag;
+    }
+
+    public long getFailLag() {
+      return failLag;
+    }
+
+    public void setFailLag(long failLag) {
+      this.failLag = failLag;
+    }
+
+    public long getWarnPartitionLag() {
+      return warnPartitionLag;
+    }
+
+    public void setWarnPartitionLag(long warnPartitionLag) {
+      this.warnPartitionLag = warnPartitionLag;
+    }
+
+    public ProbeWeight getWeight() {
+      return weight;
+    }
+
+    public void setWeight(ProbeWeight weight) {
+      this.weight = weight;
+    }
+
+    public Duration getInterval() {
+      return interval;
+    }
+
+    public void setInterval(Duration interval) {
+      this.interval = interval;
+    }
+
+    public Duration getDeadline() {
+      return deadline;
+    }
+
+    public void setDeadline(Duration deadline) {
+      this.deadline = deadline;
+    }
+  }
+
+  /** The {@code rabbitmq} probe. */
+  public static class Rabbit {
+
+    /** Whether the probe is registered (needs a Spring AMQP ConnectionFactory bean). */
+    private boolean enabled = true;
+
+    /** Queues whose depth and consumer count are checked; empty checks the connection only. */
+    private List<String> queues = new ArrayList<>();
+
+    /** Queue depth, in messages, from which the probe warns. */
+    private long warnDepth = 1000;
+
+    /** Queue depth from which the probe fails; 0 means never. */
+    private long failDepth;
+
+    /** Fewest consumers each queue should have; 0 means not checked. */
+    private int minConsumers;
+
+    /** How much the probe counts in readiness. */
+    private ProbeWeight weight = ProbeWeight.DEGRADING;
+
+    /** Evaluation interval; unset means reliability.health.interval. */
+    private Duration interval;
+
+    /** Deadline of one evaluation; unset means reliability.health.deadline. */
+    private Duration deadline;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public List<String> getQueues() {
+      return queues;
+    }
+
+    public void setQueues(List<String> queues) {
+      this.queues = queues;
+    }
+
+    public long getWarnDepth() {
+      return warnDepth;
+    }
+
+    public void setWarnDepth(long warnDepth) {
+      this.warnDepth = warnDepth;
+    }
+
+    public long getFailDepth() {
+      return failDepth;
+    }
+
+    public void setFailDepth(long failDepth) {
+      this.failDepth = failDepth;
+    }
+
+    public int getMinConsumers() {
+      return minConsumers;
+    }
+
+    public void setMinConsumers(int minConsumers) {
+      this.minConsumers = minConsumers;
+    }
+
+    public ProbeWeight getWeight() {
+      return weight;
+    }
+
+    public void setWeight(ProbeWeight weight) {
+      this.weight = weight;
+    }
+
+    public Duration getInterval() {
+      return interval;
+    }
+
+    public void setInterval(Duration interval) {
+      this.interval = interval;
+    }
+
+    public Duration getDeadline() {
+      return deadline;
+    }
+
+    public void setDeadline(Duration deadline) {
+      this.deadline = deadline;
+    }
   }
 
   /** {@code reliability.messaging.idempotency.*}. */

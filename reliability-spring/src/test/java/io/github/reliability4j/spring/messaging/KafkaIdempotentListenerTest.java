@@ -31,7 +31,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,15 +80,7 @@ class KafkaIdempotentListenerTest {
 
   @BeforeAll
   static void startBroker() {
-    broker = new EmbeddedKafkaKraftBroker(1, 4);
-    broker.afterPropertiesSet();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (broker != null) {
-      broker.destroy();
-    }
+    broker = TestKafka.broker();
   }
 
   @BeforeEach
@@ -252,14 +243,14 @@ class KafkaIdempotentListenerTest {
 
   static KafkaProducer<String, String> producer() {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.broker().getBrokersAsString());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
   }
 
   static KafkaConsumer<String, String> consumer(String group) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.broker().getBrokersAsString());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
