@@ -57,8 +57,45 @@ public class MessagingProperties {
     }
   }
 
+  /** Settings every messaging probe has. */
+  public abstract static class Probe {
+
+    /** How much the probe counts in readiness. */
+    private ProbeWeight weight = ProbeWeight.DEGRADING;
+
+    /** Evaluation interval; unset means reliability.health.interval. */
+    private Duration interval;
+
+    /** Deadline of one evaluation; unset means reliability.health.deadline. */
+    private Duration deadline;
+
+    public ProbeWeight getWeight() {
+      return weight;
+    }
+
+    public void setWeight(ProbeWeight weight) {
+      this.weight = weight;
+    }
+
+    public Duration getInterval() {
+      return interval;
+    }
+
+    public void setInterval(Duration interval) {
+      this.interval = interval;
+    }
+
+    public Duration getDeadline() {
+      return deadline;
+    }
+
+    public void setDeadline(Duration deadline) {
+      this.deadline = deadline;
+    }
+  }
+
   /** The {@code kafka-consumer-lag} probe. */
-  public static class Kafka {
+  public static class Kafka extends Probe {
 
     /** Whether the probe is registered (needs a KafkaAdmin bean). */
     private boolean enabled = true;
@@ -74,15 +111,6 @@ public class MessagingProperties {
 
     /** Lag of one partition from which the probe warns; 0 means never. */
     private long warnPartitionLag;
-
-    /** How much the probe counts in readiness. */
-    private ProbeWeight weight = ProbeWeight.DEGRADING;
-
-    /** Evaluation interval; unset means reliability.health.interval. */
-    private Duration interval;
-
-    /** Deadline of one evaluation; unset means reliability.health.deadline. */
-    private Duration deadline;
 
     public boolean isEnabled() {
       return enabled;
@@ -123,34 +151,10 @@ public class MessagingProperties {
     public void setWarnPartitionLag(long warnPartitionLag) {
       this.warnPartitionLag = warnPartitionLag;
     }
-
-    public ProbeWeight getWeight() {
-      return weight;
-    }
-
-    public void setWeight(ProbeWeight weight) {
-      this.weight = weight;
-    }
-
-    public Duration getInterval() {
-      return interval;
-    }
-
-    public void setInterval(Duration interval) {
-      this.interval = interval;
-    }
-
-    public Duration getDeadline() {
-      return deadline;
-    }
-
-    public void setDeadline(Duration deadline) {
-      this.deadline = deadline;
-    }
   }
 
   /** The {@code rabbitmq} probe. */
-  public static class Rabbit {
+  public static class Rabbit extends Probe {
 
     /** Whether the probe is registered (needs a Spring AMQP ConnectionFactory bean). */
     private boolean enabled = true;
@@ -166,15 +170,6 @@ public class MessagingProperties {
 
     /** Fewest consumers each queue should have; 0 means not checked. */
     private int minConsumers;
-
-    /** How much the probe counts in readiness. */
-    private ProbeWeight weight = ProbeWeight.DEGRADING;
-
-    /** Evaluation interval; unset means reliability.health.interval. */
-    private Duration interval;
-
-    /** Deadline of one evaluation; unset means reliability.health.deadline. */
-    private Duration deadline;
 
     public boolean isEnabled() {
       return enabled;
@@ -214,30 +209,6 @@ public class MessagingProperties {
 
     public void setMinConsumers(int minConsumers) {
       this.minConsumers = minConsumers;
-    }
-
-    public ProbeWeight getWeight() {
-      return weight;
-    }
-
-    public void setWeight(ProbeWeight weight) {
-      this.weight = weight;
-    }
-
-    public Duration getInterval() {
-      return interval;
-    }
-
-    public void setInterval(Duration interval) {
-      this.interval = interval;
-    }
-
-    public Duration getDeadline() {
-      return deadline;
-    }
-
-    public void setDeadline(Duration deadline) {
-      this.deadline = deadline;
     }
   }
 
