@@ -133,7 +133,11 @@ public class IdempotencyAutoConfiguration {
     return builder.build();
   }
 
-  static IdempotencyConfig engineDefaults(IdempotencyProperties properties) {
+  /**
+   * The engine defaults derived from {@code reliability.idempotency.*}; also the base of listener
+   * configs.
+   */
+  public static IdempotencyConfig engineDefaults(IdempotencyProperties properties) {
     return IdempotencyConfig.custom()
         .leaseDuration(properties.getLeaseDuration())
         .retention(properties.getRetention())

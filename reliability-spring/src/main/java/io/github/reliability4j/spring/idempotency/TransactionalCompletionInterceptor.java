@@ -3,12 +3,12 @@ package io.github.reliability4j.spring.idempotency;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.spring.internal.TransactionalCompletion;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Method;
-import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +21,6 @@ import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpHeaders;
@@ -29,9 +28,7 @@ import org.springframework.http.HttpOutputMessage;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageConverter;
-import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.context.request.ServletRequestAttributes;
@@ -101,12 +98,7 @@ final class TransactionalCompletionInterceptor implements MethodInterceptor {
     }
     JdbcIdempotencyStore jdbcStore = store.get();
     DataSource ds = dataSource.get();
-    if (jdbcStore == null
-        || ds == null
-        || !TransactionSynchronizationManager.isSynchronizationActive()
-        || !TransactionSynchronizationManager.isActualTransactionActive()
-        || TransactionSynchronizationManager.isCurrentTransactionReadOnly()
-        || !TransactionSynchronizationManager.hasResource(ds)) {
+    if (jdbcStore == null || !TransactionalCompletion.isActiveOn(ds)) {
       return result;
     }
     StoredOutcome outcome = serialize(result, invocation.getMethod(), attributes.getResponse());
@@ -116,41 +108,20 @@ final class TransactionalCompletionInterceptor implements MethodInterceptor {
       return result;
     }
     request.setAttribute(IdempotencyFilter.TRANSACTIONAL_ATTRIBUTE, Boolean.TRUE);
-    TransactionSynchronizationManager.registerSynchronization(
-        new TransactionSynchronization() {
-          @Override
-          public int getOrder() {
-            // Late, after the application's own beforeCommit work, but before default-ordered ones.
-            return Ordered.LOWEST_PRECEDENCE - 1;
-          }
-
-          @Override
-          public void beforeCommit(boolean readOnly) {
-            Connection connection = DataSourceUtils.getConnection(ds);
-            try {
-              jdbcStore.completeInTransactionOrThrow(
-                  connection,
-                  execution.key(),
-                  execution.ownerToken().orElseThrow(),
-                  outcome,
-                  execution.config().getRetention());
-            } finally {
-              DataSourceUtils.releaseConnection(connection, ds);
-            }
-          }
-
-          @Override
-          public void afterCompletion(int status) {
-            request.removeAttribute(IdempotencyFilter.TRANSACTIONAL_ATTRIBUTE);
-            if (status == STATUS_COMMITTED) {
-              execution.markCompletedExternally();
-              IdempotencyFilter.markCompletedExternally(request);
-            } else {
-              log.debug(
-                  "Transaction of {} ended with status {}; the key is left to the filter",
-                  execution.key(),
-                  status);
-            }
+    TransactionalCompletion.register(
+        jdbcStore,
+        ds,
+        execution,
+        outcome,
+        status -> {
+          request.removeAttribute(IdempotencyFilter.TRANSACTIONAL_ATTRIBUTE);
+          if (status == TransactionSynchronization.STATUS_COMMITTED) {
+            IdempotencyFilter.markCompletedExternally(request);
+          } else {
+            log.debug(
+                "Transaction of {} ended with status {}; the key is left to the filter",
+                execution.key(),
+                status);
           }
         });
     return result;

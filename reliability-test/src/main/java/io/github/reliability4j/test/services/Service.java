@@ -17,7 +17,8 @@ enum Service {
       6379,
       "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save \"\" --appendonly no"
           + " --dir /var/lib/redis --logfile /var/log/redis/ci.log",
-      Protocol.REDIS);
+      Protocol.REDIS),
+  RABBITMQ("RabbitMQ", 5672, "rabbitmq-server -detached", Protocol.AMQP);
 
   private final String displayName;
   private final int port;
@@ -58,6 +59,8 @@ enum Service {
     /** Server speaks first: MySQL/MariaDB send a handshake packet on connect. */
     SERVER_GREETS,
     /** PING is answered with +PONG (or an error such as NOAUTH, which still is Redis). */
-    REDIS
+    REDIS,
+    /** The AMQP 0-9-1 protocol header is answered with a Connection.Start method frame (type 1). */
+    AMQP
   }
 }

@@ -70,6 +70,13 @@ final class ServiceCheck {
           return reply == '+' || reply == '-'
               ? null
               : "unexpected answer to Redis PING: " + describe(reply);
+        case AMQP:
+          out.write(new byte[] {'A', 'M', 'Q', 'P', 0, 0, 9, 1});
+          out.flush();
+          int frame = in.read();
+          return frame == 1
+              ? null
+              : "unexpected answer to the AMQP 0-9-1 header: " + describe(frame);
         default:
           throw new AssertionError(protocol);
       }

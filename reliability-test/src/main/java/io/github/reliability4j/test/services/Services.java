@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * Checks for the services a development or CI machine of this project runs (see {@code
- * TESTING.md}): PostgreSQL 15 on 127.0.0.1:5432, MariaDB on 127.0.0.1:3306 and Redis on
- * 127.0.0.1:6379.
+ * TESTING.md}): PostgreSQL 15 on 127.0.0.1:5432, MariaDB on 127.0.0.1:3306, Redis on 127.0.0.1:6379
+ * and RabbitMQ on 127.0.0.1:5672.
  *
  * <p>Each method checks within about 2 seconds that the service answers its own protocol (not just
  * that the port is open). When it does not, the calling test is <em>skipped</em> with a {@link
@@ -65,6 +65,18 @@ public final class Services {
    */
   public static void requireRedis() {
     require(Service.REDIS);
+  }
+
+  /**
+   * Returns normally once RabbitMQ answers the AMQP 0-9-1 protocol header on 127.0.0.1:5672
+   * (credentials guest/guest).
+   *
+   * @throws org.opentest4j.TestAbortedException if RabbitMQ does not answer and services are not
+   *     required
+   * @throws AssertionError if RabbitMQ does not answer and {@value #REQUIRE_SERVICES_ENV}=true
+   */
+  public static void requireRabbitMq() {
+    require(Service.RABBITMQ);
   }
 
   /** Same check as {@link #mariaDbJdbcUrl()}, without the URL. */

@@ -1,0 +1,93 @@
+package io.github.reliability4j.spring.internal;
+
+import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import java.sql.Connection;
+import java.util.function.IntConsumer;
+import javax.sql.DataSource;
+import org.springframework.core.Ordered;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Completes an idempotency key inside the caller's Spring transaction: the one mechanism behind
+ * {@code @Idempotent} + {@code @Transactional} handlers and the transactional inbox of
+ * {@code @IdempotentListener} message listeners.
+ *
+ * <p>{@link #register} adds a transaction synchronization that, before the commit, writes the
+ * completion on the transaction's own connection ({@link
+ * JdbcIdempotencyStore#completeInTransactionOrThrow}): the business write and the dedup record
+ * commit or roll back together. A lost lease or a failing completion statement throws from the
+ * commit, so the transaction rolls back. After a commit the execution is marked completed
+ * externally; the callback then learns the transaction's status and decides what to do with an
+ * execution whose transaction rolled back (release it, or leave it to another layer).
+ *
+ * <p>Stateless; the synchronization runs on the committing thread.
+ */
+public final class TransactionalCompletion {
+
+  private TransactionalCompletion() {}
+
+  /**
+   * True if a read-write Spring transaction with synchronization is active on this thread and holds
+   * a connection of {@code dataSource}; {@link #register} may then be called.
+   */
+  public static boolean isActiveOn(DataSource dataSource) {
+    return dataSource != null
+        && TransactionSynchronizationManager.isSynchronizationActive()
+        && TransactionSynchronizationManager.isActualTransactionActive()
+        && !TransactionSynchronizationManager.isCurrentTransactionReadOnly()
+        && TransactionSynchronizationManager.hasResource(dataSource);
+  }
+
+  /**
+   * Registers the completion of {@code execution} (an owner) with {@code outcome} in the current
+   * transaction. After the transaction ends, a committed execution is {@link
+   * IdempotentExecution#markCompletedExternally() marked completed externally} and {@code
+   * afterCompletion} receives the {@link TransactionSynchronization} status ({@code
+   * STATUS_COMMITTED}, {@code STATUS_ROLLED_BACK}, {@code STATUS_UNKNOWN}); an exception it throws
+   * is logged by Spring and does not change the transaction's outcome.
+   *
+   * @throws IllegalStateException if no transaction synchronization is active
+   */
+  public static void register(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      IdempotentExecution execution,
+      StoredOutcome outcome,
+      IntConsumer afterCompletion) {
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public int getOrder() {
+            // Late, after the application's own beforeCommit work, but before default-ordered ones.
+            return Ordered.LOWEST_PRECEDENCE - 1;
+          }
+
+          @Override
+          public void beforeCommit(boolean readOnly) {
+            Connection connection = DataSourceUtils.getConnection(dataSource);
+            try {
+              store.completeInTransactionOrThrow(
+                  connection,
+                  execution.key(),
+                  execution.ownerToken().orElseThrow(),
+                  outcome,
+                  execution.config().getRetention());
+            } finally {
+              DataSourceUtils.releaseConnection(connection, dataSource);
+            }
+          }
+
+          @Override
+          public void afterCompletion(int status) {
+            if (status == STATUS_COMMITTED) {
+              execution.markCompletedExternally();
+            }
+            afterCompletion.accept(status);
+          }
+        });
+  }
+}

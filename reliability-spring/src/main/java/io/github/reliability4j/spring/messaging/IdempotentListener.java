@@ -1,0 +1,129 @@
+package io.github.reliability4j.spring.messaging;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Makes a {@code @KafkaListener} or {@code @RabbitListener} method process each message at most
+ * once per key, through the same idempotency engine and store as {@code @Idempotent} HTTP
+ * endpoints.
+ *
+ * <pre>{@code
+ * @KafkaListener(topics = "payments", groupId = "ledger")
+ * @IdempotentListener(operation = "apply-payment", keyHeader = "payment-id")
+ * @Transactional
+ * public void on(ConsumerRecord<String, String> record) {
+ *   jdbc.update("insert into ledger ...");  // commits together with the dedup record
+ * }
+ * }</pre>
+ *
+ * <p>The method must declare the raw message among its parameters: a Kafka {@code ConsumerRecord},
+ * a Spring AMQP {@code org.springframework.amqp.core.Message}, or a Spring Messaging {@code
+ * org.springframework.messaging.Message}; start-up fails naming the method otherwise.
+ *
+ * <p>Per message:
+ *
+ * <ul>
+ *   <li><b>Key</b>: the {@link #key()} expression if set, else the header {@link #keyHeader()}
+ *       (default {@code reliability.messaging.idempotency.key-header}, {@code Idempotency-Key}),
+ *       else (AMQP) the message's {@code messageId} property. A key built from topic, partition and
+ *       offset ({@link #TOPIC_PARTITION_OFFSET}) protects against redelivery only: a producer that
+ *       retries a send writes a new offset, which such a key cannot recognise.
+ *   <li><b>Scope</b>: {@link #scope()} if set, else the Kafka consumer group or the AMQP queue the
+ *       message was consumed from, so two services consuming the same topic never suppress each
+ *       other. The stored key is (scope, {@link #operation()}, key).
+ *   <li><b>No key</b>: dead-lettered with reason {@code MISSING_KEY}, or processed without
+ *       deduplication (WARN log and the {@code no_key} metric) under {@link MissingKey#PROCESS}. A
+ *       key that is longer than {@code max-key-length} or contains a control character is
+ *       dead-lettered with reason {@code INVALID_KEY}.
+ *   <li><b>Duplicate</b> of a completed key: the method does not run; the message is acknowledged.
+ *   <li><b>Same key, different payload</b> (SHA-256 of the payload bytes, or of the {@link
+ *       #fingerprint()} expression): dead-lettered with reason {@code MISMATCH}, never retried.
+ *   <li><b>Same key in flight</b> on another consumer: waits for its outcome under {@code WAIT}
+ *       (the default for listeners), then acknowledges as a duplicate or runs if the owner released
+ *       the key; under {@code REJECT}, or when the wait times out, the message fails with {@code
+ *       IdempotencyConflictException} and is redelivered by the framework.
+ *   <li><b>The method throws</b> one of {@link #poison()}: the key is completed as failed (a
+ *       redelivery is acknowledged without running) and the message is dead-lettered with reason
+ *       {@code POISON}. Any other exception releases the key and propagates: the framework's retry
+ *       and error handling decide.
+ *   <li><b>Store unavailable</b> (fail-closed, the default): the message fails with {@code
+ *       IdempotencyStoreUnavailableException}, is not acknowledged and is redelivered.
+ * </ul>
+ *
+ * <p><b>Transactional inbox.</b> When the method runs in a Spring transaction (its own
+ * {@code @Transactional}, or a listener container's transaction manager) on the JDBC store's
+ * DataSource, the key is completed inside that transaction: the business write and the dedup record
+ * commit or roll back together. A crash after the commit and before the acknowledgement redelivers
+ * the message, which is then acknowledged without running the method.
+ *
+ * <p>Dead-lettering: Spring AMQP rejects the message without requeue ({@code
+ * AmqpRejectAndDontRequeueException}; the queue's dead-letter exchange receives it); Spring Kafka
+ * receives a {@link MessageRejectedException}, which the auto-configuration registers as not
+ * retryable on every {@code DefaultErrorHandler} bean, so a {@code DeadLetterPublishingRecoverer}
+ * publishes it at once with the reason in its exception headers.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface IdempotentListener {
+
+  /** A key expression for Kafka records that protects against redelivery only; see above. */
+  String TOPIC_PARTITION_OFFSET = "topic() + '-' + partition() + '@' + offset()";
+
+  /** Stable operation name, part of every stored key. Required; never derived from the method. */
+  String operation();
+
+  /**
+   * Name for configuration ({@code reliability.messaging.idempotency.listeners.<name>.*}) and
+   * metrics (tag {@code listener}); defaults to {@link #operation()}.
+   */
+  String name() default "";
+
+  /** Scope of the keys; empty means the Kafka consumer group or the AMQP consumer queue. */
+  String scope() default "";
+
+  /** Header carrying the key; empty means the configured {@code key-header}. */
+  String keyHeader() default "";
+
+  /**
+   * SpEL expression over the raw message (the {@code ConsumerRecord}, AMQP {@code Message} or
+   * Spring {@code Message}) giving the key, e.g. {@code "key()"} or {@code "value().orderId"};
+   * replaces the header lookup. A null or empty result counts as no key.
+   */
+  String key() default "";
+
+  /**
+   * Name of a bean of type {@code java.util.function.Function<Object, String>} applied to the raw
+   * message to give the key; replaces the header lookup. Mutually exclusive with {@link #key()}.
+   */
+  String keyFunction() default "";
+
+  /**
+   * SpEL expression over the raw message whose string form is fingerprinted instead of the payload
+   * bytes (for Kafka values that are objects: their fields, not their identity).
+   */
+  String fingerprint() default "";
+
+  /** What a message without a key does; {@link MissingKey#DEFAULT} uses the configuration. */
+  MissingKey missingKey() default MissingKey.DEFAULT;
+
+  /**
+   * Exceptions (and their subclasses) from the method that mark the message as poison: the key is
+   * completed as failed and the message dead-lettered. Every other exception releases the key.
+   */
+  Class<? extends Throwable>[] poison() default {};
+
+  /** What a message without a key does. */
+  enum MissingKey {
+    /** {@code reliability.messaging.idempotency.missing-key} (default {@link #REJECT}). */
+    DEFAULT,
+    /** Dead-letter it with reason {@code MISSING_KEY}. */
+    REJECT,
+    /** Process it without deduplication, with a WARN log and the {@code no_key} metric. */
+    PROCESS
+  }
+}

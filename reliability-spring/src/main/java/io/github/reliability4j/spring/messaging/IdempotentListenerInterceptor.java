@@ -1,0 +1,462 @@
+package io.github.reliability4j.spring.messaging;
+
+import io.github.reliability4j.core.idempotency.ConcurrencyMode;
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
+import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
+import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
+import io.github.reliability4j.core.idempotency.OutcomePolicy;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.spring.internal.TransactionalCompletion;
+import io.github.reliability4j.spring.messaging.ListenerMetrics.Outcome;
+import io.github.reliability4j.spring.messaging.MessageRejectedException.Reason;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.expression.Expression;
+import org.springframework.expression.spel.standard.SpelExpressionParser;
+import org.springframework.expression.spel.support.SimpleEvaluationContext;
+import org.springframework.transaction.support.TransactionSynchronization;
+
+/**
+ * The advice behind {@link IdempotentListener @IdempotentListener}: deduplicates each delivery of
+ * an annotated listener method through an {@link Idempotency} engine, with the semantics documented
+ * on the annotation. The Spring Boot auto-configuration installs it on every annotated method; to
+ * install it by hand, build one and add it to a {@code ProxyFactory} or an advisor whose pointcut
+ * matches the annotated methods:
+ *
+ * <pre>{@code
+ * IdempotentListenerInterceptor advice = IdempotentListenerInterceptor.builder(idempotency)
+ *     .transactionalStore(jdbcStore, dataSource)   // optional: the transactional inbox
+ *     .build();
+ * ProxyFactory factory = new ProxyFactory(listenerBean);
+ * factory.addAdvice(advice);
+ * }</pre>
+ *
+ * <p>It must run inside the transaction interceptor of a {@code @Transactional} listener method
+ * (the auto-configured advisor is ordered so); a container-managed transaction is active before it
+ * runs anyway. Methods without the annotation pass through unchanged.
+ *
+ * <p>Thread-safe: per-method settings are resolved once and cached; everything else is per call, on
+ * the listener thread. Transaction synchronizations run on the committing thread.
+ */
+public final class IdempotentListenerInterceptor implements MethodInterceptor {
+
+  private static final Logger log = LoggerFactory.getLogger(IdempotentListenerInterceptor.class);
+  private static final StoredOutcome PROCESSED =
+      StoredOutcome.of(StoredOutcome.STATUS_NO_CONTENT, new byte[0]);
+  private static final int STATUS_POISON = 422;
+  private static final SpelExpressionParser PARSER = new SpelExpressionParser();
+
+  private final Idempotency idempotency;
+  private final JdbcIdempotencyStore store;
+  private final DataSource dataSource;
+  private final MessagingProperties.Idempotency settings;
+  private final IdempotencyConfig baseConfig;
+  private final ListenerMetrics metrics;
+  private final BeanFactory beanFactory;
+  private final Map<Method, ListenerDefinition> definitions = new ConcurrentHashMap<>();
+
+  private IdempotentListenerInterceptor(Builder b) {
+    this.idempotency = b.idempotency;
+    this.store = b.store;
+    this.dataSource = b.dataSource;
+    this.settings = b.settings;
+    this.baseConfig = b.baseConfig;
+    this.metrics = b.metrics;
+    this.beanFactory = b.beanFactory;
+  }
+
+  public static Builder builder(Idempotency idempotency) {
+    return new Builder(idempotency);
+  }
+
+  @Override
+  public Object invoke(MethodInvocation invocation) throws Throwable {
+    Method method = invocation.getMethod();
+    Object target = invocation.getThis();
+    Method specific =
+        target == null ? method : AopUtils.getMostSpecificMethod(method, target.getClass());
+    ListenerDefinition definition = definition(specific);
+    if (definition == null || !settings.isEnabled()) {
+      return invocation.proceed();
+    }
+    InboundMessage message = InboundMessage.of(invocation.getArguments()[definition.messageIndex]);
+    String name = definition.name;
+    String clientKey = definition.key(message);
+    if (clientKey == null || clientKey.isEmpty()) {
+      if (definition.missingKey == IdempotentListener.MissingKey.PROCESS) {
+        log.warn(
+            "Message to @IdempotentListener '{}' has no key ({}); processing it WITHOUT"
+                + " deduplication (missing-key PROCESS)",
+            name,
+            definition.keySource);
+        metrics.record(name, Outcome.NO_KEY);
+        return invocation.proceed();
+      }
+      throw reject(message, name, Reason.MISSING_KEY, "no key: " + definition.keySource, null);
+    }
+    if (clientKey.length() > settings.getMaxKeyLength()) {
+      throw reject(
+          message,
+          name,
+          Reason.INVALID_KEY,
+          "key of "
+              + clientKey.length()
+              + " characters exceeds max-key-length "
+              + settings.getMaxKeyLength(),
+          null);
+    }
+    String scope = definition.scope != null ? definition.scope : message.defaultScope();
+    if (scope == null || scope.isEmpty()) {
+      throw new IllegalStateException(
+          "@IdempotentListener '"
+              + name
+              + "' found no consumer group or queue to scope its keys: set scope = \"...\"");
+    }
+    IdempotencyKey key;
+    try {
+      key = IdempotencyKey.of(scope, definition.operation, clientKey);
+    } catch (InvalidIdempotencyKeyException e) {
+      if (!"clientKey".equals(e.getComponent())) {
+        throw e;
+      }
+      throw reject(message, name, Reason.INVALID_KEY, e.getMessage(), e);
+    }
+    RequestFingerprint fingerprint = definition.fingerprint(message);
+    IdempotentExecution execution;
+    try {
+      execution = idempotency.begin(key, fingerprint, definition.config);
+    } catch (IdempotencyKeyMismatchException e) {
+      metrics.record(name, Outcome.MISMATCHED);
+      throw message.deadLetter(
+          new MessageRejectedException(
+              name,
+              Reason.MISMATCH,
+              "key already used with a different payload; existing record " + e.getExistingState(),
+              e));
+    } catch (IdempotencyConflictException e) {
+      metrics.record(name, Outcome.CONFLICT);
+      throw e;
+    } catch (IdempotencyStoreUnavailableException e) {
+      metrics.record(name, Outcome.STORE_UNAVAILABLE);
+      throw e;
+    }
+    switch (execution.kind()) {
+      case REPLAY -> {
+        metrics.record(name, Outcome.DUPLICATE);
+        log.debug("Duplicate of {} acknowledged without running '{}'", key, name);
+        return null;
+      }
+      case UNGUARDED -> {
+        metrics.record(name, Outcome.FAIL_OPEN);
+        return invocation.proceed();
+      }
+      default -> {
+        return runOwner(invocation, definition, message, execution);
+      }
+    }
+  }
+
+  private Object runOwner(
+      MethodInvocation invocation,
+      ListenerDefinition definition,
+      InboundMessage message,
+      IdempotentExecution execution)
+      throws Throwable {
+    String name = definition.name;
+    boolean inTransaction =
+        settings.isTransactional()
+            && store != null
+            && TransactionalCompletion.isActiveOn(dataSource);
+    Object result;
+    try {
+      result = invocation.proceed();
+    } catch (Throwable t) {
+      if (definition.isPoison(t)) {
+        // Completed on the store's own connection: the listener's transaction rolls back.
+        IdempotencyResult.Status status =
+            execution.complete(
+                StoredOutcome.of(
+                    STATUS_POISON, Map.of("exception", t.getClass().getName()), new byte[0]));
+        if (status != IdempotencyResult.Status.STORED) {
+          log.warn("Poison outcome of {} was not stored: {}", execution.key(), status);
+        }
+        metrics.record(name, Outcome.POISON);
+        throw message.deadLetter(
+            new MessageRejectedException(name, Reason.POISON, t.getClass().getName(), t));
+      }
+      execution.release(t);
+      metrics.record(name, Outcome.FAILED);
+      throw t;
+    }
+    if (inTransaction) {
+      try {
+        TransactionalCompletion.register(
+            store,
+            dataSource,
+            execution,
+            PROCESSED,
+            status -> {
+              if (status == TransactionSynchronization.STATUS_COMMITTED) {
+                metrics.record(name, Outcome.PROCESSED);
+              } else {
+                // Rolled back (or unknown): nothing of the completion was stored by this owner.
+                execution.release(null);
+                metrics.record(name, Outcome.FAILED);
+              }
+            });
+      } catch (RuntimeException e) {
+        execution.release(e);
+        throw e;
+      }
+      return result;
+    }
+    IdempotencyResult.Status status = execution.complete(PROCESSED);
+    if (status != IdempotencyResult.Status.STORED) {
+      log.warn(
+          "{} was processed by '{}' but its completion was not stored ({}); a redelivery after"
+              + " the lease expires runs it again",
+          execution.key(),
+          name,
+          status);
+    }
+    metrics.record(name, Outcome.PROCESSED);
+    return result;
+  }
+
+  private RuntimeException reject(
+      InboundMessage message, String name, Reason reason, String detail, Throwable cause) {
+    metrics.record(name, Outcome.REJECTED);
+    log.warn("@IdempotentListener '{}' dead-letters a message: {} ({})", name, reason, detail);
+    return message.deadLetter(new MessageRejectedException(name, reason, detail, cause));
+  }
+
+  /** The settings of an annotated method, or null if it is not annotated. */
+  ListenerDefinition definition(Method method) {
+    ListenerDefinition cached = definitions.get(method);
+    if (cached != null) {
+      return cached;
+    }
+    IdempotentListener annotation =
+        AnnotatedElementUtils.findMergedAnnotation(method, IdempotentListener.class);
+    if (annotation == null) {
+      return null;
+    }
+    return definitions.computeIfAbsent(method, m -> new ListenerDefinition(m, annotation));
+  }
+
+  /** The listener name an annotated method is known by. */
+  static String nameOf(IdempotentListener annotation) {
+    return annotation.name().isEmpty() ? annotation.operation() : annotation.name();
+  }
+
+  /** Index of the raw message parameter, or -1. */
+  static int messageIndex(Method method) {
+    Class<?>[] types = method.getParameterTypes();
+    for (int i = 0; i < types.length; i++) {
+      if (InboundMessage.isMessageType(types[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** One annotated method's resolved settings; validated when first resolved. */
+  final class ListenerDefinition {
+    final String name;
+    final String operation;
+    final String scope;
+    final int messageIndex;
+    final String keyHeader;
+    final Expression keyExpression;
+    final Function<Object, String> keyFunction;
+    final Expression fingerprintExpression;
+    final IdempotentListener.MissingKey missingKey;
+    final Class<? extends Throwable>[] poison;
+    final IdempotencyConfig config;
+    final String keySource;
+
+    @SuppressWarnings("unchecked")
+    ListenerDefinition(Method method, IdempotentListener annotation) {
+      this.name = nameOf(annotation);
+      this.operation = annotation.operation();
+      if (operation.isEmpty()) {
+        throw new IllegalStateException("@IdempotentListener on " + method + " needs an operation");
+      }
+      this.scope = annotation.scope().isEmpty() ? null : annotation.scope();
+      this.messageIndex = messageIndex(method);
+      if (messageIndex < 0) {
+        throw new IllegalStateException(
+            "@IdempotentListener method "
+                + method
+                + " must declare the raw message as a parameter: a Kafka ConsumerRecord, an AMQP"
+                + " org.springframework.amqp.core.Message or an"
+                + " org.springframework.messaging.Message");
+      }
+      MessagingProperties.Listener overrides = settings.getListeners().get(name);
+      String header = annotation.keyHeader();
+      if (header.isEmpty() && overrides != null && overrides.getKeyHeader() != null) {
+        header = overrides.getKeyHeader();
+      }
+      this.keyHeader = header.isEmpty() ? settings.getKeyHeader() : header;
+      if (!annotation.key().isEmpty() && !annotation.keyFunction().isEmpty()) {
+        throw new IllegalStateException(
+            "@IdempotentListener '"
+                + name
+                + "' sets both key and keyFunction on "
+                + method
+                + "; choose one");
+      }
+      this.keyExpression =
+          annotation.key().isEmpty() ? null : PARSER.parseExpression(annotation.key());
+      if (!annotation.keyFunction().isEmpty()) {
+        if (beanFactory == null) {
+          throw new IllegalStateException(
+              "@IdempotentListener '" + name + "' names keyFunction bean but has no BeanFactory");
+        }
+        this.keyFunction = beanFactory.getBean(annotation.keyFunction(), Function.class);
+      } else {
+        this.keyFunction = null;
+      }
+      this.keySource =
+          keyExpression != null
+              ? "key expression " + annotation.key()
+              : keyFunction != null
+                  ? "key function " + annotation.keyFunction()
+                  : "header " + keyHeader + (InboundMessage.AMQP ? " or messageId" : "");
+      this.fingerprintExpression =
+          annotation.fingerprint().isEmpty()
+              ? null
+              : PARSER.parseExpression(annotation.fingerprint());
+      IdempotentListener.MissingKey missing = annotation.missingKey();
+      if (missing == IdempotentListener.MissingKey.DEFAULT
+          && overrides != null
+          && overrides.getMissingKey() != null) {
+        missing = overrides.getMissingKey();
+      }
+      this.missingKey =
+          missing == IdempotentListener.MissingKey.DEFAULT ? settings.getMissingKey() : missing;
+      this.poison = annotation.poison();
+      ConcurrencyMode mode =
+          overrides != null && overrides.getConcurrency() != null
+              ? overrides.getConcurrency()
+              : settings.getConcurrency();
+      IdempotencyConfig.Builder config =
+          IdempotencyConfig.from(baseConfig)
+              .concurrencyMode(mode)
+              .outcomePolicy(OutcomePolicy.storeAll())
+              .maxKeyLength(IdempotencyKey.ABSOLUTE_MAX_LENGTH);
+      Duration wait = overrides != null ? overrides.getWaitTimeout() : null;
+      if (wait != null) {
+        config.waitTimeout(wait);
+      }
+      this.config = config.build();
+    }
+
+    String key(InboundMessage message) {
+      if (keyExpression != null) {
+        return Objects.toString(evaluate(keyExpression, message), null);
+      }
+      if (keyFunction != null) {
+        return keyFunction.apply(message.raw());
+      }
+      String value = message.header(keyHeader);
+      return value != null ? value : message.messageId();
+    }
+
+    RequestFingerprint fingerprint(InboundMessage message) {
+      if (fingerprintExpression != null) {
+        return RequestFingerprint.sha256(
+            InboundMessage.bytesOf(evaluate(fingerprintExpression, message)));
+      }
+      return RequestFingerprint.sha256(message.payload());
+    }
+
+    boolean isPoison(Throwable t) {
+      for (Class<? extends Throwable> type : poison) {
+        if (type.isInstance(t)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private Object evaluate(Expression expression, InboundMessage message) {
+      return expression.getValue(
+          SimpleEvaluationContext.forReadOnlyDataBinding().withInstanceMethods().build(),
+          message.raw());
+    }
+  }
+
+  /** Builder for {@link IdempotentListenerInterceptor}. */
+  public static final class Builder {
+    private final Idempotency idempotency;
+    private JdbcIdempotencyStore store;
+    private DataSource dataSource;
+    private MessagingProperties.Idempotency settings = new MessagingProperties.Idempotency();
+    private IdempotencyConfig baseConfig = IdempotencyConfig.ofDefaults();
+    private ListenerMetrics metrics = ListenerMetrics.NONE;
+    private BeanFactory beanFactory;
+
+    private Builder(Idempotency idempotency) {
+      this.idempotency = Objects.requireNonNull(idempotency, "idempotency");
+    }
+
+    /**
+     * The JDBC store and its DataSource: a listener running in a transaction on that DataSource
+     * completes its key inside the transaction. Without it keys are completed after the method.
+     */
+    public Builder transactionalStore(JdbcIdempotencyStore store, DataSource dataSource) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+      return this;
+    }
+
+    /** Listener settings; default those of a fresh {@link MessagingProperties}. */
+    public Builder settings(MessagingProperties.Idempotency settings) {
+      this.settings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /** Lease, retention, wait and outage settings every listener's config starts from. */
+    public Builder baseConfig(IdempotencyConfig baseConfig) {
+      this.baseConfig = Objects.requireNonNull(baseConfig, "baseConfig");
+      return this;
+    }
+
+    /** Records {@code reliability.messaging.listener.messages} counters in {@code registry}. */
+    public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+      this.metrics = new MicrometerListenerMetrics(Objects.requireNonNull(registry, "registry"));
+      return this;
+    }
+
+    /** Resolves {@link IdempotentListener#keyFunction()} beans. */
+    public Builder beanFactory(BeanFactory beanFactory) {
+      this.beanFactory = Objects.requireNonNull(beanFactory, "beanFactory");
+      return this;
+    }
+
+    public IdempotentListenerInterceptor build() {
+      return new IdempotentListenerInterceptor(this);
+    }
+  }
+}
