@@ -597,6 +597,8 @@ public final class RetentionRunner {
     };
     if (failure != null && outcome == RetentionRun.Outcome.FAILED) {
       log.warn(line + " failure={}", append(args, String.valueOf(failure)));
+    } else if (outcome == RetentionRun.Outcome.LEASE_HELD) {
+      log.debug(line, args); // the normal case on every instance but one
     } else {
       log.info(line, args);
     }
