@@ -66,8 +66,8 @@ public final class RetentionBenchmark {
                 .getSystemLoadAverage());
         System.out.println(
             "| round | method | rows deleted | seconds | rows/s | peak replica lag (ms) | batches"
-                + " | max batch (ms) |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+                + " | max batch (ms) | throttled (ms) |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (int round = 1; round <= rounds; round++) {
           for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
             String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
@@ -75,9 +75,11 @@ public final class RetentionBenchmark {
             cluster.awaitReplicasCaughtUp(Duration.ofMinutes(2));
             LagMeter lag = new LagMeter(primary, replica);
             lag.start();
+            lag.awaitFresh();
             long t0 = System.nanoTime();
             long deleted;
             long batches = 1;
+            long throttled = 0;
             long maxBatch;
             if (method.startsWith("naive")) {
               try (Connection c = primary.getConnection();
@@ -107,12 +109,13 @@ public final class RetentionBenchmark {
               deleted = run.rowsDeleted();
               batches = run.batches();
               maxBatch = run.maxBatchDuration().toMillis();
+              throttled = run.throttled().toMillis();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             cluster.awaitReplicasCaughtUp(Duration.ofMinutes(2));
             lag.stopAndWait();
             System.out.printf(
-                "| %d | %s | %d | %.1f | %.0f | %d | %d | %d |%n",
+                "| %d | %s | %d | %.1f | %.0f | %d | %d | %d | %d |%n",
                 round,
                 method,
                 deleted,
@@ -120,7 +123,8 @@ public final class RetentionBenchmark {
                 deleted / seconds,
                 lag.peak.get(),
                 batches,
-                maxBatch);
+                maxBatch,
+                throttled);
             exec(primary, "DROP TABLE " + t);
           }
         }
@@ -158,6 +162,7 @@ public final class RetentionBenchmark {
     final DataSource replica;
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong peak = new AtomicLong();
+    final AtomicLong lastSeen = new AtomicLong();
     Thread writer;
     Thread sampler;
 
@@ -185,12 +190,23 @@ public final class RetentionBenchmark {
                       st -> {
                         try (ResultSet rs = st.executeQuery("SELECT at_ms FROM heartbeat")) {
                           rs.next();
-                          long lag = System.currentTimeMillis() - rs.getLong(1);
+                          long seen = rs.getLong(1);
+                          lastSeen.set(seen);
+                          long lag = System.currentTimeMillis() - seen;
                           peak.accumulateAndGet(lag, Math::max);
                         }
                       }));
       writer.start();
       sampler.start();
+    }
+
+    /** Waits until the replica shows a recent heartbeat, then forgets the warm-up samples. */
+    void awaitFresh() throws InterruptedException {
+      long start = System.currentTimeMillis();
+      while (lastSeen.get() < start) {
+        Thread.sleep(10);
+      }
+      peak.set(0);
     }
 
     void stopAndWait() throws InterruptedException {
