@@ -1,6 +1,5 @@
 package io.github.reliability4j.jdbc.retention;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliability4j.jdbc.retention.RetentionTables.Db;
 import io.github.reliability4j.test.services.Services;
@@ -19,12 +18,7 @@ class MariaDbRetentionTest extends AbstractRetentionDatabaseTest {
 
   @BeforeAll
   static void start() {
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(Services.mariaDbJdbcUrl());
-    hc.setMaximumPoolSize(12);
-    hc.setMinimumIdle(0);
-    hc.setPoolName("retention-mariadb");
-    pool = new HikariDataSource(hc);
+    pool = RetentionTables.pool(Services.mariaDbJdbcUrl(), "retention-mariadb", 12);
   }
 
   @AfterAll

@@ -1,6 +1,5 @@
 package io.github.reliability4j.jdbc.retention;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliability4j.jdbc.retention.RetentionTables.Db;
 import io.github.reliability4j.test.services.Services;
@@ -19,12 +18,7 @@ class PostgresServiceRetentionTest extends AbstractRetentionDatabaseTest {
 
   @BeforeAll
   static void start() {
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(Services.postgresJdbcUrl());
-    hc.setMaximumPoolSize(12);
-    hc.setMinimumIdle(0);
-    hc.setPoolName("retention-pg");
-    pool = new HikariDataSource(hc);
+    pool = RetentionTables.pool(Services.postgresJdbcUrl(), "retention-pg", 12);
   }
 
   @AfterAll

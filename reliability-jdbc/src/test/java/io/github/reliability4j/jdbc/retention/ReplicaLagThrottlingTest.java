@@ -2,7 +2,6 @@ package io.github.reliability4j.jdbc.retention;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliability4j.core.routing.LagSample;
 import io.github.reliability4j.core.routing.ReplicaStatus;
@@ -166,12 +165,6 @@ class ReplicaLagThrottlingTest {
   }
 
   private static HikariDataSource pool(String name, String url) {
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl(url);
-    hc.setPoolName("retention-lag-" + name);
-    hc.setMaximumPoolSize(4);
-    hc.setMinimumIdle(0);
-    hc.setInitializationFailTimeout(-1);
-    return new HikariDataSource(hc);
+    return RetentionTables.pool(url, "retention-lag-" + name, 4);
   }
 }

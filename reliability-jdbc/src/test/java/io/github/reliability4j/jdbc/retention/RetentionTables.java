@@ -22,6 +22,17 @@ final class RetentionTables {
 
   private RetentionTables() {}
 
+  /** A small HikariCP pool for a test class. */
+  static com.zaxxer.hikari.HikariDataSource pool(String jdbcUrl, String name, int size) {
+    com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+    hc.setJdbcUrl(jdbcUrl);
+    hc.setMaximumPoolSize(size);
+    hc.setMinimumIdle(0);
+    hc.setInitializationFailTimeout(-1);
+    hc.setPoolName(name);
+    return new com.zaxxer.hikari.HikariDataSource(hc);
+  }
+
   static String unique(String prefix) {
     return prefix
         + "_"

@@ -127,19 +127,18 @@ public class RetentionAutoConfiguration {
   }
 
   static ProbeResult backlog(RetentionPolicies policies, ProbeContext ctx) throws Exception {
-    HealthStatus worst = HealthStatus.PASS;
+    Map<String, Object> details = new LinkedHashMap<>();
     List<String> behind = new ArrayList<>();
-    ProbeResult.Builder b = ProbeResult.builder(HealthStatus.PASS);
     for (RetentionRunner r : policies.getRunners().values()) {
       ProbeResult one = RetentionBacklogProbe.of(r).check(ctx);
-      b.detail(r.getPolicy().getName() + ".backlogSeconds", one.observedValue());
+      details.put(r.getPolicy().getName() + ".backlogSeconds", one.observedValue());
       if (one.status() != HealthStatus.PASS) {
-        worst = HealthStatus.WARN;
         behind.add(one.output());
       }
     }
-    ProbeResult.Builder result = ProbeResult.builder(worst);
-    b.build().details().forEach(result::detail);
+    ProbeResult.Builder result =
+        ProbeResult.builder(behind.isEmpty() ? HealthStatus.PASS : HealthStatus.WARN);
+    details.forEach(result::detail);
     if (!behind.isEmpty()) {
       result.output(String.join("; ", behind));
     }
