@@ -252,11 +252,16 @@ class RabbitIdempotentListenerTest {
               MeterRegistry registry = context.getBean(MeterRegistry.class);
               template.send(
                   queue, MessageBuilder.withBody("anon".getBytes(StandardCharsets.UTF_8)).build());
-              await(() -> count(registry, "no_key") == 1, "processed without a key");
+              JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+              // The metric is counted before the handler's transaction commits: wait for both.
+              await(
+                  () ->
+                      count(registry, "no_key") == 1
+                          && jdbc.queryForObject("select count(*) from " + table, Integer.class)
+                              == 1,
+                  "processed without a key");
               assertThat(count(registry, "processed")).isZero();
-              assertThat(
-                      new JdbcTemplate(dataSource)
-                          .queryForObject("select count(*) from " + table, Integer.class))
+              assertThat(jdbc.queryForObject("select count(*) from " + table, Integer.class))
                   .isEqualTo(1);
             });
   }
