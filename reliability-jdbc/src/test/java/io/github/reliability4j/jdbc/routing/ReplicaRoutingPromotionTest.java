@@ -15,7 +15,6 @@ import io.github.reliability4j.test.postgres.ClusterConfig;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicaNode;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -114,14 +113,8 @@ class ReplicaRoutingPromotionTest {
   static void write(DataSource ds, ConsistencySession session, long id, long v)
       throws SQLException {
     try (Consistency.Scope s = Consistency.session(session);
-        Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "INSERT INTO routing_rows (id, v) VALUES (?, ?)"
-                    + " ON CONFLICT (id) DO UPDATE SET v = excluded.v")) {
-      ps.setLong(1, id);
-      ps.setLong(2, v);
-      ps.executeUpdate();
+        Connection c = ds.getConnection()) {
+      ReplicaRoutingReplicationTest.upsert(c, id, v);
     }
   }
 
