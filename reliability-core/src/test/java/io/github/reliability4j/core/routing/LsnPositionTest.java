@@ -19,6 +19,33 @@ class LsnPositionTest {
   }
 
   @Test
+  void timelinesAreEncodedAndNeverCoverEachOther() {
+    LsnPosition old = LsnPosition.parse("1:0/5000");
+    LsnPosition promoted = LsnPosition.parse("2:0/4000");
+    assertThat(old.timeline()).isEqualTo(1);
+    assertThat(old.encode()).isEqualTo("1:0/5000");
+    assertThat(LsnPosition.parse(promoted.encode())).isEqualTo(promoted);
+    // A higher LSN on the new timeline still does not cover a write of the old one, nor back.
+    assertThat(LsnPosition.parse("2:0/9000").covers(old)).isFalse();
+    assertThat(old.covers(promoted)).isFalse();
+    assertThat(promoted.mayCover(old)).isFalse();
+    assertThat(promoted.bytesAfter(old)).isEmpty();
+    assertThat(old.merge(promoted)).isEqualTo(promoted);
+    assertThat(promoted.merge(old)).isEqualTo(promoted);
+    // Same timeline: LSN order; unknown timeline (old tokens): LSN order against any timeline.
+    assertThat(LsnPosition.parse("1:0/6000").covers(old)).isTrue();
+    assertThat(LsnPosition.parse("0/6000").covers(old)).isTrue();
+    assertThat(old.merge(LsnPosition.parse("0/6000"))).isEqualTo(LsnPosition.parse("1:0/6000"));
+    for (String bad : new String[] {":0/1", "x:0/1", "-1:0/1", "99999999999:0/1", "1:"}) {
+      assertThatThrownBy(() -> LsnPosition.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> LsnPosition.of(-1, 0))
+        .hasMessage("timeline must not be negative, but was -1");
+  }
+
+  @Test
   void rejectsGarbage() {
     for (String bad : new String[] {"", "/", "1/", "/1", "x/1", "123456789/1", "1/2/3", "abc"}) {
       assertThatThrownBy(() -> LsnPosition.parse(bad))

@@ -9,14 +9,21 @@ import java.sql.Statement;
 import java.util.Optional;
 
 /**
- * PostgreSQL 10+ streaming replication, positions are WAL LSNs.
+ * PostgreSQL 10+ streaming replication, positions are WAL LSNs on a timeline ({@link LsnPosition}).
  *
  * <ul>
- *   <li>Token, on the primary after COMMIT: {@code SELECT pg_current_wal_insert_lsn()}. Not {@code
- *       pg_current_wal_lsn()} (the write position can be behind the session's own commit record
- *       with {@code synchronous_commit = off}), and never inside the writing transaction.
- *   <li>Replica position: {@code SELECT pg_last_wal_replay_lsn()}; a replica covers a token when
- *       its replay LSN is {@code >=} the token.
+ *   <li>Token, on the primary after COMMIT: {@code SELECT pg_current_wal_insert_lsn(),
+ *       pg_walfile_name(pg_current_wal_insert_lsn())} in one round trip; the WAL file name's first
+ *       eight hex digits are the primary's current timeline. Not {@code pg_current_wal_lsn()} (the
+ *       write position can be behind the session's own commit record with {@code synchronous_commit
+ *       = off}), and never inside the writing transaction.
+ *   <li>Replica position: {@code SELECT pg_last_wal_replay_lsn()} with the timeline the standby
+ *       receives ({@code pg_stat_wal_receiver.received_tli}), or, while its WAL receiver is not
+ *       running, the timeline of its last restartpoint ({@code pg_control_checkpoint()}), which is
+ *       never newer than the one it replays; a replica covers a token when both are on the same
+ *       timeline and its replay LSN is {@code >=} the token's. After a promotion, a replica still
+ *       on the old timeline therefore covers neither new tokens nor the new primary's samples (the
+ *       lag monitor excludes it), and a token from the old timeline is served by the primary.
  *   <li>Role: {@code pg_is_in_recovery()}; cluster identity: {@code system_identifier} of {@code
  *       pg_control_system()} (shared by a primary and its physical standbys).
  * </ul>
@@ -62,24 +69,53 @@ public final class PostgresReplicationDialect implements ReplicationDialect {
     return "pg_is_in_recovery()";
   }
 
+  private static final String CURRENT =
+      "SELECT l::text, pg_walfile_name(l) FROM pg_current_wal_insert_lsn() AS l";
+
+  private static final String REPLAY =
+      "SELECT pg_last_wal_replay_lsn()::text, coalesce((SELECT received_tli FROM"
+          + " pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))";
+
   @Override
   public ReplicationPosition currentPosition(Connection primary) throws SQLException {
-    return lsn(primary, "SELECT pg_current_wal_insert_lsn()::text");
+    try (Statement s = primary.createStatement();
+        ResultSet rs = s.executeQuery(CURRENT)) {
+      if (!rs.next() || rs.getString(1) == null) {
+        return null;
+      }
+      String walFile = rs.getString(2);
+      return LsnPosition.of(timelineOfWalFile(walFile), LsnPosition.parse(rs.getString(1)).value());
+    }
   }
 
   @Override
   public ReplicationPosition replayPosition(Connection replica) throws SQLException {
-    return lsn(replica, "SELECT pg_last_wal_replay_lsn()::text");
+    try (Statement s = replica.createStatement();
+        ResultSet rs = s.executeQuery(REPLAY)) {
+      if (!rs.next() || rs.getString(1) == null) {
+        return null;
+      }
+      long lsn = LsnPosition.parse(rs.getString(1)).value();
+      long timeline = rs.getLong(2);
+      return LsnPosition.of(rs.wasNull() ? 0 : (int) timeline, lsn);
+    }
+  }
+
+  /** The timeline in a WAL file name {@code TTTTTTTTXXXXXXXXYYYYYYYY}; 0 if it is not one. */
+  static int timelineOfWalFile(String walFile) {
+    if (walFile == null || walFile.length() != 24) {
+      return 0;
+    }
+    try {
+      return (int) Long.parseLong(walFile.substring(0, 8), 16);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   @Override
   public ReplicationPosition parsePosition(String encoded) {
     return LsnPosition.parse(encoded);
-  }
-
-  private static ReplicationPosition lsn(Connection c, String sql) throws SQLException {
-    String text = queryString(c, sql);
-    return text == null ? null : LsnPosition.parse(text);
   }
 
   private static String queryString(Connection c, String sql) throws SQLException {

@@ -94,6 +94,14 @@ final class RoutingConnection implements Connection, RoutedConnection {
   private boolean txActive;
   private boolean txWrote;
 
+  /** A primary connection borrowed to answer metadata before any routing decision. */
+  private Connection metadataConnection;
+
+  private DatabaseMetaData metaData;
+
+  /** A write-routed primary whose driver object was handed out by {@link #unwrap}. */
+  private Physical unwrappedPrimary;
+
   RoutingConnection(ReplicaRoutingDataSource ds) {
     this.ds = ds;
     this.router = ds.router;
@@ -509,6 +517,13 @@ final class RoutingConnection implements Connection, RoutedConnection {
   }
 
   private void release(Physical p) {
+    if (p == unwrappedPrimary) {
+      unwrappedPrimary = null;
+      if (autoCommit) {
+        // Work done on the unwrapped driver connection may have written outside our statements.
+        capturePosition(p);
+      }
+    }
     if (p == current) {
       current = null;
     }
@@ -837,6 +852,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       return;
     }
     closed = true;
+    releaseMetadataConnection();
     if (primaryPhysical != null) {
       release(primaryPhysical);
     }
@@ -859,6 +875,8 @@ final class RoutingConnection implements Connection, RoutedConnection {
       return;
     }
     closed = true;
+    unwrappedPrimary = null;
+    releaseMetadataConnection();
     for (Physical p : new Physical[] {primaryPhysical, replicaPhysical}) {
       if (p != null) {
         if (p.replica != null) {
@@ -957,9 +975,43 @@ final class RoutingConnection implements Connection, RoutedConnection {
     return physicalForRead(0).connection.nativeSQL(sql);
   }
 
+  /**
+   * Metadata that does not route this connection: each call is answered by the current physical
+   * connection, or, before the first statement, by a primary connection borrowed for metadata only
+   * (returned on {@link #close()}). Its {@code getConnection()} is this logical connection.
+   */
   @Override
   public DatabaseMetaData getMetaData() throws SQLException {
-    return physicalForRead(0).connection.getMetaData();
+    checkOpen();
+    if (metaData == null) {
+      metaData = RoutedDatabaseMetaData.of(this);
+    }
+    return metaData;
+  }
+
+  /** The physical metadata that answers the next call of {@link #getMetaData()}'s object. */
+  DatabaseMetaData physicalMetaData() throws SQLException {
+    checkOpen();
+    return current != null ? current.connection.getMetaData() : metadataConnection().getMetaData();
+  }
+
+  private Connection metadataConnection() throws SQLException {
+    if (metadataConnection == null) {
+      metadataConnection = ds.config.primary().getConnection();
+    }
+    return metadataConnection;
+  }
+
+  private void releaseMetadataConnection() {
+    Connection c = metadataConnection;
+    metadataConnection = null;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        LOG.debug("closing the metadata connection failed", e);
+      }
+    }
   }
 
   @Override
@@ -1048,26 +1100,44 @@ final class RoutingConnection implements Connection, RoutedConnection {
     return physicalForRead(0).connection.getNetworkTimeout();
   }
 
+  /**
+   * Unwraps to this connection for the interfaces it implements ({@link RoutedConnection}). For a
+   * driver type it hands out the physical connection in use, routing this connection first as its
+   * next statement would be routed if it has not been routed yet. Work done directly on that object
+   * bypasses routing; on a write-routed primary it counts as a possible write, so the replication
+   * position is captured at the next commit, or at {@link #close()} in auto-commit mode, and
+   * read-your-writes keeps holding for it.
+   */
   @Override
   public <T> T unwrap(Class<T> iface) throws SQLException {
     if (iface.isInstance(this)) {
       return iface.cast(this);
     }
     checkOpen();
-    Connection c = physicalForRead(0).connection;
-    if (iface.isInstance(c)) {
-      return iface.cast(c);
+    Physical p = physicalForRead(0);
+    Connection c = p.connection;
+    T unwrapped = iface.isInstance(c) ? iface.cast(c) : c.unwrap(iface);
+    if (mayWrite(p, false)) {
+      unwrappedPrimary = p;
+      if (!autoCommit) {
+        txActive = true;
+        txWrote = true;
+      }
     }
-    return c.unwrap(iface);
+    return unwrapped;
   }
 
+  /**
+   * Answers without routing this connection: from the current physical connection, or before the
+   * first statement from the primary connection that answers metadata.
+   */
   @Override
   public boolean isWrapperFor(Class<?> iface) throws SQLException {
     if (iface.isInstance(this)) {
       return true;
     }
     checkOpen();
-    Connection c = physicalForRead(0).connection;
+    Connection c = current != null ? current.connection : metadataConnection();
     return iface.isInstance(c) || c.isWrapperFor(iface);
   }
 

@@ -149,15 +149,19 @@ class ReplicaRoutingReplicationTest {
   static void write(long id, long v) throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO routing_rows (id, v) VALUES (?, ?)"
-                  + " ON CONFLICT (id) DO UPDATE SET v = excluded.v")) {
-        ps.setLong(1, id);
-        ps.setLong(2, v);
-        ps.executeUpdate();
-      }
+      upsert(c, id, v);
       c.commit();
+    }
+  }
+
+  static void upsert(Connection c, long id, long v) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO routing_rows (id, v) VALUES (?, ?)"
+                + " ON CONFLICT (id) DO UPDATE SET v = excluded.v")) {
+      ps.setLong(1, id);
+      ps.setLong(2, v);
+      ps.executeUpdate();
     }
   }
 

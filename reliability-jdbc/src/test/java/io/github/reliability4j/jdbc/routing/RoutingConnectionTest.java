@@ -365,4 +365,61 @@ class RoutingConnectionTest {
       assertThat(node(c)).startsWith("r");
     }
   }
+
+  @Test
+  void metadataDoesNotRouteTheConnectionAndNamesTheLogicalOne() throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      java.sql.DatabaseMetaData md = c.getMetaData();
+      assertThat(md.getDatabaseProductName()).isEqualTo("H2");
+      assertThat(md.getConnection()).isSameAs(c);
+      assertThat(md.isWrapperFor(java.sql.DatabaseMetaData.class)).isTrue();
+      assertThat(c.unwrap(RoutedConnection.class).routeDecision())
+          .as("metadata made no routing decision")
+          .isEmpty();
+      c.setReadOnly(true);
+      assertThat(node(c)).as("the first read is still routed as a read").startsWith("r");
+      assertThat(md.getDatabaseProductName()).isEqualTo("H2");
+    }
+    assertThat(physicalOpen()).as("the metadata connection is returned on close").isZero();
+  }
+
+  @Test
+  void metadataOfAReadOnlyConnectionTakesNoReplica() throws SQLException {
+    int replicasBefore = replica1.taken.get() + replica2.taken.get();
+    try (Connection c = ds.getConnection()) {
+      c.setReadOnly(true);
+      assertThat(c.getMetaData().getMaxConnections()).isGreaterThanOrEqualTo(0);
+      assertThat(c.isWrapperFor(org.h2.jdbc.JdbcConnection.class)).isTrue();
+      assertThat(replica1.taken.get() + replica2.taken.get()).isEqualTo(replicasBefore);
+      assertThat(c.unwrap(RoutedConnection.class).routeDecision()).isEmpty();
+    }
+    assertThat(physicalOpen()).isZero();
+  }
+
+  @Test
+  void aWriteThroughTheUnwrappedDriverConnectionAdvancesTheSession() throws SQLException {
+    ConsistencySession session = ConsistencySession.create();
+    try (Consistency.Scope s = Consistency.session(session)) {
+      try (Connection c = ds.getConnection()) {
+        Connection raw = c.unwrap(org.h2.jdbc.JdbcConnection.class);
+        try (Statement st = raw.createStatement()) {
+          st.executeUpdate("INSERT INTO t VALUES (7, 7)");
+        }
+      }
+      assertThat(session.token(ds.clusterId()))
+          .as("auto-commit: position captured when the logical connection closes")
+          .isPresent();
+    }
+    ConsistencySession tx = ConsistencySession.create();
+    try (Consistency.Scope s = Consistency.session(tx);
+        Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      Connection raw = c.unwrap(org.h2.jdbc.JdbcConnection.class);
+      try (Statement st = raw.createStatement()) {
+        st.executeUpdate("INSERT INTO t VALUES (8, 8)");
+      }
+      c.commit();
+      assertThat(tx.token(ds.clusterId())).as("transaction: captured at commit").isPresent();
+    }
+  }
 }

@@ -91,6 +91,8 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
   private final List<PgReplica> replicas;
   private final List<ReplicaNode> replicaView;
   private volatile boolean closed;
+  private volatile boolean failedOver;
+  private volatile boolean shared;
 
   private EmbeddedPostgresCluster(ClusterConfig config, Path baseDir) {
     this.config = config;
@@ -318,9 +320,42 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
     }
   }
 
+  /** Set by {@link ReplicatedPostgresExtension}: other test classes use this cluster too. */
+  void markShared() {
+    shared = true;
+  }
+
+  /** Failover operations would break every other class sharing the cluster. */
+  void requireOwnCluster(String operation) {
+    requireOpen(operation);
+    if (shared) {
+      throw new IllegalStateException(
+          "cannot "
+              + operation
+              + " on the cluster shared by @ReplicatedPostgres: other test classes use it. Start"
+              + " a cluster of your own with PostgresCluster.start(...) for failover tests");
+    }
+  }
+
+  @Override
+  public synchronized void stopPrimary() {
+    requireOwnCluster("stopPrimary");
+    failedOver = true;
+    primary.kill();
+  }
+
+  boolean failedOver() {
+    return failedOver;
+  }
+
   @Override
   public synchronized void resetReplicas() {
     requireOpen("resetReplicas");
+    if (failedOver) {
+      throw new IllegalStateException(
+          "cannot resetReplicas: the primary of this cluster was stopped (failover); start a new"
+              + " cluster");
+    }
     Deadline deadline = Deadline.after(config.startupTimeout());
     for (PgReplica replica : replicas) {
       replica.reset(deadline);
@@ -372,6 +407,11 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
   }
 
   long primaryInsertLsn() {
+    if (failedOver) {
+      throw new IllegalStateException(
+          "the original primary of this cluster was stopped (failover): wait on the promoted"
+              + " node yourself");
+    }
     return Lsn.parse(primary.queryString("SELECT pg_current_wal_insert_lsn()::text"));
   }
 
@@ -392,6 +432,14 @@ final class EmbeddedPostgresCluster implements PostgresCluster {
       s.execute("SELECT pg_current_xact_id()");
     } catch (SQLException e) {
       throw new IllegalStateException("cannot flush the primary's WAL: " + e.getMessage(), e);
+    }
+  }
+
+  static String queryStringOn(PostgresNode node, String sql) {
+    try (Connection c = node.dataSource().getConnection()) {
+      return queryString(c, sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(node.name() + ": " + e.getMessage(), e);
     }
   }
 

@@ -203,6 +203,55 @@ class PgNode implements PostgresNode {
     stopOrphan();
   }
 
+  /**
+   * Immediate shutdown, as in a crash: SIGQUIT to the postmaster (no shutdown checkpoint, clients
+   * and walsenders cut off at once), then waits until it has exited. Falls back to a fast stop when
+   * the postmaster's pid cannot be read.
+   */
+  synchronized void kill() {
+    EmbeddedPostgres running = server;
+    if (running == null) {
+      return;
+    }
+    Optional<ProcessHandle> postmaster = postmaster();
+    if (postmaster.isEmpty()) {
+      stopServer();
+      return;
+    }
+    server = null;
+    ProcessHandle handle = postmaster.get();
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-QUIT", Long.toString(handle.pid()))
+              .redirectErrorStream(true)
+              .start();
+      kill.waitFor();
+    } catch (IOException e) {
+      LOG.warn("kill -QUIT of {} failed: {}", name, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Deadline deadline = Deadline.after(Duration.ofSeconds(10));
+    while (handle.isAlive() && !deadline.passed()) {
+      EmbeddedPostgresCluster.sleepPollInterval();
+    }
+    if (handle.isAlive()) {
+      handle.destroyForcibly();
+    }
+  }
+
+  private Optional<ProcessHandle> postmaster() {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    try {
+      List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
+      return lines.isEmpty()
+          ? Optional.empty()
+          : ProcessHandle.of(Long.parseLong(lines.get(0).trim()));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
   void stopQuietly() {
     try {
       stopServer();

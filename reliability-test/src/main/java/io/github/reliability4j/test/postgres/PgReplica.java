@@ -264,4 +264,104 @@ final class PgReplica extends PgNode implements ReplicaNode {
       EmbeddedPostgresCluster.sleepPollInterval();
     }
   }
+
+  @Override
+  public synchronized void promote() {
+    cluster.requireOwnCluster("promote");
+    requireRunning("promote");
+    if ("f".equals(queryString("SELECT pg_is_in_recovery()"))) {
+      return;
+    }
+    if (!"t".equals(queryString("SELECT pg_promote(true, 60)"))) {
+      throw new IllegalStateException(
+          "pg_promote() on " + name() + " did not finish within 60 s" + logTail());
+    }
+    Deadline deadline = Deadline.after(cluster.clusterConfig().startupTimeout());
+    while (!"f".equals(queryString("SELECT pg_is_in_recovery()"))) {
+      if (deadline.passed()) {
+        throw new IllegalStateException(name() + " is still in recovery after pg_promote()");
+      }
+      EmbeddedPostgresCluster.sleepPollInterval();
+    }
+  }
+
+  @Override
+  public synchronized void disconnect() {
+    cluster.requireOwnCluster("disconnect");
+    requireRunning("disconnect");
+    execute("ALTER SYSTEM SET primary_conninfo = ''");
+    execute("SELECT pg_reload_conf()");
+    Deadline deadline = Deadline.after(cluster.clusterConfig().startupTimeout());
+    while (queryString("SELECT status FROM pg_stat_wal_receiver") != null) {
+      if (deadline.passed()) {
+        throw new IllegalStateException(name() + ": the WAL receiver did not stop" + logTail());
+      }
+      EmbeddedPostgresCluster.sleepPollInterval();
+    }
+  }
+
+  @Override
+  public synchronized void follow(PostgresNode newPrimary) {
+    cluster.requireOwnCluster("follow");
+    requireRunning("follow");
+    try (Connection c = newPrimary.dataSource().getConnection();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          "SELECT pg_create_physical_replication_slot('"
+              + slotName()
+              + "') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '"
+              + slotName()
+              + "')");
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "cannot create slot " + slotName() + " on " + newPrimary.name() + ": " + e.getMessage(),
+          e);
+    }
+    String conninfo =
+        "host=localhost port="
+            + newPrimary.port()
+            + " user=postgres application_name="
+            + name().replace('-', '_');
+    execute("ALTER SYSTEM SET primary_conninfo = '" + conninfo + "'");
+    execute("ALTER SYSTEM SET primary_slot_name = '" + slotName() + "'");
+    execute("SELECT pg_reload_conf()");
+    String timeline =
+        EmbeddedPostgresCluster.queryStringOn(
+            newPrimary,
+            "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int");
+    String target =
+        EmbeddedPostgresCluster.queryStringOn(
+            newPrimary, "SELECT pg_current_wal_insert_lsn()::text");
+    Deadline deadline = Deadline.after(cluster.clusterConfig().startupTimeout());
+    while (true) {
+      String state =
+          queryString(
+              "SELECT coalesce((SELECT status || ' tli ' || received_tli FROM"
+                  + " pg_stat_wal_receiver), 'no WAL receiver')");
+      boolean replayed =
+          "t".equals(queryString("SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn"));
+      if (state.equals("streaming tli " + timeline) && replayed) {
+        return;
+      }
+      if (deadline.passed()) {
+        throw new IllegalStateException(
+            name()
+                + " cannot follow "
+                + newPrimary.name()
+                + " (timeline "
+                + timeline
+                + ", position "
+                + target
+                + ") within startupTimeout="
+                + cluster.clusterConfig().startupTimeout()
+                + ": WAL receiver "
+                + state
+                + ", replayed "
+                + replayLsn()
+                + ". A replica that replayed past the promotion point needs pg_rewind"
+                + logTail());
+      }
+      EmbeddedPostgresCluster.sleepPollInterval();
+    }
+  }
 }

@@ -56,8 +56,20 @@ import java.util.List;
  *   <li>Isolation between tests sharing a cluster: tables and rows stay. Use unique table names or
  *       clean up.
  *   <li>Synchronous replication: replicas are asynchronous; the primary never waits for them.
- *   <li>Primary failover: the primary cannot be stopped or promoted through this API.
  * </ul>
+ *
+ * <h2>Failover</h2>
+ *
+ * {@link #stopPrimary()} kills the primary; {@link ReplicaNode#promote()} turns a replica into a
+ * primary on a new timeline; {@link ReplicaNode#follow(PostgresNode)} points another replica at it
+ * (possible only for a replica that has not replayed past the promotion point; one that has stays
+ * on the old timeline, like a real diverged standby that would need {@code pg_rewind}). After a
+ * failover, {@link #primary()} still names the original primary (now stopped), so the cluster-wide
+ * helpers that read the primary ({@link #awaitReplicasCaughtUp}, {@link #resetReplicas}, {@link
+ * ReplicaNode#awaitCaughtUp}) fail with an {@link IllegalStateException}; use the promoted node's
+ * {@link PostgresNode#dataSource()} as the new primary. A failed-over cluster cannot be reset:
+ * start a cluster of your own for failover tests, never the shared one of {@link
+ * ReplicatedPostgres}.
  */
 public interface PostgresCluster extends AutoCloseable {
 
@@ -119,6 +131,14 @@ public interface PostgresCluster extends AutoCloseable {
    * @throws IllegalStateException if a replica cannot be brought back in time
    */
   void resetReplicas();
+
+  /**
+   * Kills the primary ({@code pg_ctl stop -m immediate}: no shutdown checkpoint, as in a crash).
+   * Replicas keep running and keep what they have replayed; their WAL receivers retry. Idempotent.
+   * The primary cannot be started again through this API (a restarted old primary next to a
+   * promoted replica would be a split brain).
+   */
+  void stopPrimary();
 
   /**
    * Stops every server and deletes the cluster's temporary directory. Idempotent; never throws for

@@ -91,4 +91,33 @@ public interface ReplicaNode extends PostgresNode {
    *     milliseconds
    */
   void setApplyDelay(Duration delay);
+
+  /**
+   * Promotes this replica to a primary ({@code pg_promote(true, 60)}) and waits until it accepts
+   * writes. It starts a new timeline; whatever it had not received from the old primary is not part
+   * of it. Pause, apply delay and lag controls no longer apply to it afterwards. Usually preceded
+   * by {@link PostgresCluster#stopPrimary()}.
+   *
+   * @throws IllegalStateException if the replica is stopped or does not finish promotion in time
+   */
+  void promote();
+
+  /**
+   * Makes this replica stream from {@code newPrimary} (a promoted replica): creates this replica's
+   * replication slot there, rewrites {@code primary_conninfo} ({@code ALTER SYSTEM}, reload) and
+   * waits until its WAL receiver streams on the new primary's timeline and it has replayed the new
+   * primary's current position.
+   *
+   * @throws IllegalStateException if the replica is stopped, or cannot follow within the startup
+   *     timeout (for example because it replayed WAL of the old timeline past the promotion point,
+   *     which needs {@code pg_rewind}); the message carries its WAL receiver state
+   */
+  void follow(PostgresNode newPrimary);
+
+  /**
+   * Cuts this replica off its upstream without stopping it ({@code primary_conninfo = ''} and a
+   * reload): it keeps serving reads at the position it has replayed and receives nothing more, as a
+   * standby behind a network partition. {@link #follow(PostgresNode)} reconnects it.
+   */
+  void disconnect();
 }

@@ -105,6 +105,9 @@ public final class ReplicatedPostgresExtension implements BeforeAllCallback, Par
 
     SharedCluster(PostgresCluster cluster) {
       this.cluster = cluster;
+      if (cluster instanceof EmbeddedPostgresCluster embedded) {
+        embedded.markShared();
+      }
       this.view = new NonClosingCluster(cluster);
     }
 
@@ -150,6 +153,11 @@ public final class ReplicatedPostgresExtension implements BeforeAllCallback, Par
     @Override
     public void resetReplicas() {
       delegate.resetReplicas();
+    }
+
+    @Override
+    public void stopPrimary() {
+      delegate.stopPrimary();
     }
 
     @Override

@@ -143,7 +143,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
           case READ_YOUR_WRITES -> {
             if (token == null || r.covers(token)) {
               ready.add(r);
-            } else {
+            } else if (r.mayCatchUp(token)) {
               if (wait == null) {
                 wait = new ArrayList<>(n);
               }
@@ -275,6 +275,20 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     ReplicationPosition latest = history.latest();
     long bytes = -1;
     if (latest != null) {
+      if (!replay.mayCover(latest)) {
+        // Diverged histories (PostgreSQL: another timeline than the primary's, e.g. a standby
+        // left behind by a promotion): no amount of replay makes it current, so exclude it.
+        replica.onSampleFailure(
+            sampledAt,
+            new IllegalStateException(
+                "replica replays another history than the primary (PostgreSQL: another"
+                    + " timeline): replica at "
+                    + replay.encode()
+                    + ", primary at "
+                    + latest.encode()
+                    + "; it stays excluded until it follows the primary"));
+        return;
+      }
       bytes = replay.covers(latest) ? 0 : latest.bytesAfter(replay).orElse(-1);
     }
     replica.onSample(replay, sampledAt, history.coveredAsOf(replay), bytes, latency);

@@ -103,6 +103,15 @@ public final class ReplicaState {
     return known != null && known.covers(position);
   }
 
+  /**
+   * Whether replaying further can make this replica cover {@code position} (false across a
+   * PostgreSQL timeline switch); true when nothing is known yet.
+   */
+  public boolean mayCatchUp(ReplicationPosition position) {
+    ReplicationPosition known = snapshot.knownPosition;
+    return known == null || known.mayCover(position);
+  }
+
   long latencyNanos() {
     return snapshot.latencyNanos;
   }
