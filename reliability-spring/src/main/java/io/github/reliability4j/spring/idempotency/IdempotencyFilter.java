@@ -182,7 +182,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
             instance);
         return;
       }
-      bodyForFingerprint = body;
+      bodyForFingerprint = jsonFingerprintInput(request, lowerType, body);
       effectiveRequest = new CachedBodyRequest(request, body);
     }
 
@@ -508,6 +508,35 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   private static String retryAfterSeconds(Duration d) {
     long s = Math.max(1, (d.toMillis() + 999) / 1000);
     return Long.toString(s);
+  }
+
+  /**
+   * The canonical form of a JSON body (see {@link CanonicalJson}) unless {@code
+   * json-fingerprint=raw}; any other body, and JSON that does not parse, as sent.
+   */
+  private byte[] jsonFingerprintInput(HttpServletRequest request, String lowerType, byte[] body) {
+    if (properties.getJsonFingerprint() != IdempotencyProperties.JsonFingerprint.CANONICAL
+        || !isJson(lowerType)) {
+      return body;
+    }
+    Charset charset = StandardCharsets.UTF_8;
+    String enc = request.getCharacterEncoding();
+    if (enc != null) {
+      try {
+        charset = Charset.forName(enc);
+      } catch (IllegalArgumentException unknown) {
+        return body;
+      }
+    }
+    byte[] canonical = CanonicalJson.canonicalize(body, charset);
+    return canonical == null ? body : canonical;
+  }
+
+  static boolean isJson(String lowerType) {
+    int semicolon = lowerType.indexOf(';');
+    String type = (semicolon < 0 ? lowerType : lowerType.substring(0, semicolon)).strip();
+    return type.equals("application/json")
+        || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   /** Reads at most {@code max} bytes; returns null if the body is longer. */
