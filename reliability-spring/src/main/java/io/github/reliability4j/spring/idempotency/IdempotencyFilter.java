@@ -58,6 +58,13 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * policy, lease renewal, events). When the handler ran in a transaction on the JDBC store's
  * DataSource, TransactionalCompletionInterceptor has already completed the key in that
  * transaction and flagged the request; the filter then only sends the live response.
+ *
+ * Async handlers: when the first dispatch returns with async started, the execution (still
+ * renewing its lease) and the capturing response wait in a request attribute; the filter also
+ * runs on the ASYNC dispatch, where Spring MVC renders the result into the same capturing
+ * response, and completes the key there. An AsyncListener releases the key if the request ends
+ * without such a dispatch. Requests Spring MVC rejects before invoking the handler (see
+ * RequestValidation) release the key instead of storing the 400.
  */
 final class IdempotencyFilter extends OncePerRequestFilter {
 
