@@ -78,6 +78,7 @@ class TransactionalBodyLimit extends OncePerRequestFilter {
     return out.toByteArray();
   }
 
+  /** Serves the body read by the filter again to the controller. */
   private static final class Buffered extends HttpServletRequestWrapper {
     private final byte[] body;
 
@@ -88,43 +89,50 @@ class TransactionalBodyLimit extends OncePerRequestFilter {
 
     @Override
     public ServletInputStream getInputStream() {
-      ByteArrayInputStream in = new ByteArrayInputStream(body);
-      return new ServletInputStream() {
-        @Override
-        public int read() {
-          return in.read();
-        }
+      return new Replay(new ByteArrayInputStream(body));
+    }
 
-        @Override
-        public int read(byte[] b, int off, int len) {
-          return in.read(b, off, len);
-        }
-
-        @Override
-        public boolean isFinished() {
-          return in.available() == 0;
-        }
-
-        @Override
-        public boolean isReady() {
-          return true;
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-          throw new UnsupportedOperationException("async reads of a buffered body");
-        }
-      };
+    @Override
+    public long getContentLengthLong() {
+      return body.length;
     }
 
     @Override
     public int getContentLength() {
       return body.length;
     }
+  }
+
+  private static final class Replay extends ServletInputStream {
+    private final ByteArrayInputStream bytes;
+
+    Replay(ByteArrayInputStream bytes) {
+      this.bytes = bytes;
+    }
 
     @Override
-    public long getContentLengthLong() {
-      return body.length;
+    public boolean isReady() {
+      return true;
+    }
+
+    @Override
+    public boolean isFinished() {
+      return bytes.available() == 0;
+    }
+
+    @Override
+    public void setReadListener(ReadListener listener) {
+      throw new UnsupportedOperationException("the body is already buffered");
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      return bytes.read(b, off, len);
+    }
+
+    @Override
+    public int read() {
+      return bytes.read();
     }
   }
 }

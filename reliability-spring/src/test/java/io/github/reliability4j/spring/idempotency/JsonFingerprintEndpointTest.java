@@ -27,8 +27,6 @@ class JsonFingerprintEndpointTest {
   @LocalServerPort int port;
   @Autowired IdempotentTestApp.OrdersController controller;
 
-  final HttpClient http = HttpClient.newHttpClient();
-
   @BeforeEach
   void reset() {
     controller.executions.set(0);
@@ -36,9 +34,14 @@ class JsonFingerprintEndpointTest {
 
   static HttpResponse<String> post(int port, String type, String key, String body)
       throws Exception {
+    return post(port, "/orders", type, key, body);
+  }
+
+  static HttpResponse<String> post(int port, String path, String type, String key, String body)
+      throws Exception {
     return HttpClient.newHttpClient()
         .send(
-            HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/orders"))
+            HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Content-Type", type)
                 .header("Idempotency-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString(body))

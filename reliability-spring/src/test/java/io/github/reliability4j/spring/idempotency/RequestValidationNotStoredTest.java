@@ -2,9 +2,6 @@ package io.github.reliability4j.spring.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,21 +28,13 @@ class RequestValidationNotStoredTest {
   @LocalServerPort int port;
   @Autowired IdempotentTestApp.OrdersController controller;
 
-  final HttpClient http = HttpClient.newHttpClient();
-
   @BeforeEach
   void reset() {
     controller.executions.set(0);
   }
 
   HttpResponse<String> post(String path, String key, String body) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-            .header("Content-Type", "application/json")
-            .header("Idempotency-Key", key)
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return JsonFingerprintEndpointTest.post(port, path, "application/json", key, body);
   }
 
   @Test
