@@ -203,6 +203,72 @@ class DemoServiceTest {
     }
   }
 
+  /** Issue 13: the transactional endpoint has the same body limit as {@code POST /payments}. */
+  @Test
+  void bodiesOverTheLimitAreRejectedOnBothPaymentEndpoints() throws Exception {
+    // Over the 1 MB limit, under Tomcat's 2 MB swallow size, so the client reads the answer.
+    String big =
+        "{\"account\":\"acct-big\",\"amountCents\":1,\"currency\":\"EUR\",\"pad\":\""
+            + "x".repeat(1_500_000)
+            + "\"}";
+    for (String path : new String[] {"/payments", "/payments/transactional"}) {
+      assertProblem(post(path, big, key()), 413);
+      // Streamed (chunked, no Content-Length): counted while read.
+      HttpResponse<String> chunked =
+          send(
+              HttpRequest.newBuilder(base.resolve(path))
+                  .header("Content-Type", "application/json")
+                  .header("Idempotency-Key", key())
+                  .POST(
+                      HttpRequest.BodyPublishers.ofInputStream(
+                          () ->
+                              new java.io.ByteArrayInputStream(
+                                  big.getBytes(StandardCharsets.UTF_8)))));
+      assertProblem(chunked, 413);
+    }
+    assertThat(countOf("acct-big")).isZero();
+    String key = key();
+    assertThat(post("/payments/transactional", payment("acct-small"), key).statusCode())
+        .isEqualTo(201);
+  }
+
+  /**
+   * Issue 13: keys Tomcat itself rejects (over its header size limit, control bytes) get
+   * problem+json, not Tomcat's HTML error page. Raw sockets: HTTP clients refuse to send these.
+   */
+  @Test
+  void keysTheContainerRejectsAreProblemsToo() throws Exception {
+    for (String key : new String[] {"k".repeat(20_000), "bad\u0001key"}) {
+      String raw = rawPost("/payments", key, payment("acct-raw"));
+      assertThat(raw).as(raw).startsWith("HTTP/1.1 400");
+      String lower = raw.toLowerCase(java.util.Locale.ROOT);
+      assertThat(lower).contains("content-type: application/problem+json");
+      assertThat(raw).contains("\"status\":400").doesNotContain("<html", "<!doctype");
+    }
+    assertThat(countOf("acct-raw")).isZero();
+  }
+
+  private String rawPost(String path, String key, String body) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(30_000);
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      String head =
+          "POST "
+              + path
+              + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+              + "Content-Type: application/json\r\nContent-Length: "
+              + bytes.length
+              + "\r\nIdempotency-Key: "
+              + key
+              + "\r\n\r\n";
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+      out.write(bytes);
+      out.flush();
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
   @Test
   void embeddedOffWithoutAUrlFailsWithAClearMessage() {
     assertThatThrownBy(() -> DemoApplication.start(concat(QUIET, "--demo.embedded=false")))

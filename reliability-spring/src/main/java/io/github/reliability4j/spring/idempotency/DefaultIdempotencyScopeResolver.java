@@ -18,14 +18,35 @@ final class DefaultIdempotencyScopeResolver implements IdempotencyScopeResolver 
   private final TenantResolver tenantResolver;
   private final Function<HttpServletRequest, String> principalResolver;
   private final boolean scopeByPrincipal;
+  private final boolean securityPresent;
+
+  static final String SHARED_SCOPE_WARNING =
+      "reliability4j idempotency: @Idempotent endpoints exist but no caller identity scopes"
+          + " their keys (no Spring Security on the class path or"
+          + " reliability.idempotency.scope-by-principal=false, and no TenantResolver bean):"
+          + " every client shares ONE key space, so a client that reuses another client's key"
+          + " gets that client's stored response. Add Spring Security, a TenantResolver bean or"
+          + " an IdempotencyScopeResolver bean.";
 
   DefaultIdempotencyScopeResolver(
       TenantResolver tenantResolver,
       Function<HttpServletRequest, String> principalResolver,
-      boolean scopeByPrincipal) {
+      boolean scopeByPrincipal,
+      boolean securityPresent) {
     this.tenantResolver = tenantResolver;
     this.principalResolver = principalResolver;
     this.scopeByPrincipal = scopeByPrincipal;
+    this.securityPresent = securityPresent;
+  }
+
+  /**
+   * Whether anything but the container's own principal can tell callers apart: a tenant resolver,
+   * or Spring Security's authentication while scoping by principal. Container authentication
+   * without Spring Security is rare and is not counted, so the start-up check errs on the side of
+   * warning.
+   */
+  boolean identifiesCallers() {
+    return tenantResolver != null || (scopeByPrincipal && securityPresent);
   }
 
   @Override

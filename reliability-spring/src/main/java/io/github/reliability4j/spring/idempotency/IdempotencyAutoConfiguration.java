@@ -10,6 +10,10 @@ import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
 import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
+import io.github.reliability4j.spring.internal.RoutingDataSources;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +24,9 @@ import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -50,8 +56,9 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  *   <li>{@link Idempotency} {@code reliabilityIdempotency}: the engine (store circuit breaker via
  *       {@link Idempotency#getCircuitBreaker()}, {@code store-call-timeout}, outage policy, lease
  *       renewal, events to every {@link IdempotencyEventListener} bean);
- *   <li>{@link IdempotencyScopeResolver}: tenant ({@link TenantResolver} bean, if any) plus the
- *       authenticated principal;
+ *   <li>{@link IdempotencyScopeResolver}: tenant ({@link TenantResolver} bean, if any; several are
+ *       a start-up error) plus the authenticated principal; when neither exists, one start-up WARN
+ *       says that all callers share one key space;
  *   <li>a servlet filter registration {@code reliabilityIdempotencyFilter}, ordered after Spring
  *       Security's filter chain.
  * </ul>
@@ -94,7 +101,9 @@ public class IdempotencyAutoConfiguration {
               .initializeSchema(jdbc.isInitializeSchema())
               .queryTimeout(jdbc.getQueryTimeout());
       jdbcCustomizers.orderedStream().forEach(c -> c.customize(builder));
-      return JdbcIdempotencyStore.create(dataSource, builder.build());
+      // With replica routing on, the store talks to the primary pool directly: one round trip
+      // per claim/complete, and the request's consistency token stays the business writes' one.
+      return JdbcIdempotencyStore.create(RoutingDataSources.unrouted(dataSource), builder.build());
     }
     if (type == IdempotencyProperties.StoreType.JDBC) {
       throw new InvalidReliabilityPropertyException(
@@ -201,17 +210,67 @@ public class IdempotencyAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     IdempotencyScopeResolver reliabilityIdempotencyScopeResolver(
-        IdempotencyProperties properties, ObjectProvider<TenantResolver> tenantResolver) {
+        IdempotencyProperties properties, ConfigurableListableBeanFactory beanFactory) {
       boolean security =
           ClassUtils.isPresent(
               "org.springframework.security.core.context.SecurityContextHolder",
               WebConfiguration.class.getClassLoader());
       return new DefaultIdempotencyScopeResolver(
-          tenantResolver.getIfUnique(),
+          tenantResolver(beanFactory),
           security
               ? SecurityPrincipals::principal
               : DefaultIdempotencyScopeResolver::servletPrincipal,
-          properties.isScopeByPrincipal());
+          properties.isScopeByPrincipal(),
+          security);
+    }
+
+    /**
+     * The application's single {@link TenantResolver}, or null. Several beans are a start-up error
+     * (unless exactly one is {@code @Primary}): scoping by an arbitrary one of them, or by none,
+     * would let one tenant replay another tenant's responses.
+     */
+    static TenantResolver tenantResolver(ConfigurableListableBeanFactory beanFactory) {
+      String[] names = beanFactory.getBeanNamesForType(TenantResolver.class);
+      if (names.length == 0) {
+        return null;
+      }
+      if (names.length == 1) {
+        return beanFactory.getBean(names[0], TenantResolver.class);
+      }
+      List<String> primary = new ArrayList<>();
+      for (String name : names) {
+        if (beanFactory.containsBeanDefinition(name)
+            && beanFactory.getBeanDefinition(name).isPrimary()) {
+          primary.add(name);
+        }
+      }
+      if (primary.size() == 1) {
+        return beanFactory.getBean(primary.get(0), TenantResolver.class);
+      }
+      throw new IllegalStateException(
+          "reliability4j idempotency found "
+              + names.length
+              + " TenantResolver beans "
+              + Arrays.toString(names)
+              + " and cannot tell which one scopes idempotency keys by tenant. Declare exactly"
+              + " one TenantResolver (or mark one @Primary), or declare your own"
+              + " IdempotencyScopeResolver bean.");
+    }
+
+    /**
+     * One WARN at start-up when {@code @Idempotent} endpoints exist but nothing identifies the
+     * caller: every client then shares one key space.
+     */
+    @Bean
+    static SmartInitializingSingleton reliabilityIdempotencyScopeCheck(
+        ObjectProvider<IdempotencyScopeResolver> scopeResolver, ListableBeanFactory beanFactory) {
+      return () -> {
+        if (scopeResolver.getIfAvailable() instanceof DefaultIdempotencyScopeResolver resolver
+            && !resolver.identifiesCallers()
+            && new IdempotentHandlerLookup(beanFactory).anyIdempotentHandler()) {
+          log.warn(DefaultIdempotencyScopeResolver.SHARED_SCOPE_WARNING);
+        }
+      };
     }
 
     @Bean

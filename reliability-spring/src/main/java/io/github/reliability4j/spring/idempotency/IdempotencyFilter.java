@@ -12,6 +12,7 @@ import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.OutcomePolicy;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.spring.internal.RequestConsistency;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -57,6 +58,13 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * policy, lease renewal, events). When the handler ran in a transaction on the JDBC store's
  * DataSource, TransactionalCompletionInterceptor has already completed the key in that
  * transaction and flagged the request; the filter then only sends the live response.
+ *
+ * Async handlers: when the first dispatch returns with async started, the execution (still
+ * renewing its lease) and the capturing response wait in a request attribute; the filter also
+ * runs on the ASYNC dispatch, where Spring MVC renders the result into the same capturing
+ * response, and completes the key there. An AsyncListener releases the key if the request ends
+ * without such a dispatch. Requests Spring MVC rejects before invoking the handler (see
+ * RequestValidation) release the key instead of storing the 400.
  */
 final class IdempotencyFilter extends OncePerRequestFilter {
 
@@ -70,6 +78,8 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   /** Set while a transactional completion is registered for the request's execution. */
   static final String TRANSACTIONAL_ATTRIBUTE =
       IdempotencyFilter.class.getName() + ".transactional";
+
+  private static final String PENDING_ATTRIBUTE = IdempotencyFilter.class.getName() + ".pending";
 
   private static final String COMPLETED_EXTERNALLY_ATTRIBUTE =
       IdempotencyFilter.class.getName() + ".completedExternally";
@@ -101,6 +111,15 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
+    if (isAsyncDispatch(request)) {
+      if (request.getAttribute(PENDING_ATTRIBUTE) instanceof Pending pending) {
+        request.removeAttribute(PENDING_ATTRIBUTE);
+        run(request, response, chain, pending);
+      } else {
+        chain.doFilter(request, response);
+      }
+      return;
+    }
     IdempotentHandlerLookup.Match match = lookup.find(request);
     if (match == null) {
       chain.doFilter(request, response);
@@ -170,7 +189,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
             instance);
         return;
       }
-      bodyForFingerprint = body;
+      bodyForFingerprint = jsonFingerprintInput(request, lowerType, body);
       effectiveRequest = new CachedBodyRequest(request, body);
     }
 
@@ -223,7 +242,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
       return;
     }
     switch (execution.kind()) {
-      case REPLAY -> replay(response, execution.replayedOutcome().orElseThrow());
+      case REPLAY -> replay(request, response, execution.replayedOutcome().orElseThrow());
       case UNGUARDED -> {
         // The engine logged the outage and published FAIL_OPEN.
         chain.doFilter(effectiveRequest, response);
@@ -275,12 +294,29 @@ final class IdempotencyFilter extends OncePerRequestFilter {
       IdempotentExecution execution)
       throws IOException, ServletException {
     CapturingResponse capturing = new CapturingResponse(response);
-    // The engine renews the lease while the handler runs, so a slow but live execution is never
-    // taken over by a retry. close() releases the key unless complete/release ran.
-    try (execution) {
+    run(request, capturing, chain, new Pending(execution, capturing, operation));
+  }
+
+  /**
+   * Runs one dispatch of an owned request (the first one, or the ASYNC dispatch that renders an
+   * async handler's result) and then stores the captured response, unless the dispatch started
+   * (another) async cycle: the key then stays claimed, its lease renewed by the engine, until the
+   * dispatch that ends the request. The engine renews the lease while the handler runs, so a slow
+   * but live execution is never taken over by a retry; close() releases the key unless
+   * complete/release ran.
+   */
+  private void run(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain, Pending pending)
+      throws IOException, ServletException {
+    IdempotentExecution execution = pending.execution();
+    CapturingResponse capturing = pending.capturing();
+    boolean asyncStarted = false;
+    try {
       request.setAttribute(EXECUTION_ATTRIBUTE, execution);
       try {
-        chain.doFilter(request, capturing);
+        // On the ASYNC dispatch, the response given to startAsync: Spring MVC's wrapper around
+        // the capturing response, so the rendered result still lands in its buffer.
+        chain.doFilter(request, response);
       } catch (RuntimeException | IOException | ServletException e) {
         if (!completedExternally(request)) {
           execution.release(e);
@@ -293,40 +329,93 @@ final class IdempotencyFilter extends OncePerRequestFilter {
         return;
       }
       if (request.isAsyncStarted()) {
-        log.warn(
-            "@Idempotent handler {} started async processing, which is not supported; the key"
-                + " is released and the response is not stored",
-            operation);
+        asyncStarted = true;
+        awaitAsyncDispatch(request, pending);
+        return;
+      }
+      if (RequestValidation.rejected(request)) {
+        // Like Stripe: a request refused before the handler ran is not stored, so the client can
+        // fix it and retry with the same key.
         execution.release(null);
         return;
       }
-      StoredOutcome outcome = capture(capturing);
-      IdempotencyResult.Status status = execution.complete(outcome);
-      switch (status) {
-        case STORE_ERROR ->
-            log.warn(
-                "Could not store the outcome of {}; a retry gets 409 until the lease expires,"
-                    + " then executes again",
-                execution.key());
-        case LEASE_LOST ->
-            log.warn(
-                "Lost the lease on {} before completing it (execution exceeded"
-                    + " reliability.idempotency.lease-duration={} and renewal failed); the"
-                    + " response is not stored",
-                execution.key(),
-                execution.config().getLeaseDuration());
-        case OUTCOME_TOO_LARGE ->
-            log.warn(
-                "The response of {} exceeds reliability.idempotency.max-stored-response-size={};"
-                    + " returned but not stored, key released",
-                operation,
-                properties.getMaxStoredResponseSize());
-        default -> {}
-      }
+      store(capturing, pending.operation(), execution);
     } finally {
-      if (!capturing.isErrorSent()) {
-        capturing.copyBodyToResponse();
+      if (!asyncStarted) {
+        execution.close();
+        if (!capturing.isErrorSent()) {
+          capturing.copyBodyToResponse();
+        }
       }
+    }
+  }
+
+  /** An owned key whose request is in async processing, kept as a request attribute. */
+  private record Pending(
+      IdempotentExecution execution, CapturingResponse capturing, String operation) {}
+
+  private static void awaitAsyncDispatch(HttpServletRequest request, Pending pending) {
+    request.setAttribute(PENDING_ATTRIBUTE, pending);
+    request
+        .getAsyncContext()
+        .addListener(
+            new jakarta.servlet.AsyncListener() {
+              @Override
+              public void onComplete(jakarta.servlet.AsyncEvent event) {
+                // Normally the final dispatch finished the execution already and this does nothing;
+                // it releases the key when the request ended without one (client gone, container
+                // timeout without a dispatch), so a retry can run.
+                pending.execution().close();
+              }
+
+              @Override
+              public void onTimeout(jakarta.servlet.AsyncEvent event) {
+                // Spring MVC answers a timeout by dispatching with AsyncRequestTimeoutException;
+                // that
+                // dispatch (typically 503) goes through the outcome policy like any response.
+              }
+
+              @Override
+              public void onError(jakarta.servlet.AsyncEvent event) {
+                pending.execution().close();
+              }
+
+              @Override
+              public void onStartAsync(jakarta.servlet.AsyncEvent event) {
+                event.getAsyncContext().addListener(this);
+              }
+            });
+  }
+
+  @Override
+  protected boolean shouldNotFilterAsyncDispatch() {
+    // The ASYNC dispatch of an async @Idempotent handler renders the response that is stored.
+    return false;
+  }
+
+  private void store(CapturingResponse capturing, String operation, IdempotentExecution execution) {
+    StoredOutcome outcome = capture(capturing);
+    IdempotencyResult.Status status = execution.complete(outcome);
+    switch (status) {
+      case STORE_ERROR ->
+          log.warn(
+              "Could not store the outcome of {}; a retry gets 409 until the lease expires,"
+                  + " then executes again",
+              execution.key());
+      case LEASE_LOST ->
+          log.warn(
+              "Lost the lease on {} before completing it (execution exceeded"
+                  + " reliability.idempotency.lease-duration={} and renewal failed); the"
+                  + " response is not stored",
+              execution.key(),
+              execution.config().getLeaseDuration());
+      case OUTCOME_TOO_LARGE ->
+          log.warn(
+              "The response of {} exceeds reliability.idempotency.max-stored-response-size={};"
+                  + " returned but not stored, key released",
+              operation,
+              properties.getMaxStoredResponseSize());
+      default -> {}
     }
   }
 
@@ -364,8 +453,11 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     return StoredOutcome.of(capturing.getStatus(), meta, capturing.getContentAsByteArray());
   }
 
-  private void replay(HttpServletResponse response, StoredOutcome outcome) throws IOException {
+  private void replay(
+      HttpServletRequest request, HttpServletResponse response, StoredOutcome outcome)
+      throws IOException {
     response.setHeader(REPLAYED_HEADER, "true");
+    reissueConsistencyToken(request);
     Map<String, String> meta = outcome.metadata();
     if ("true".equals(meta.get(META_SEND_ERROR))) {
       response.sendError(outcome.status());
@@ -396,6 +488,26 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     response.flushBuffer();
   }
 
+  /**
+   * With replica routing, the consistency token of the original write is re-issued rather than
+   * stored: the request's session is advanced to the primary's current position, which is at or
+   * after the write (the key completes only after the write committed, or in its transaction), so
+   * the retrying client reads its write. Storing the token instead would miss the transactional
+   * mode, whose outcome is written before the commit position exists.
+   */
+  private static void reissueConsistencyToken(HttpServletRequest request) {
+    if (request.getAttribute(RequestConsistency.ATTRIBUTE) instanceof RequestConsistency session) {
+      try {
+        session.advanceToPrimary();
+      } catch (Exception e) {
+        log.warn(
+            "Could not read the primary's position to re-issue the consistency token of a"
+                + " replayed response; the replay carries the request's own token only",
+            e);
+      }
+    }
+  }
+
   static Duration duration(String value, Duration fallback) {
     return value == null || value.isBlank() ? fallback : DurationStyle.detectAndParse(value);
   }
@@ -403,6 +515,35 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   private static String retryAfterSeconds(Duration d) {
     long s = Math.max(1, (d.toMillis() + 999) / 1000);
     return Long.toString(s);
+  }
+
+  /**
+   * The canonical form of a JSON body (see {@link CanonicalJson}) unless {@code
+   * json-fingerprint=raw}; any other body, and JSON that does not parse, as sent.
+   */
+  private byte[] jsonFingerprintInput(HttpServletRequest request, String lowerType, byte[] body) {
+    if (properties.getJsonFingerprint() != IdempotencyProperties.JsonFingerprint.CANONICAL
+        || !isJson(lowerType)) {
+      return body;
+    }
+    Charset charset = StandardCharsets.UTF_8;
+    String enc = request.getCharacterEncoding();
+    if (enc != null) {
+      try {
+        charset = Charset.forName(enc);
+      } catch (IllegalArgumentException unknown) {
+        return body;
+      }
+    }
+    byte[] canonical = CanonicalJson.canonicalize(body, charset);
+    return canonical == null ? body : canonical;
+  }
+
+  static boolean isJson(String lowerType) {
+    int semicolon = lowerType.indexOf(';');
+    String type = (semicolon < 0 ? lowerType : lowerType.substring(0, semicolon)).strip();
+    return type.equals("application/json")
+        || (type.startsWith("application/") && type.endsWith("+json"));
   }
 
   /** Reads at most {@code max} bytes; returns null if the body is longer. */

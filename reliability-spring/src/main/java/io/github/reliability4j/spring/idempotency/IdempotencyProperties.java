@@ -73,6 +73,14 @@ public class IdempotencyProperties implements Validator {
               "Last-Modified",
               "Link"));
 
+  /**
+   * How a JSON request body ({@code application/json} or {@code application/*+json}) enters the
+   * request fingerprint: {@code canonical} (whitespace and object member order do not matter;
+   * strings by value, numbers by exact lexeme; invalid JSON falls back to raw) or {@code raw} (the
+   * bytes as sent). Other bodies are always fingerprinted as sent.
+   */
+  private JsonFingerprint jsonFingerprint = JsonFingerprint.CANONICAL;
+
   /** Which store keeps idempotency records. */
   private StoreType store = StoreType.AUTO;
 
@@ -210,6 +218,22 @@ public class IdempotencyProperties implements Validator {
 
   public Client getClient() {
     return client;
+  }
+
+  public JsonFingerprint getJsonFingerprint() {
+    return jsonFingerprint;
+  }
+
+  public void setJsonFingerprint(JsonFingerprint jsonFingerprint) {
+    this.jsonFingerprint = jsonFingerprint;
+  }
+
+  /** How JSON request bodies are fingerprinted. */
+  public enum JsonFingerprint {
+    /** Canonical JSON: insignificant whitespace and object member order are ignored. */
+    CANONICAL,
+    /** The body bytes as sent. */
+    RAW
   }
 
   /** Where records live. */

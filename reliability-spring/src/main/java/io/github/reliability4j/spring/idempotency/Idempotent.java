@@ -26,10 +26,18 @@ import java.lang.annotation.Target;
  *   <li>Same key while the first request is still running: 409 with {@code Retry-After}, or a wait
  *       for the outcome when {@link #concurrency()} is {@link ConcurrencyMode#WAIT}.
  *   <li>Same key, different request (method, route template, path, canonical query or body): 422.
+ *       JSON bodies compare in canonical form ({@code reliability.idempotency.json-fingerprint}).
+ *   <li>A request Spring MVC rejects before invoking the handler (unreadable body, failed argument
+ *       validation or conversion; see {@code RequestValidation}) is not stored: the key stays free
+ *       for the corrected request.
+ *   <li>Async return values ({@code Callable}, {@code DeferredResult}, {@code CompletableFuture},
+ *       {@code WebAsyncTask}): the key stays claimed, and its lease renewed, until the async result
+ *       is dispatched; the dispatched response is what is stored and replayed.
  * </ul>
  *
  * <p>Keys are looked up by (tenant, authenticated principal, operation, key), never by the client
- * key alone, so one user can never receive another user's response. Error responses are {@code
+ * key alone, so one user can never receive another user's response; several {@link TenantResolver}
+ * beans fail the start rather than scope by none. Error responses are {@code
  * application/problem+json} (RFC 9457). A key header sent to a handler without this annotation is
  * ignored.
  */

@@ -131,9 +131,16 @@ final class TransactionalCompletionInterceptor implements MethodInterceptor {
   StoredOutcome serialize(Object result, Method method, HttpServletResponse response)
       throws Exception {
     IdempotencyProperties properties = propertiesSupplier.get();
+    // Async return values: the response exists only after the async dispatch, which the filter
+    // stores; completing here would store the future object instead of the response.
     if (result instanceof Callable<?>
+        || result instanceof java.util.concurrent.Future<?>
+        || result instanceof java.util.concurrent.CompletionStage<?>
         || (result != null
-            && result.getClass().getName().startsWith("org.springframework.web.context.request"))) {
+            && (result.getClass().getName().startsWith("org.springframework.web.context.request")
+                || org.springframework.core.ReactiveAdapterRegistry.getSharedInstance()
+                        .getAdapter(result.getClass())
+                    != null))) {
       return null;
     }
     int status = 200;

@@ -2,6 +2,7 @@ package io.github.reliability4j.spring.metrics;
 
 import io.github.reliability4j.core.health.HealthChecker;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
+import io.github.reliability4j.spring.internal.RoutingDataSources;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -51,13 +52,9 @@ public class ReliabilityMetricsAutoConfiguration {
   @ConditionalOnMissingBean
   @ConditionalOnBean(javax.sql.DataSource.class)
   RoutingLagMetrics reliabilityRoutingLagMetrics(javax.sql.DataSource dataSource) {
-    try {
-      return dataSource.isWrapperFor(ReplicaRoutingDataSource.class)
-          ? new RoutingLagMetrics(dataSource.unwrap(ReplicaRoutingDataSource.class))
-          : null;
-    } catch (java.sql.SQLException e) {
-      return null;
-    }
+    // No meters (a null bean) without routing; a DataSource that cannot say fails the start.
+    ReplicaRoutingDataSource router = RoutingDataSources.router(dataSource);
+    return router == null ? null : new RoutingLagMetrics(router);
   }
 
   @Bean

@@ -1,8 +1,10 @@
 package io.github.reliability4j.spring.routing;
 
+import io.github.reliability4j.core.routing.CausalToken;
 import io.github.reliability4j.core.routing.Consistency;
 import io.github.reliability4j.core.routing.ConsistencySession;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
+import io.github.reliability4j.spring.internal.RequestConsistency;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
@@ -12,7 +14,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Optional;
+import javax.sql.DataSource;
 import org.springframework.http.ResponseCookie;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -27,10 +32,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 final class ConsistencySessionFilter extends OncePerRequestFilter {
 
   private final ReplicaRoutingDataSource routing;
+  private final DataSource primary;
   private final RoutingProperties.Session settings;
 
-  ConsistencySessionFilter(ReplicaRoutingDataSource routing, RoutingProperties.Session settings) {
+  ConsistencySessionFilter(
+      ReplicaRoutingDataSource routing, DataSource primary, RoutingProperties.Session settings) {
     this.routing = routing;
+    this.primary = primary;
     this.settings = settings;
   }
 
@@ -56,9 +64,19 @@ final class ConsistencySessionFilter extends OncePerRequestFilter {
             ? ConsistencySession.create()
             : routing.importSession(incoming.strip());
     TokenResponse wrapped = new TokenResponse(response, session, incoming);
+    // A replayed idempotent response did not write in this request; the idempotency filter
+    // re-issues the token of the original write through this hook (see RequestConsistency).
+    request.setAttribute(
+        RequestConsistency.ATTRIBUTE, (RequestConsistency) () -> advanceToPrimary(session));
     try (Consistency.Scope scope = Consistency.session(session)) {
       chain.doFilter(request, wrapped);
       wrapped.addToken();
+    }
+  }
+
+  private void advanceToPrimary(ConsistencySession session) throws SQLException {
+    try (Connection c = primary.getConnection()) {
+      session.advance(new CausalToken(routing.clusterId(), routing.dialect().currentPosition(c)));
     }
   }
 

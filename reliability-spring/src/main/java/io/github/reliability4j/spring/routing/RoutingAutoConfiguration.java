@@ -1,7 +1,7 @@
 package io.github.reliability4j.spring.routing;
 
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
-import java.sql.SQLException;
+import io.github.reliability4j.spring.internal.RoutingDataSources;
 import javax.sql.DataSource;
 import org.springframework.aop.Advisor;
 import org.springframework.aop.support.ComposablePointcut;
@@ -71,15 +71,13 @@ public class RoutingAutoConfiguration {
   }
 
   static ReplicaRoutingDataSource router(DataSource dataSource) {
-    try {
-      return dataSource.isWrapperFor(ReplicaRoutingDataSource.class)
-          ? dataSource.unwrap(ReplicaRoutingDataSource.class)
-          : null;
-    } catch (SQLException e) {
-      return null;
-    }
+    return RoutingDataSources.router(dataSource);
   }
 
+  /**
+   * Null (no bean: {@code getIfAvailable()} answers null) when the DataSource does not route; a
+   * DataSource that cannot answer whether it routes fails the start.
+   */
   @Bean
   @ConditionalOnBean(DataSource.class)
   @ConditionalOnMissingBean
@@ -110,7 +108,9 @@ public class RoutingAutoConfiguration {
       registration.setName("reliabilityConsistencySessionFilter");
       registration.setOrder(FILTER_ORDER);
       // Without replicas the filter passes requests through untouched.
-      registration.setFilter(new ConsistencySessionFilter(router, properties.getSession()));
+      registration.setFilter(
+          new ConsistencySessionFilter(
+              router, RoutingDataSources.unrouted(dataSource), properties.getSession()));
       return registration;
     }
   }

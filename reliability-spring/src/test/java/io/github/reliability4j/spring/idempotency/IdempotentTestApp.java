@@ -122,6 +122,34 @@ class IdempotentTestApp {
       return Map.of("execution", n);
     }
 
+    record Payment(String item, Integer amount) {}
+
+    @org.springframework.web.bind.annotation.InitBinder("payment")
+    void paymentValidation(org.springframework.web.bind.WebDataBinder binder) {
+      binder.addValidators(
+          new org.springframework.validation.Validator() {
+            @Override
+            public boolean supports(Class<?> type) {
+              return Payment.class.equals(type);
+            }
+
+            @Override
+            public void validate(Object target, org.springframework.validation.Errors errors) {
+              Payment p = (Payment) target;
+              if (p.amount() == null || p.amount() <= 0) {
+                errors.rejectValue("amount", "positive", "must be positive");
+              }
+            }
+          });
+    }
+
+    @Idempotent
+    @PostMapping("/validated-payments")
+    Map<String, Object> validatedPayment(
+        @org.springframework.validation.annotation.Validated @RequestBody Payment payment) {
+      return Map.of("item", payment.item(), "execution", executions.incrementAndGet());
+    }
+
     @Idempotent(concurrency = ConcurrencyMode.WAIT, waitTimeout = "20s")
     @PostMapping("/slow-wait")
     Map<String, Object> slowWait() throws InterruptedException {

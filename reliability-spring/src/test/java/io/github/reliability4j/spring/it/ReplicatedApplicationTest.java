@@ -2,6 +2,14 @@ package io.github.reliability4j.spring.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.core.routing.Consistency;
+import io.github.reliability4j.core.routing.ConsistencySession;
+import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
 import io.github.reliability4j.spring.routing.RoutedDataSource;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicatedPostgres;
@@ -73,6 +81,7 @@ class ReplicatedApplicationTest {
   @LocalServerPort int port;
   @Autowired DataSource dataSource;
   @Autowired JdbcTemplate jdbc;
+  @Autowired IdempotencyStore store;
   @Autowired io.micrometer.core.instrument.MeterRegistry meters;
 
   final HttpClient http = HttpClient.newHttpClient();
@@ -208,6 +217,50 @@ class ReplicatedApplicationTest {
       assertThat(retryOnOther.body()).isEqualTo(first.body());
       assertThat(retryOnOther.headers().firstValue("Idempotent-Replayed")).contains("true");
     }
+  }
+
+  /** Issue 13: a retry that gets the stored response also gets a token covering the write. */
+  @Test
+  void aReplayedResponseCarriesAConsistencyTokenCoveringTheWrite() throws Exception {
+    String k = "r-" + UUID.randomUUID();
+    String key = UUID.randomUUID().toString();
+    cluster.replica(0).pauseReplay();
+    HttpResponse<String> first = send("POST", "/values/" + k, "v5", "Idempotency-Key", key);
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().firstValue("Reliability-Consistency")).isPresent();
+
+    HttpResponse<String> retry = send("POST", "/values/" + k, "v5", "Idempotency-Key", key);
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+    String token = retry.headers().firstValue("Reliability-Consistency").orElseThrow();
+
+    HttpResponse<String> read = send("GET", "/values/" + k, null, "Reliability-Consistency", token);
+    assertThat(read.body()).contains("\"value\":\"v5\"");
+    assertThat(send("GET", "/values/" + k, null).body()).contains("\"value\":null");
+  }
+
+  /**
+   * Issue 13: the starter hands the JDBC idempotency store the primary pool, not the router, so its
+   * claim/complete do not read the WAL position and do not move the request's token.
+   */
+  @Test
+  void idempotencyStoreStatementsDoNotTouchTheRequestsConsistencySession() {
+    ReplicaRoutingDataSource router = ((RoutedDataSource) dataSource).getRouting();
+    ConsistencySession session = ConsistencySession.create();
+    IdempotencyKey key = IdempotencyKey.of("scope", "op", UUID.randomUUID().toString());
+    try (Consistency.Scope scope = Consistency.session(session)) {
+      ClaimResult claim = store.claim(key, RequestFingerprint.sha256("x"), Duration.ofSeconds(30));
+      assertThat(claim).isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(
+              store.complete(
+                  key,
+                  ((ClaimResult.Acquired) claim).ownerToken(),
+                  StoredOutcome.of(200, java.util.Map.of(), new byte[0]),
+                  Duration.ofMinutes(5)))
+          .isTrue();
+    }
+    assertThat(router.exportSession(session)).isEmpty();
+    assertThat(session.token(router.clusterId())).isEmpty();
   }
 
   @Test

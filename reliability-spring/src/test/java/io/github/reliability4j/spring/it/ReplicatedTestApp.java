@@ -105,6 +105,13 @@ class ReplicatedTestApp {
       return ResponseEntity.status(201).body(service.insertItem(body.get("k"), body.get("name")));
     }
 
+    @Idempotent
+    @PostMapping("/values/{k}")
+    Map<String, Object> putOnce(@PathVariable String k, @RequestBody String v) {
+      service.put(k, v);
+      return Map.of("k", k);
+    }
+
     @PutMapping("/values/{k}")
     void put(@PathVariable String k, @RequestBody String v) {
       service.put(k, v);

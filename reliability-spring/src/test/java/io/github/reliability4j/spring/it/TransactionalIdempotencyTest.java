@@ -69,6 +69,27 @@ class TransactionalIdempotencyTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  @Test
+  void aTransactionalHandlerReturningAFutureStoresTheDispatchedResponse() throws Exception {
+    String key = UUID.randomUUID().toString();
+    int before = TransactionalTestApp.TransfersController.executions.get();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/transfers/async"))
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", key)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"amount\":40}"))
+            .build();
+    HttpResponse<String> first = http.send(request, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> retry = http.send(request, HttpResponse.BodyHandlers.ofString());
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(first.body()).contains("\"amount\":40");
+    assertThat(retry.statusCode()).isEqualTo(201);
+    assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(retry.body()).isEqualTo(first.body());
+    assertThat(rows(key)).isEqualTo(1);
+    assertThat(TransactionalTestApp.TransfersController.executions.get() - before).isEqualTo(1);
+  }
+
   int rows(String key) {
     return jdbc.queryForObject("select count(*) from tx_transfers where k = ?", Integer.class, key);
   }

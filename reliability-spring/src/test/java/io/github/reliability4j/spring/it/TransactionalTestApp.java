@@ -101,6 +101,23 @@ class TransactionalTestApp {
           .body(Map.of("id", id, "amount", body.get("amount")));
     }
 
+    /** Async return value of a transactional handler: stored from the ASYNC dispatch. */
+    @Idempotent(operation = "transfer-async")
+    @Transactional
+    @PostMapping("/transfers/async")
+    java.util.concurrent.CompletableFuture<ResponseEntity<Map<String, Object>>> createAsync(
+        @RequestBody Map<String, Object> body, @RequestHeader("Idempotency-Key") String key) {
+      executions.incrementAndGet();
+      long id =
+          jdbc.queryForObject(
+              "insert into tx_transfers(k, amount) values (?, ?) returning id",
+              Long.class,
+              key,
+              ((Number) body.get("amount")).intValue());
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          ResponseEntity.status(201).body(Map.of("id", id, "amount", body.get("amount"))));
+    }
+
     private String outsideState(String key) throws Exception {
       // A separate physical connection (not the pool's transaction-bound one).
       try (Connection c =
