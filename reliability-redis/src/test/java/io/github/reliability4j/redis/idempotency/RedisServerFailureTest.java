@@ -83,6 +83,15 @@ class RedisServerFailureTest {
     }
   }
 
+  private static boolean answers(RedisIdempotencyStore store, long millis) {
+    try {
+      store.ping(Duration.ofMillis(millis));
+      return true;
+    } catch (IdempotencyStoreException e) {
+      return false;
+    }
+  }
+
   private static ProbeResult probe(RedisStoreProbe probe) throws Exception {
     return probe.check(new ProbeContext("redis-store", Instant.now(), Duration.ofSeconds(1)));
   }
@@ -153,16 +162,7 @@ class RedisServerFailureTest {
       assertThat(during.details().get("breakerState")).isIn("OPEN", "HALF_OPEN");
 
       // After the pause (polled, not slept): calls succeed, the breaker closes, nothing was lost.
-      await(
-          "store answers again",
-          () -> {
-            try {
-              store.ping(Duration.ofMillis(200));
-              return true;
-            } catch (IdempotencyStoreException e) {
-              return false;
-            }
-          });
+      await("store answers again", () -> answers(store, 200));
       await(
           "a new key executes through the engine again",
           () -> {
@@ -205,32 +205,14 @@ class RedisServerFailureTest {
                 }
               });
       sleeper.start();
-      await(
-          "server busy",
-          () -> {
-            try {
-              store.ping(Duration.ofMillis(100));
-              return false;
-            } catch (IdempotencyStoreException e) {
-              return true;
-            }
-          });
+      await("server busy", () -> !answers(store, 100));
       long start = System.nanoTime();
       assertThatThrownBy(() -> store.claim(key("slow"), fp("a"), LEASE))
           .isInstanceOf(IdempotencyStoreException.class)
           .hasMessageContaining("command timeout");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
       sleeper.join();
-      await(
-          "server back",
-          () -> {
-            try {
-              store.ping(Duration.ofMillis(200));
-              return true;
-            } catch (IdempotencyStoreException e) {
-              return false;
-            }
-          });
+      await("server back", () -> answers(store, 200));
       assertThat(store.claim(key("after-sleep"), fp("a"), LEASE))
           .isInstanceOf(ClaimResult.Acquired.class);
     }
