@@ -91,6 +91,14 @@ public class IdempotencyAutoConfiguration {
       ObjectProvider<InMemoryIdempotencyStoreCustomizer> memoryCustomizers,
       ObjectProvider<JdbcIdempotencyStoreCustomizer> jdbcCustomizers) {
     IdempotencyProperties.StoreType type = properties.getStore();
+    if (type == IdempotencyProperties.StoreType.REDIS) {
+      // RedisIdempotencyAutoConfiguration defines the store first when it can.
+      throw new InvalidReliabilityPropertyException(
+          "reliability.idempotency.store",
+          "redis",
+          "requires reliability-redis and spring-boot-data-redis (Lettuce) on the classpath and a"
+              + " LettuceConnectionFactory or Lettuce client bean");
+    }
     DataSource dataSource =
         type == IdempotencyProperties.StoreType.MEMORY ? null : dataSources.getIfUnique();
     if (dataSource != null) {

@@ -243,7 +243,13 @@ public class IdempotencyProperties implements Validator {
     /** The JDBC store; start-up fails without a {@code DataSource}. */
     JDBC,
     /** An in-memory store: deduplicates within this instance only. */
-    MEMORY
+    MEMORY,
+    /**
+     * The Redis store over the application's Lettuce client ({@code
+     * RedisIdempotencyAutoConfiguration}, settings under {@code reliability.idempotency.redis.*});
+     * start-up fails without one.
+     */
+    REDIS
   }
 
   /** Behaviour while the store cannot be reached. */

@@ -1,0 +1,553 @@
+package io.github.reliability4j.redis.idempotency;
+
+import io.github.reliability4j.core.health.probes.LatencyRecorder;
+import io.github.reliability4j.core.idempotency.ClaimResult;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.IdempotencyRecord;
+import io.github.reliability4j.core.idempotency.IdempotencyStore;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
+import io.github.reliability4j.core.idempotency.RecordState;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
+import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.core.idempotency.internal.OutcomeEncoding;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
+import io.lettuce.core.api.async.RedisHashAsyncCommands;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An {@link IdempotencyStore} in Redis, on Lettuce: standalone, Sentinel (through a {@link
+ * RedisClient} with a Sentinel URI) or Redis Cluster (through a {@link RedisClusterClient}). Every
+ * instance of a service pointing at the same Redis and key prefix executes a key once across all of
+ * them.
+ *
+ * <pre>{@code
+ * RedisClient client = RedisClient.create("redis://cache:6379");
+ * RedisIdempotencyStore store = RedisIdempotencyStore.create(client,
+ *     RedisIdempotencyStoreConfig.custom().keyPrefix("payments:idem:").build());
+ * Idempotency idempotency = Idempotency.of(store);
+ * }</pre>
+ *
+ * <h2>Keys and values</h2>
+ *
+ * One Redis hash per record, at {@code keyPrefix + base64url(SHA-256(len-prefixed scope, operation,
+ * client key)))}: user input never builds a key, and the prefix is validated (no spaces, no braces,
+ * so no hash-tag injection). Fields: {@code s} state, {@code e} expiry (epoch milliseconds of the
+ * configured {@link Clock}), {@code f} the 32-byte fingerprint, {@code t} the owner token (in
+ * progress), {@code o} the outcome in {@link OutcomeEncoding}'s binary form (body bytes as they
+ * are, no base64 or JSON).
+ *
+ * <h2>One round trip per operation</h2>
+ *
+ * claim, renew, complete and release are each one Lua script (see {@code Scripts}), loaded with
+ * {@code SCRIPT LOAD} when the store starts and run with {@code EVALSHA}; a node that answers
+ * {@code NOSCRIPT} (restarted, flushed, a new cluster master after resharding) gets the script's
+ * body with {@code EVAL}, which caches it again. find is one {@code HMGET}. Each script touches
+ * only its record's key, so it runs atomically on the node owning the key's slot: of concurrent
+ * claims exactly one acquires; renew, complete and release compare the owner token, the state and
+ * the lease inside the script, so a worker whose lease expired or was taken over can never
+ * overwrite or delete the new owner's record (it gets {@code false}).
+ *
+ * <h2>Expiry without a purge job</h2>
+ *
+ * A record's logical life follows the store's clock: the scripts compare the stored expiry with the
+ * caller's {@code now}. Redis's TTL removes the key afterwards: an in-progress record's TTL is its
+ * lease plus {@link #TAKEOVER_GRACE} (never shorter than the lease, so a crashed owner's key
+ * becomes claimable after the lease and never disappears before; the grace lets a takeover be
+ * reported), a completed record's TTL is its retention. No purge job is needed. Leases are as
+ * accurate as the clocks of the nodes sharing the store (as for every store).
+ *
+ * <h2>Slow or lost Redis</h2>
+ *
+ * Every call waits at most {@link RedisIdempotencyStoreConfig#getCommandTimeout()} (plus the {@code
+ * WAIT} timeout when that option is on); then the command is cancelled and an {@link
+ * IdempotencyStoreException} thrown, which the engine counts for its circuit breaker and answers
+ * with the operation's outage policy (fail-closed by default). The store records the latency of
+ * every call ({@link #latencyRecorder()}) for {@code RedisStoreProbe}.
+ *
+ * <h2>Replication and failover (not guaranteed)</h2>
+ *
+ * Redis replicates asynchronously. A master can acknowledge a claim or a completion and fail before
+ * a replica received it; the promoted replica then has no record (or still an in-progress one), and
+ * the next request with that key runs the action again: a duplicate execution, at most once per key
+ * per failover, only for writes acknowledged in the last moments before the master failed. {@link
+ * RedisIdempotencyStoreConfig.Builder#waitForReplicas} narrows this window: each write is followed,
+ * in the same pipeline, by {@code WAIT n timeout}, and a write fewer replicas acknowledged fails
+ * ({@link RedisReplicationException}; a claim is released first). {@code WAIT} makes the loss
+ * unlikely, not impossible (Redis may still promote a replica that missed the write), and it blocks
+ * the connection it runs on while it waits.
+ *
+ * <p>Thread-safe: one multiplexed Lettuce connection, opened by {@link #create} and closed by
+ * {@link #close()} (the client stays open; it is the caller's). The store never calls back into
+ * user code.
+ */
+public final class RedisIdempotencyStore implements IdempotencyStore, AutoCloseable {
+
+  /** How long past its lease an in-progress record is kept to report a takeover. */
+  public static final Duration TAKEOVER_GRACE = Duration.ofMinutes(5);
+
+  private static final byte[] S = bytes("s");
+  private static final byte[] E = bytes("e");
+  private static final byte[] F = bytes("f");
+  private static final byte[] T = bytes("t");
+  private static final byte[] O = bytes("o");
+  private static final Base64.Encoder KEY_ENCODING = Base64.getUrlEncoder().withoutPadding();
+
+  private final RedisIdempotencyStoreConfig config;
+  private final Clock clock;
+  private final byte[] prefix;
+  private final StatefulConnection<byte[], byte[]> connection;
+  private final RedisScriptingAsyncCommands<byte[], byte[]> scripting;
+  private final RedisHashAsyncCommands<byte[], byte[]> hashes;
+  private final BaseRedisAsyncCommands<byte[], byte[]> base;
+  private final long timeoutNanos;
+  private final LatencyRecorder latency = LatencyRecorder.ofWindow(Duration.ofMinutes(1));
+
+  private RedisIdempotencyStore(
+      RedisIdempotencyStoreConfig config,
+      StatefulConnection<byte[], byte[]> connection,
+      RedisScriptingAsyncCommands<byte[], byte[]> scripting,
+      RedisHashAsyncCommands<byte[], byte[]> hashes,
+      BaseRedisAsyncCommands<byte[], byte[]> base) {
+    this.config = config;
+    this.clock = config.getClock();
+    this.prefix = config.getKeyPrefix().getBytes(StandardCharsets.US_ASCII);
+    this.connection = connection;
+    this.scripting = scripting;
+    this.hashes = hashes;
+    this.base = base;
+    long wait = config.getWaitReplicas() > 0 ? config.getWaitTimeout().toNanos() : 0;
+    this.timeoutNanos = config.getCommandTimeout().toNanos() + wait;
+  }
+
+  /**
+   * Opens a connection of {@code client} (a {@link RedisClient} for standalone or Sentinel, a
+   * {@link RedisClusterClient} for a cluster), loads the scripts and checks the permissions the
+   * store needs with a probe key under the prefix.
+   *
+   * @throws RedisPermissionException if the Redis user may not run the scripts or the commands they
+   *     use on keys under the prefix (the message names the command and the ACL to grant)
+   * @throws IllegalStateException if {@code waitForReplicas} is set with a cluster client
+   * @throws IdempotencyStoreException if Redis cannot be reached
+   */
+  public static RedisIdempotencyStore create(
+      AbstractRedisClient client, RedisIdempotencyStoreConfig config) {
+    Objects.requireNonNull(client, "client");
+    Objects.requireNonNull(config, "config");
+    RedisIdempotencyStore store;
+    try {
+      if (client instanceof RedisClusterClient) {
+        if (config.getWaitReplicas() > 0) {
+          throw new IllegalStateException(
+              "waitForReplicas ("
+                  + config.getWaitReplicas()
+                  + ") is not supported with a RedisClusterClient: WAIT must run on the master"
+                  + " owning each key's slot; use a standalone or Sentinel client, or waitReplicas"
+                  + " 0");
+        }
+        StatefulRedisClusterConnection<byte[], byte[]> c =
+            ((RedisClusterClient) client).connect(ByteArrayCodec.INSTANCE);
+        store = new RedisIdempotencyStore(config, c, c.async(), c.async(), c.async());
+      } else if (client instanceof RedisClient) {
+        StatefulRedisConnection<byte[], byte[]> c =
+            ((RedisClient) client).connect(ByteArrayCodec.INSTANCE);
+        store = new RedisIdempotencyStore(config, c, c.async(), c.async(), c.async());
+      } else {
+        throw new IllegalArgumentException(
+            "client must be a RedisClient or a RedisClusterClient, but was " + client.getClass());
+      }
+    } catch (RedisException e) {
+      throw new IdempotencyStoreException("Cannot connect to Redis: " + e.getMessage(), e);
+    }
+    try {
+      store.start();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private void start() {
+    for (Scripts.Script s : Scripts.ALL) {
+      String sha = startupCall("SCRIPT LOAD", scripting.scriptLoad(s.body));
+      if (!s.sha.equals(sha)) {
+        throw new IdempotencyStoreException(
+            "Redis returned SHA " + sha + " for the " + s.name + " script, expected " + s.sha);
+      }
+    }
+    byte[] probeKey = concat(prefix, bytes("startup-check:" + UUID.randomUUID()));
+    startupCall(
+        "EVALSHA",
+        scripting.evalsha(
+            Scripts.CHECK.sha, ScriptOutputType.INTEGER, new byte[][] {probeKey}, new byte[0][]));
+  }
+
+  private <T> T startupCall(String command, RedisFuture<T> future) {
+    try {
+      return await(future, timeoutNanos);
+    } catch (RedisException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.startsWith("NOPERM") || message.contains("NOPERM")) {
+        throw new RedisPermissionException(command, config.getKeyPrefix(), e);
+      }
+      throw new IdempotencyStoreException(
+          "Redis failed " + command + " while the idempotency store started: " + message, e);
+    }
+  }
+
+  // ---- SPI ------------------------------------------------------------------------------------
+
+  @Override
+  public ClaimResult claim(
+      IdempotencyKey key, RequestFingerprint fingerprint, Duration leaseDuration) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    requirePositive("leaseDuration", leaseDuration);
+    byte[] redisKey = redisKey(key);
+    long now = clock.millis();
+    long leaseExpiry = now + leaseDuration.toMillis();
+    String token = UUID.randomUUID().toString();
+    long ttl = Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis());
+    List<Object> r;
+    try {
+      r =
+          script(
+              "claim",
+              Scripts.CLAIM,
+              ScriptOutputType.MULTI,
+              redisKey,
+              number(now),
+              fingerprint.bytes(),
+              bytes(token),
+              number(leaseExpiry),
+              number(ttl));
+    } catch (RedisReplicationException e) {
+      releaseQuietly(redisKey, token);
+      throw e;
+    }
+    switch (tag(r.get(0))) {
+      case 'A':
+        return new ClaimResult.Acquired(
+            token, Instant.ofEpochMilli(leaseExpiry), ((Long) r.get(1)) == 1L);
+      case 'M':
+        return new ClaimResult.Mismatch(state(r.get(1)));
+      case 'C':
+        return new ClaimResult.Completed(
+            OutcomeEncoding.decode((byte[]) r.get(2)), instant(r.get(1)));
+      case 'P':
+        return new ClaimResult.InProgress(instant(r.get(1)));
+      default:
+        throw new IdempotencyStoreException("Unexpected claim script answer " + r);
+    }
+  }
+
+  @Override
+  public boolean complete(
+      IdempotencyKey key, String ownerToken, StoredOutcome outcome, Duration retention) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    Objects.requireNonNull(outcome, "outcome");
+    requirePositive("retention", retention);
+    byte[] redisKey = redisKey(key);
+    // The size is checked on the encoded form before anything is sent.
+    long estimate = outcome.sizeInBytes();
+    byte[] encoded =
+        estimate > config.getMaxOutcomeBytes() ? null : OutcomeEncoding.encode(outcome);
+    if (encoded == null || encoded.length > config.getMaxOutcomeBytes()) {
+      long size = encoded == null ? estimate : encoded.length;
+      boolean released = release(key, ownerToken);
+      throw new RedisOutcomeTooLargeException(size, config.getMaxOutcomeBytes(), released);
+    }
+    long now = clock.millis();
+    Long done =
+        script(
+            "complete",
+            Scripts.COMPLETE,
+            ScriptOutputType.INTEGER,
+            redisKey,
+            number(now),
+            bytes(ownerToken),
+            number(now + retention.toMillis()),
+            encoded,
+            number(Math.max(1, retention.toMillis())));
+    return done == 1L;
+  }
+
+  @Override
+  public boolean release(IdempotencyKey key, String ownerToken) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    return release(redisKey(key), ownerToken);
+  }
+
+  private boolean release(byte[] redisKey, String ownerToken) {
+    Long done =
+        script(
+            "release",
+            Scripts.RELEASE,
+            ScriptOutputType.INTEGER,
+            redisKey,
+            number(clock.millis()),
+            bytes(ownerToken));
+    return done == 1L;
+  }
+
+  private void releaseQuietly(byte[] redisKey, String token) {
+    try {
+      release(redisKey, token);
+    } catch (RuntimeException ignored) {
+      // The claim's lease expires anyway; the caller gets the replication error.
+    }
+  }
+
+  @Override
+  public Optional<Instant> renew(IdempotencyKey key, String ownerToken, Duration leaseDuration) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    requirePositive("leaseDuration", leaseDuration);
+    long now = clock.millis();
+    long expiry = now + leaseDuration.toMillis();
+    Long done =
+        script(
+            "renew",
+            Scripts.RENEW,
+            ScriptOutputType.INTEGER,
+            redisKey(key),
+            number(now),
+            bytes(ownerToken),
+            number(expiry),
+            number(Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis())));
+    return done == 1L ? Optional.of(Instant.ofEpochMilli(expiry)) : Optional.empty();
+  }
+
+  @Override
+  public Optional<IdempotencyRecord> find(IdempotencyKey key) {
+    Objects.requireNonNull(key, "key");
+    List<KeyValue<byte[], byte[]>> r = call("find", hashes.hmget(redisKey(key), S, E, F, T, O));
+    if (!r.get(0).hasValue()) {
+      return Optional.empty();
+    }
+    Instant expiry = instant(r.get(1).getValue());
+    if (!clock.instant().isBefore(expiry)) {
+      return Optional.empty();
+    }
+    RecordState state = state(r.get(0).getValue());
+    RequestFingerprint fingerprint = RequestFingerprint.fromHex(hex(r.get(2).getValue()));
+    return Optional.of(
+        new IdempotencyRecord(
+            key,
+            fingerprint,
+            state,
+            state == RecordState.IN_PROGRESS
+                ? new String(r.get(3).getValue(), StandardCharsets.UTF_8)
+                : null,
+            expiry,
+            state == RecordState.COMPLETED ? OutcomeEncoding.decode(r.get(4).getValue()) : null));
+  }
+
+  // ---- operations for probes and operators ----------------------------------------------------
+
+  /** Latencies of this store's Redis calls (successful or not) over the last minute. */
+  public LatencyRecorder latencyRecorder() {
+    return latency;
+  }
+
+  /**
+   * Sends {@code PING} and returns its round-trip time, waiting at most {@code timeout} (and never
+   * longer than the command timeout).
+   *
+   * @throws IdempotencyStoreException if Redis does not answer in time or answers an error
+   */
+  public Duration ping(Duration timeout) {
+    long limit = Math.min(timeout.toNanos(), config.getCommandTimeout().toNanos());
+    long start = System.nanoTime();
+    try {
+      await(base.ping(), Math.max(1, limit));
+    } catch (RedisCommandTimeoutException e) {
+      throw new IdempotencyStoreException(
+          "Redis did not answer PING within " + Duration.ofNanos(limit), e);
+    } catch (RedisException e) {
+      throw new IdempotencyStoreException("Redis PING failed: " + e.getMessage(), e);
+    }
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  public RedisIdempotencyStoreConfig config() {
+    return config;
+  }
+
+  /** Closes the store's connection (not the client). Idempotent. */
+  @Override
+  public void close() {
+    connection.close();
+  }
+
+  // ---- Redis calls ----------------------------------------------------------------------------
+
+  private <T> T script(
+      String operation,
+      Scripts.Script script,
+      ScriptOutputType type,
+      byte[] redisKey,
+      byte[]... args) {
+    byte[][] keys = {redisKey};
+    int replicas = config.getWaitReplicas();
+    long start = System.nanoTime();
+    try {
+      RedisFuture<T> f = scripting.evalsha(script.sha, type, keys, args);
+      RedisFuture<Long> w = replicas > 0 ? waitForReplicas() : null;
+      T result;
+      try {
+        result = await(f, timeoutNanos);
+      } catch (RedisNoScriptException e) {
+        // The node lost its script cache (restart, SCRIPT FLUSH, a new master): EVAL caches it.
+        if (w != null) {
+          await(w, timeoutNanos);
+        }
+        f = scripting.eval(script.body, type, keys, args);
+        w = replicas > 0 ? waitForReplicas() : null;
+        result = await(f, timeoutNanos);
+      }
+      if (w != null && wrote(result)) {
+        long acked = await(w, timeoutNanos);
+        if (acked < replicas) {
+          throw new RedisReplicationException(
+              operation, acked, replicas, config.getWaitTimeout().toString());
+        }
+      }
+      return result;
+    } catch (RedisCommandTimeoutException e) {
+      throw timeout(operation, e);
+    } catch (RedisException e) {
+      throw new IdempotencyStoreException(
+          "Redis failed the idempotency " + operation + ": " + e.getMessage(), e);
+    } finally {
+      latency.recordNanos(System.nanoTime() - start);
+    }
+  }
+
+  /** Whether a script's answer means it wrote (only writes wait for replicas). */
+  private static boolean wrote(Object result) {
+    if (result instanceof Long) {
+      return (Long) result == 1L;
+    }
+    return result instanceof List && tag(((List<?>) result).get(0)) == 'A';
+  }
+
+  private RedisFuture<Long> waitForReplicas() {
+    return base.waitForReplication(
+        config.getWaitReplicas(), Math.max(1, config.getWaitTimeout().toMillis()));
+  }
+
+  private <T> T call(String operation, RedisFuture<T> future) {
+    long start = System.nanoTime();
+    try {
+      return await(future, config.getCommandTimeout().toNanos());
+    } catch (RedisCommandTimeoutException e) {
+      throw timeout(operation, e);
+    } catch (RedisException e) {
+      throw new IdempotencyStoreException(
+          "Redis failed the idempotency " + operation + ": " + e.getMessage(), e);
+    } finally {
+      latency.recordNanos(System.nanoTime() - start);
+    }
+  }
+
+  private IdempotencyStoreException timeout(String operation, RedisException e) {
+    return new IdempotencyStoreException(
+        "Redis did not answer the idempotency "
+            + operation
+            + " within the command timeout "
+            + Duration.ofNanos(timeoutNanos)
+            + "; the command was cancelled",
+        e);
+  }
+
+  private static <T> T await(RedisFuture<T> future, long nanos) {
+    return LettuceFutures.awaitOrCancel(future, nanos, TimeUnit.NANOSECONDS);
+  }
+
+  // ---- encoding -------------------------------------------------------------------------------
+
+  byte[] redisKey(IdempotencyKey key) {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+    }
+    ByteBuffer length = ByteBuffer.allocate(4);
+    for (String part : new String[] {key.scope(), key.operation(), key.clientKey()}) {
+      byte[] b = part.getBytes(StandardCharsets.UTF_8);
+      length.clear();
+      digest.update(length.putInt(b.length).array());
+      digest.update(b);
+    }
+    return concat(prefix, KEY_ENCODING.encode(digest.digest()));
+  }
+
+  private static char tag(Object o) {
+    return (char) ((byte[]) o)[0];
+  }
+
+  private static RecordState state(Object o) {
+    return tag(o) == 'C' ? RecordState.COMPLETED : RecordState.IN_PROGRESS;
+  }
+
+  private static Instant instant(Object o) {
+    return Instant.ofEpochMilli(Long.parseLong(new String((byte[]) o, StandardCharsets.US_ASCII)));
+  }
+
+  private static String hex(byte[] b) {
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  private static byte[] number(long n) {
+    return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] r = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, but was " + d);
+    }
+  }
+}
