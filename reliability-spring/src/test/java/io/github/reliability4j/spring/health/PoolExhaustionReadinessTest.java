@@ -26,13 +26,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.context.annotation.Bean;
-import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -42,7 +37,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * unready (503) while liveness and the database's connectivity probe pass.
  */
 @SpringBootTest(
-    classes = PoolExhaustionReadinessTest.App.class,
+    classes = ActuatorHealthTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {
       "reliability.health.interval=200ms",
@@ -62,16 +57,6 @@ import org.springframework.test.context.DynamicPropertySource;
       "spring.datasource.hikari.connection-timeout=4000"
     })
 class PoolExhaustionReadinessTest {
-
-  @SpringBootConfiguration
-  @EnableAutoConfiguration
-  static class App {
-    @Bean
-    SecurityFilterChain chain(HttpSecurity http) throws Exception {
-      http.csrf(c -> c.disable()).authorizeHttpRequests(a -> a.anyRequest().permitAll());
-      return http.build();
-    }
-  }
 
   static EmbeddedPostgres postgres;
 
