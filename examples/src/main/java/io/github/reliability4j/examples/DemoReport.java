@@ -259,6 +259,18 @@ public final class DemoReport {
     out.printf(
         "            a payment  -> %d %s%n",
         paymentDuring.statusCode(), paymentDuring.headers().firstValue("Content-Type").orElse(""));
+    // The payment waited for a connection and timed out: the instance cannot serve, so readiness
+    // fails and a load balancer stops sending it traffic.
+    HttpResponse<String> readyFailing =
+        poll(() -> get(READY, null), r -> r.statusCode() == 503 && hasStatus(r, "fail"));
+    out.printf(
+        "   after the payment timed out: readiness %s%n",
+        readyFailing == null ? "did not fail" : describe(readyFailing));
+    if (readyFailing != null) {
+      for (String line : failingChecks(readyFailing)) {
+        out.println("              " + line);
+      }
+    }
 
     post("/trouble/pool-exhaust/off", "", null);
     HttpResponse<String> readyAfter = poll(() -> get(READY, null), r -> hasStatus(r, "pass"));
@@ -272,9 +284,13 @@ public final class DemoReport {
         hasStatus(liveDuring, "pass") && liveDuring.statusCode() == 200,
         "liveness must keep passing while the pool is exhausted",
         describe(liveDuring));
+    check(
+        readyFailing != null,
+        "readiness must answer 503 once requests time out waiting for a connection",
+        describe(get(READY, null)));
     check(readyAfter != null, "readiness must recover after the pool is released", "");
     verdict(
-        readyDuring != null && hasStatus(liveDuring, "pass")
+        readyDuring != null && readyFailing != null && hasStatus(liveDuring, "pass")
             ? "OK: readiness tells the truth, liveness stays up"
             : "BROKEN");
   }

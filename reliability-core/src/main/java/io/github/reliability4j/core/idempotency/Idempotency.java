@@ -16,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -419,7 +418,14 @@ public final class Idempotency {
   }
 
   private <T> T withTimeout(Supplier<T> call) {
-    Future<T> future = storeExecutor.submit(call::get);
+    Future<T> future;
+    try {
+      future = storeExecutor.submit(call::get);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IdempotencyStoreException(
+          "Idempotency store executor is full (store calls are hanging or too slow): call rejected",
+          e);
+    }
     try {
       return future.get(storeCallTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -556,8 +562,10 @@ public final class Idempotency {
     }
 
     /**
-     * Executor running store calls under the timeout; default a shared cached pool of daemon
-     * threads. A bounded executor that rejects a call makes it count as a store failure.
+     * Executor running store calls under the timeout; default a shared bounded pool of 32 daemon
+     * threads with a queue of 1,000 calls, so a hung store cannot pile up threads. An executor that
+     * rejects a call (the default one when full) makes it count as a store failure: the circuit
+     * breaker records it and the {@link OutagePolicy} decides the caller's outcome.
      */
     public Builder storeExecutor(ExecutorService executor) {
       this.storeExecutor = Objects.requireNonNull(executor, "storeExecutor");
@@ -575,9 +583,30 @@ public final class Idempotency {
     }
   }
 
-  private static final class Defaults {
-    static final ExecutorService STORE_EXECUTOR =
-        Executors.newCachedThreadPool(daemon("reliability4j-idempotency-store-"));
+  static final class Defaults {
+    static final int STORE_THREADS = 32;
+    static final int STORE_QUEUE = 1_000;
+    static final ExecutorService STORE_EXECUTOR = newStoreExecutor(STORE_THREADS, STORE_QUEUE);
+
+    /**
+     * At most {@code threads} daemon threads (idle ones end after 30 s) and {@code queue} waiting
+     * calls; beyond that a call is rejected, which counts as a store failure (outage policy). A
+     * hung store therefore holds at most {@code threads} threads, however many callers time out.
+     */
+    static ExecutorService newStoreExecutor(int threads, int queue) {
+      java.util.concurrent.ThreadPoolExecutor e =
+          new java.util.concurrent.ThreadPoolExecutor(
+              threads,
+              threads,
+              30,
+              TimeUnit.SECONDS,
+              new java.util.concurrent.ArrayBlockingQueue<>(queue),
+              daemon("reliability4j-idempotency-store-"),
+              new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+      e.allowCoreThreadTimeOut(true);
+      return e;
+    }
+
     static final ScheduledExecutorService RENEWAL_SCHEDULER = newScheduler();
 
     private static ScheduledExecutorService newScheduler() {

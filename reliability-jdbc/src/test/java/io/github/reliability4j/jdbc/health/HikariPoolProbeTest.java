@@ -1,6 +1,7 @@
 package io.github.reliability4j.jdbc.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -24,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** A real HikariCP pool over real PostgreSQL, exhausted by real borrowers. */
@@ -127,6 +129,79 @@ class HikariPoolProbeTest {
       }
       waiters.shutdownNow();
     }
+  }
+
+  @Test
+  void threadsWaitingPastTheBoundAndAcquireTimeoutsFailWhileMomentarySaturationWarns(
+      PostgresCluster cluster) throws Exception {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(cluster.primary().jdbcUrl());
+    config.setMaximumPoolSize(2);
+    config.setConnectionTimeout(60_000);
+    AtomicLong timeouts = new AtomicLong();
+    List<Connection> borrowed = new ArrayList<>();
+    ExecutorService waiters = Executors.newSingleThreadExecutor();
+    try (HikariDataSource pool = new HikariDataSource(config)) {
+      HikariPoolProbe probe =
+          HikariPoolProbe.builder(pool)
+              .failWaitingFor(Duration.ofSeconds(5))
+              .acquireTimeouts(timeouts::get)
+              .acquireTimeoutWindow(Duration.ofSeconds(10))
+              .build();
+      Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+      assertThat(probe.check(at(t0)).status()).isEqualTo(HealthStatus.PASS);
+      borrowed.add(pool.getConnection());
+      borrowed.add(pool.getConnection());
+      assertThat(probe.check(at(t0.plusSeconds(1))).output()).startsWith("pool saturated:");
+
+      java.util.concurrent.Callable<Connection> borrow = pool::getConnection;
+      Future<Connection> waiter = waiters.submit(borrow);
+      Poll.until(
+          WAIT, () -> pool.getHikariPoolMXBean().getThreadsAwaitingConnection(), n -> n == 1);
+      assertThat(probe.check(at(t0.plusSeconds(2))).status())
+          .as("a waiter just arrived: momentary")
+          .isEqualTo(HealthStatus.WARN);
+      assertThat(probe.check(at(t0.plusMillis(6_999))).status()).isEqualTo(HealthStatus.WARN);
+      ProbeResult stuck = probe.check(at(t0.plusSeconds(7)));
+      assertThat(stuck.status()).isEqualTo(HealthStatus.FAIL);
+      assertThat(stuck.output())
+          .startsWith("pool exhausted: threads waiting for a connection for 5000 ms ≥ 5000 ms");
+
+      borrowed.remove(0).close();
+      borrowed.add(waiter.get(30, TimeUnit.SECONDS));
+      assertThat(probe.check(at(t0.plusSeconds(8))).status())
+          .as("nobody waits any more: the bound starts over")
+          .isEqualTo(HealthStatus.WARN);
+
+      // a request that timed out, as the pool's metrics tracker would count it
+      timeouts.incrementAndGet();
+      ProbeResult timedOut = probe.check(at(t0.plusSeconds(9)));
+      assertThat(timedOut.status()).isEqualTo(HealthStatus.FAIL);
+      assertThat(timedOut.output()).contains("1 connection requests timed out in the last PT10S");
+      assertThat(timedOut.details()).containsEntry("acquireTimeouts", 1);
+      assertThat(probe.check(at(t0.plusSeconds(18))).status()).isEqualTo(HealthStatus.FAIL);
+      assertThat(probe.check(at(t0.plusSeconds(19))).status())
+          .as("the window has passed")
+          .isEqualTo(HealthStatus.WARN);
+      for (Connection c : borrowed) {
+        c.close();
+      }
+      borrowed.clear();
+      assertThat(probe.check(at(t0.plusSeconds(20))).status()).isEqualTo(HealthStatus.PASS);
+    } finally {
+      for (Connection c : borrowed) {
+        closeQuietly(c);
+      }
+      waiters.shutdownNow();
+    }
+    assertThatThrownBy(
+            () -> HikariPoolProbe.builder(new HikariDataSource()).failWaitingFor(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("failWaitingFor must be positive, but was PT0S");
+  }
+
+  private static ProbeContext at(Instant now) {
+    return new ProbeContext("pool", now, Duration.ofSeconds(1));
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.github.reliability4j.core.health.ProbeWeight;
 import io.github.reliability4j.spring.routing.RoutedDataSource;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -52,7 +53,8 @@ public class HealthAutoConfiguration {
       ObjectProvider<HealthListener> listeners,
       ObjectProvider<HealthCheckerCustomizer> customizers,
       ObjectProvider<DataSource> dataSources,
-      HealthProbeResources resources) {
+      HealthProbeResources resources,
+      BeanFactory beans) {
     HealthChecker.Builder builder =
         HealthChecker.builder()
             .name("reliability")
@@ -68,7 +70,13 @@ public class HealthAutoConfiguration {
       DataSource ds = dataSources.getIfUnique();
       if (ds instanceof RoutedDataSource routed) {
         dataSourceProbes(
-            builder, "db-primary", routed.getPrimary(), ProbeWeight.CRITICAL, resources);
+            builder,
+            "db-primary",
+            routed.getPrimary(),
+            ProbeWeight.CRITICAL,
+            resources,
+            properties,
+            beans);
         builder.probe(
             ProbeRegistration.builder(
                     "db-replicas",
@@ -82,10 +90,16 @@ public class HealthAutoConfiguration {
                 .build());
         for (Map.Entry<String, DataSource> r : routed.getReplicas().entrySet()) {
           dataSourceProbes(
-              builder, "db-" + r.getKey(), r.getValue(), ProbeWeight.DEGRADING, resources);
+              builder,
+              "db-" + r.getKey(),
+              r.getValue(),
+              ProbeWeight.DEGRADING,
+              resources,
+              properties,
+              beans);
         }
       } else if (ds != null) {
-        dataSourceProbes(builder, "db", ds, ProbeWeight.CRITICAL, resources);
+        dataSourceProbes(builder, "db", ds, ProbeWeight.CRITICAL, resources, properties, beans);
       }
     }
     probes.orderedStream().forEach(builder::probe);
@@ -100,16 +114,25 @@ public class HealthAutoConfiguration {
           "com.zaxxer.hikari.HikariDataSource", HealthAutoConfiguration.class.getClassLoader());
 
   /**
-   * Connectivity over a dedicated connection when the pool is HikariCP (so an exhausted pool does
-   * not read as a dead database), plus a degrading pool-saturation probe {@code <name>-pool};
-   * otherwise a probe that borrows from the DataSource within the deadline.
+   * Connectivity over a dedicated connection when the pool is HikariCP, plus a pool probe {@code
+   * <name>-pool}; otherwise a probe that borrows from the DataSource within the deadline.
+   *
+   * <p>The two answer different questions on purpose. Connectivity asks "is the database
+   * reachable?" over its own connection, so it passes while the pool is exhausted: an exhausted
+   * pool must not read as a dead database, and a probe borrowing from the pool would queue behind
+   * the requests and time out. Whether this instance can serve is the pool probe's answer: it warns
+   * while the pool is busy and fails (readiness 503, with the default critical weight, {@code
+   * reliability.health.pool.weight}) when requests time out waiting for a connection or threads
+   * keep waiting. The pool probe of a replica never counts more than the replica itself.
    */
   private static void dataSourceProbes(
       HealthChecker.Builder builder,
       String name,
       DataSource ds,
       ProbeWeight weight,
-      HealthProbeResources resources) {
+      HealthProbeResources resources,
+      HealthProperties properties,
+      BeanFactory beans) {
     Probe connectivity = HIKARI ? HikariProbes.connectivity(ds, resources.closeables) : null;
     builder.probe(
         ProbeRegistration.builder(
@@ -119,17 +142,21 @@ public class HealthAutoConfiguration {
             .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
             .weight(weight)
             .build());
-    Probe pool = HIKARI ? HikariProbes.pool(ds) : null;
+    Probe pool = HIKARI ? HikariProbes.pool(ds, properties.getPool(), beans) : null;
     if (pool != null) {
       builder.probe(
           ProbeRegistration.builder(name + "-pool", pool)
               .componentType("component")
               .measurement("utilization")
               .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
-              .weight(ProbeWeight.DEGRADING)
+              .weight(weaker(properties.getPool().getWeight(), weight))
               .internal()
               .build());
     }
+  }
+
+  private static ProbeWeight weaker(ProbeWeight a, ProbeWeight b) {
+    return a.ordinal() >= b.ordinal() ? a : b;
   }
 
   @Bean

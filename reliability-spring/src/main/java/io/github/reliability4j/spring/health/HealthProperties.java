@@ -1,5 +1,6 @@
 package io.github.reliability4j.spring.health;
 
+import io.github.reliability4j.core.health.ProbeWeight;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,9 @@ public class HealthProperties implements Validator {
 
   /** The application/health+json endpoint ({@code /actuator/healthcheck}). */
   private final Endpoint endpoint = new Endpoint();
+
+  /** The HikariCP pool probes ({@code db-pool}, {@code db-primary-pool}, ...). */
+  private final Pool pool = new Pool();
 
   /** When details are shown, as in Actuator. */
   public enum ShowDetails {
@@ -102,6 +106,88 @@ public class HealthProperties implements Validator {
     }
   }
 
+  /**
+   * Settings of the HikariCP pool probes. A pool that is merely busy warns; one that cannot serve
+   * (requests timed out waiting for a connection, or threads kept waiting) fails, and with the
+   * default critical weight that makes readiness answer 503.
+   */
+  public static class Pool {
+    /**
+     * How much a pool probe counts in readiness: critical (a failing pool makes the instance
+     * unready, 503), degrading (at most warn, 200) or informational.
+     */
+    private ProbeWeight weight = ProbeWeight.CRITICAL;
+
+    /** Utilisation (active / maximum pool size, in (0, 1]) from which the probe warns. */
+    private double warnUtilization = 0.9;
+
+    /** Threads waiting for a connection from which the probe warns. */
+    private int warnThreadsAwaiting = 1;
+
+    /**
+     * How long threads may keep waiting for a connection of a fully used pool (seen waiting at
+     * every check) before the probe fails.
+     */
+    private Duration failWaitingFor = Duration.ofSeconds(5);
+
+    /**
+     * Connection requests that timed out within acquire-timeout-window from which the probe fails.
+     * Needs HikariCP's Micrometer metrics (a MeterRegistry bean); without them this rule is off.
+     */
+    private int failAcquireTimeouts = 1;
+
+    /** How long a connection-acquire timeout keeps the pool probe failing. */
+    private Duration acquireTimeoutWindow = Duration.ofSeconds(10);
+
+    public ProbeWeight getWeight() {
+      return weight;
+    }
+
+    public void setWeight(ProbeWeight weight) {
+      this.weight = weight;
+    }
+
+    public double getWarnUtilization() {
+      return warnUtilization;
+    }
+
+    public void setWarnUtilization(double warnUtilization) {
+      this.warnUtilization = warnUtilization;
+    }
+
+    public int getWarnThreadsAwaiting() {
+      return warnThreadsAwaiting;
+    }
+
+    public void setWarnThreadsAwaiting(int warnThreadsAwaiting) {
+      this.warnThreadsAwaiting = warnThreadsAwaiting;
+    }
+
+    public Duration getFailWaitingFor() {
+      return failWaitingFor;
+    }
+
+    public void setFailWaitingFor(Duration failWaitingFor) {
+      this.failWaitingFor = failWaitingFor;
+    }
+
+    public int getFailAcquireTimeouts() {
+      return failAcquireTimeouts;
+    }
+
+    public void setFailAcquireTimeouts(int failAcquireTimeouts) {
+      this.failAcquireTimeouts = failAcquireTimeouts;
+    }
+
+    public Duration getAcquireTimeoutWindow() {
+      return acquireTimeoutWindow;
+    }
+
+    public void setAcquireTimeoutWindow(Duration acquireTimeoutWindow) {
+      this.acquireTimeoutWindow = acquireTimeoutWindow;
+    }
+  }
+
   @Override
   public boolean supports(Class<?> clazz) {
     return HealthProperties.class.isAssignableFrom(clazz);
@@ -122,6 +208,20 @@ public class HealthProperties implements Validator {
     if (p.drainDelay == null || p.drainDelay.isNegative()) {
       errors.rejectValue("drainDelay", "range", "must not be negative");
     }
+    if (p.pool.weight == null) {
+      errors.rejectValue("pool.weight", "range", "must be set");
+    }
+    if (!(p.pool.warnUtilization > 0 && p.pool.warnUtilization <= 1)) {
+      errors.rejectValue("pool.warnUtilization", "range", "must be in (0, 1]");
+    }
+    if (p.pool.warnThreadsAwaiting < 1) {
+      errors.rejectValue("pool.warnThreadsAwaiting", "range", "must be at least 1");
+    }
+    if (p.pool.failAcquireTimeouts < 1) {
+      errors.rejectValue("pool.failAcquireTimeouts", "range", "must be at least 1");
+    }
+    positive(errors, "pool.failWaitingFor", p.pool.failWaitingFor);
+    positive(errors, "pool.acquireTimeoutWindow", p.pool.acquireTimeoutWindow);
     if (p.endpoint.cacheMaxAge == null || p.endpoint.cacheMaxAge.isNegative()) {
       errors.rejectValue("endpoint.cacheMaxAge", "range", "must not be negative");
     }
@@ -199,5 +299,9 @@ public class HealthProperties implements Validator {
 
   public Endpoint getEndpoint() {
     return endpoint;
+  }
+
+  public Pool getPool() {
+    return pool;
   }
 }

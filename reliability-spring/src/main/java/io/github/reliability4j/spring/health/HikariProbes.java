@@ -8,6 +8,8 @@ import io.github.reliability4j.jdbc.health.JdbcConnectivityProbe;
 import java.util.List;
 import java.util.Properties;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.util.ClassUtils;
 
 /** HikariCP-specific probes; only loaded when HikariCP is on the class path. */
 final class HikariProbes {
@@ -38,8 +40,29 @@ final class HikariProbes {
     return probe;
   }
 
-  /** Pool saturation from the pool's own statistics, or {@code null} for non-Hikari pools. */
-  static Probe pool(DataSource ds) {
-    return ds instanceof HikariDataSource h ? HikariPoolProbe.of(h) : null;
+  /**
+   * Pool saturation from the pool's own statistics, or {@code null} for non-Hikari pools. With
+   * Micrometer, acquire timeouts are read from HikariCP's {@code hikaricp.connections.timeout}
+   * counter, which Spring Boot binds to the MeterRegistry.
+   */
+  static Probe pool(DataSource ds, HealthProperties.Pool settings, BeanFactory beans) {
+    if (!(ds instanceof HikariDataSource h)) {
+      return null;
+    }
+    HikariPoolProbe.Builder probe =
+        HikariPoolProbe.builder(h)
+            .warnUtilization(settings.getWarnUtilization())
+            .warnThreadsAwaiting(settings.getWarnThreadsAwaiting())
+            .failWaitingFor(settings.getFailWaitingFor())
+            .failAcquireTimeouts(settings.getFailAcquireTimeouts())
+            .acquireTimeoutWindow(settings.getAcquireTimeoutWindow());
+    if (MICROMETER && beans != null) {
+      probe.acquireTimeouts(HikariTimeoutCounter.of(h, beans));
+    }
+    return probe.build();
   }
+
+  private static final boolean MICROMETER =
+      ClassUtils.isPresent(
+          "io.micrometer.core.instrument.MeterRegistry", HikariProbes.class.getClassLoader());
 }

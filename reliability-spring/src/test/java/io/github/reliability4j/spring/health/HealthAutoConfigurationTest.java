@@ -101,7 +101,10 @@ class HealthAutoConfigurationTest {
         new String[] {
           "reliability.health.interval=0s",
           "reliability.health.failure-threshold=0",
-          "reliability.health.drain-delay=-1s"
+          "reliability.health.drain-delay=-1s",
+          "reliability.health.pool.warn-utilization=1.5",
+          "reliability.health.pool.fail-waiting-for=0s",
+          "reliability.health.pool.fail-acquire-timeouts=0"
         }) {
       runner
           .withPropertyValues(bad)
