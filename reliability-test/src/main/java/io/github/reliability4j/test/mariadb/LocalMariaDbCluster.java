@@ -92,10 +92,10 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     this.config = config;
     this.binaries = binaries;
     this.dir = dir;
-    this.primary = new Server(this, "primary", 1, freePort(), false);
+    this.primary = new Server(this, "primary", config.firstServerId(), freePort(), false);
     List<MariaDbReplica> rs = new ArrayList<>();
     for (int i = 0; i < config.replicas(); i++) {
-      rs.add(new Replica(this, "replica-" + i, 2 + i, freePort()));
+      rs.add(new Replica(this, "replica-" + i, config.firstServerId() + 1 + i, freePort()));
     }
     this.replicas = List.copyOf(rs);
   }

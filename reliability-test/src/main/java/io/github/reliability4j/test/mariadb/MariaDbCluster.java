@@ -24,10 +24,11 @@ import java.util.List;
  *
  * <h2>Topology and settings</h2>
  *
- * The primary has {@code server_id=1}, replica {@code i} has {@code server_id=2+i}. Every node runs
- * with {@code log_bin}, {@code binlog_format=ROW} and {@code gtid_strict_mode=ON}; replicas with
- * {@code read_only=ON} and {@code MASTER_USE_GTID=slave_pos}, replicating as {@code root} over TCP.
- * All servers run as the current OS user ({@code --user=root} when that is root) with {@code
+ * The primary has {@code server_id=1}, replica {@code i} has {@code server_id=2+i} (shifted by
+ * {@link MariaDbClusterConfig.Builder#firstServerId(int)}). Every node runs with {@code log_bin},
+ * {@code binlog_format=ROW} and {@code gtid_strict_mode=ON}; replicas with {@code read_only=ON} and
+ * {@code MASTER_USE_GTID=slave_pos}, replicating as {@code root} over TCP. All servers run as the
+ * current OS user ({@code --user=root} when that is root) with {@code
  * innodb_flush_log_at_trx_commit=2} and {@code sync_binlog=0}: not durable across an OS crash,
  * which tests do not need. Error logs are {@code <name>.err} in the cluster directory; startup
  * failures quote their last lines.

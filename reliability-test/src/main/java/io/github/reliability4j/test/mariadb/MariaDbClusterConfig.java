@@ -45,11 +45,13 @@ public final class MariaDbClusterConfig {
           "gtid-strict-mode");
 
   private final int replicas;
+  private final int firstServerId;
   private final Duration startupTimeout;
   private final Map<String, String> serverOptions;
 
   private MariaDbClusterConfig(Builder b) {
     this.replicas = b.replicas;
+    this.firstServerId = b.firstServerId;
     this.startupTimeout = b.startupTimeout;
     this.serverOptions = Collections.unmodifiableMap(new TreeMap<>(b.serverOptions));
   }
@@ -68,6 +70,11 @@ public final class MariaDbClusterConfig {
     return replicas;
   }
 
+  /** The primary's {@code server_id}; replica {@code i} gets {@code firstServerId + 1 + i}. */
+  public int firstServerId() {
+    return firstServerId;
+  }
+
   public Duration startupTimeout() {
     return startupTimeout;
   }
@@ -81,19 +88,22 @@ public final class MariaDbClusterConfig {
   public boolean equals(Object o) {
     return o instanceof MariaDbClusterConfig c
         && c.replicas == replicas
+        && c.firstServerId == firstServerId
         && c.startupTimeout.equals(startupTimeout)
         && c.serverOptions.equals(serverOptions);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(replicas, startupTimeout, serverOptions);
+    return Objects.hash(replicas, firstServerId, startupTimeout, serverOptions);
   }
 
   @Override
   public String toString() {
     return "MariaDbClusterConfig[replicas="
         + replicas
+        + ", firstServerId="
+        + firstServerId
         + ", startupTimeout="
         + startupTimeout
         + ", serverOptions="
@@ -104,6 +114,7 @@ public final class MariaDbClusterConfig {
   /** Builds a {@link MariaDbClusterConfig}. Not thread-safe. */
   public static final class Builder {
     private int replicas = DEFAULT_REPLICAS;
+    private int firstServerId = 1;
     private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
     private final Map<String, String> serverOptions = new TreeMap<>();
 
@@ -118,6 +129,21 @@ public final class MariaDbClusterConfig {
             "replicas must be between 0 and 16, but was " + replicas);
       }
       this.replicas = replicas;
+      return this;
+    }
+
+    /**
+     * The primary's {@code server_id} (default 1); replicas follow it. Give clusters that must be
+     * told apart (e.g. a test of a replica of the wrong primary) different values.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder firstServerId(int firstServerId) {
+      if (firstServerId < 1) {
+        throw new IllegalArgumentException(
+            "firstServerId must be positive, but was " + firstServerId);
+      }
+      this.firstServerId = firstServerId;
       return this;
     }
 

@@ -24,7 +24,10 @@ public interface MariaDbNode {
   /** The TCP port on 127.0.0.1; fixed for the life of the cluster. */
   int port();
 
-  /** The node's {@code server_id}: 1 for the primary, 2 + index for replicas. */
+  /**
+   * The node's {@code server_id}: {@link MariaDbClusterConfig#firstServerId()} (default 1) for the
+   * primary, one more plus the index for replicas.
+   */
   int serverId();
 
   /** A stable name for messages: {@code primary}, {@code replica-0}, ... */
