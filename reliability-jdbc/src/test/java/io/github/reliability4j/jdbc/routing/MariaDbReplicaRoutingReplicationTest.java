@@ -578,6 +578,20 @@ class MariaDbReplicaRoutingReplicationTest {
   }
 
   @Test
+  void mySqlReplicaOfAMariaDbPrimaryIsRejectedAtStart() {
+    RoutingConfig config =
+        RoutingConfig.custom()
+            .primary("primary", primaryPool)
+            .replica("mysql", MySqlNotSupportedTest.mysql("jdbc:mysql://db-ro:3306/app"))
+            .monitor(false)
+            .build();
+    assertThatThrownBy(() -> new ReplicaRoutingDataSource(config))
+        .isInstanceOf(RoutingConfigurationException.class)
+        .hasMessageContaining("replica 'mysql': MariaDbReplicationDialect needs MariaDB")
+        .hasMessageContaining("is MySQL 8.0.36");
+  }
+
+  @Test
   void replicaOfAnotherPrimaryIsRejectedAtStartAndAReplicaThatStopsReplicatingIsExcluded()
       throws Exception {
     try (MariaDbCluster other =
