@@ -537,6 +537,26 @@ class MariaDbReplicaRoutingReplicationTest {
   }
 
   @Test
+  void healthLagProbeReadsTheRoutingMonitor(MariaDbCluster cluster) throws Exception {
+    io.github.reliability4j.jdbc.health.ReplicaLagProbe probe =
+        io.github.reliability4j.jdbc.health.ReplicaLagProbe.builder(ds.lagSource()).build();
+    io.github.reliability4j.core.health.ProbeContext ctx =
+        new io.github.reliability4j.core.health.ProbeContext(
+            "replica-lag", Instant.now(), Duration.ofSeconds(1));
+    assertThat(probe.check(ctx).status())
+        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.PASS);
+    MariaDbReplica victim = cluster.replica(0);
+    victim.stop();
+    awaitTrue(
+        "stopped replica reported unavailable",
+        () ->
+            ds.lagSource().samples().stream()
+                .anyMatch(s -> s.replica().equals(victim.name()) && !s.available()));
+    assertThat(probe.check(ctx).status())
+        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.FAIL);
+  }
+
+  @Test
   void replicaThatIsAPrimaryIsRejectedAtStart(MariaDbCluster cluster) {
     RoutingConfig config =
         RoutingConfig.custom()
