@@ -1,5 +1,7 @@
 package io.github.reliability4j.jdbc.routing;
 
+import static io.github.reliability4j.jdbc.routing.PostgresReplicationDialect.queryString;
+
 import io.github.reliability4j.core.routing.GtidPosition;
 import io.github.reliability4j.core.routing.ReplicationPosition;
 import java.sql.Connection;
@@ -25,7 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Token, in the writing session right after COMMIT: {@code SELECT @@last_gtid}, the GTID
  *       MariaDB assigned to this session's last binlogged transaction (one round trip per committed
  *       write, none for reads). A session whose transaction wrote nothing gets its previous GTID,
- *       which is harmless: there is nothing new to see.
+ *       which is harmless: there is nothing new to see. (MariaDB can also send {@code last_gtid} in
+ *       the OK packet through {@code session_track_system_variables}, but MariaDB Connector/J does
+ *       not expose tracked variables through a public API, so the token costs a query.)
  *   <li>Primary position for the lag monitor: {@code @@gtid_binlog_pos} (the last GTID of every
  *       domain).
  *   <li>Replica position: {@code @@gtid_slave_pos}. A replica covers a token when it has every
@@ -302,13 +306,6 @@ public final class MariaDbReplicationDialect implements ReplicationDialect {
   private static GtidPosition gtid(Connection c, String sql) throws SQLException {
     String text = queryString(c, sql);
     return text == null ? GtidPosition.empty() : GtidPosition.parse(text);
-  }
-
-  private static String queryString(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      return rs.next() ? rs.getString(1) : null;
-    }
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.github.reliability4j.core.routing.ConsistencyLevel;
 import io.github.reliability4j.core.routing.ConsistencySession;
 import io.github.reliability4j.core.routing.FallbackReason;
 import io.github.reliability4j.core.routing.GtidPosition;
+import io.github.reliability4j.core.routing.LagSample;
 import io.github.reliability4j.core.routing.NodeRole;
 import io.github.reliability4j.core.routing.ReplicaStatus;
 import io.github.reliability4j.core.routing.RoutingOptions;
@@ -28,15 +29,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -165,33 +162,16 @@ class MariaDbReplicaRoutingReplicationTest {
   }
 
   static void awaitTrue(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what + "; " + ds.lagView().replicas());
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
-
-  static final class Counts {
-    final AtomicInteger reads = new AtomicInteger();
-    final AtomicInteger stale = new AtomicInteger();
-    final AtomicInteger byReplica = new AtomicInteger();
-    final List<Throwable> errors = new CopyOnWriteArrayList<>();
+    RoutingScenarios.awaitTrue(ds, DEADLINE, what, condition);
   }
 
   /**
    * Each thread has its own session: write a new value through one logical (pooled) connection,
    * then read it back through another.
    */
-  static Counts hammer(int threads, int iterations, RoutingOptions options) throws Exception {
-    Counts counts = new Counts();
+  static ReplicaRoutingReplicationTest.Counts hammer(
+      int threads, int iterations, RoutingOptions options) throws Exception {
+    ReplicaRoutingReplicationTest.Counts counts = new ReplicaRoutingReplicationTest.Counts();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<?>> futures = new ArrayList<>();
@@ -233,7 +213,7 @@ class MariaDbReplicaRoutingReplicationTest {
   void readYourWritesWithReplicationStoppedEverywhereNeverReadsStale(MariaDbCluster cluster)
       throws Exception {
     cluster.replicas().forEach(MariaDbReplica::stopReplication);
-    Counts counts = hammer(4, 25, RoutingOptions.none());
+    ReplicaRoutingReplicationTest.Counts counts = hammer(4, 25, RoutingOptions.none());
     assertThat(counts.errors).as("errors").isEmpty();
     assertThat(counts.stale.get()).as("stale reads").isZero();
     assertThat(counts.byReplica.get()).as("reads served by a stopped replica").isZero();
@@ -266,7 +246,7 @@ class MariaDbReplicaRoutingReplicationTest {
   void readYourWritesWithOneReplicaApplyingUsesItAndNeverReadsStale(MariaDbCluster cluster)
       throws Exception {
     cluster.replica(1).stopReplication();
-    Counts counts =
+    ReplicaRoutingReplicationTest.Counts counts =
         hammer(4, 40, RoutingOptions.custom().maxCausalWait(Duration.ofSeconds(1)).build());
     assertThat(counts.errors).as("errors").isEmpty();
     assertThat(counts.stale.get()).as("stale reads").isZero();
@@ -428,51 +408,15 @@ class MariaDbReplicaRoutingReplicationTest {
   void replicaStoppedMidLoadIsExcludedQuicklyAndReadmittedAfterRestart(MariaDbCluster cluster)
       throws Exception {
     MariaDbReplica victim = cluster.replica(1);
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicInteger ok = new AtomicInteger();
-    Map<Integer, AtomicInteger> byPort = new ConcurrentHashMap<>();
-    List<Throwable> failures = new CopyOnWriteArrayList<>();
-    ExecutorService readers = Executors.newFixedThreadPool(3);
-    try {
-      for (int t = 0; t < 3; t++) {
-        readers.execute(
-            () -> {
-              while (!stop.get()) {
-                try (Consistency.Scope s = Consistency.session()) {
-                  Read r = read(ds, 1);
-                  ok.incrementAndGet();
-                  byPort.computeIfAbsent(r.port(), p -> new AtomicInteger()).incrementAndGet();
-                } catch (Throwable e) {
-                  failures.add(e);
-                }
-              }
-            });
-      }
-      awaitTrue("reads reach the victim", () -> count(byPort, victim.port()) > 5);
-      victim.stop();
-      awaitTrue(
-          "victim excluded", () -> !ds.lagView().replica(victim.name()).orElseThrow().admitted());
-      int okAtExclusion = ok.get();
-      awaitTrue("reads continue", () -> ok.get() > okAtExclusion + 20);
-
-      victim.start();
-      awaitTrue(
-          "victim re-admitted", () -> ds.lagView().replica(victim.name()).orElseThrow().admitted());
-      int before = count(byPort, victim.port());
-      awaitTrue("victim serves reads again", () -> count(byPort, victim.port()) > before + 5);
-    } finally {
-      stop.set(true);
-      readers.shutdown();
-      readers.awaitTermination(30, TimeUnit.SECONDS);
-    }
-    assertThat(failures).as("failed reads").isEmpty();
-    assertThat(events.stateChanges).anyMatch(e -> e.startsWith(victim.name() + "-"));
-    assertThat(events.stateChanges).anyMatch(e -> e.startsWith(victim.name() + "+"));
-  }
-
-  private static int count(Map<Integer, AtomicInteger> byPort, int port) {
-    AtomicInteger n = byPort.get(port);
-    return n == null ? 0 : n.get();
+    RoutingScenarios.replicaStoppedMidLoadIsExcludedAndReadmitted(
+        ds,
+        events,
+        DEADLINE,
+        victim.name(),
+        victim.port(),
+        () -> read(ds, 1).port(),
+        victim::stop,
+        victim::start);
   }
 
   @Test
@@ -538,22 +482,9 @@ class MariaDbReplicaRoutingReplicationTest {
 
   @Test
   void healthLagProbeReadsTheRoutingMonitor(MariaDbCluster cluster) throws Exception {
-    io.github.reliability4j.jdbc.health.ReplicaLagProbe probe =
-        io.github.reliability4j.jdbc.health.ReplicaLagProbe.builder(ds.lagSource()).build();
-    io.github.reliability4j.core.health.ProbeContext ctx =
-        new io.github.reliability4j.core.health.ProbeContext(
-            "replica-lag", Instant.now(), Duration.ofSeconds(1));
-    assertThat(probe.check(ctx).status())
-        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.PASS);
     MariaDbReplica victim = cluster.replica(0);
-    victim.stop();
-    awaitTrue(
-        "stopped replica reported unavailable",
-        () ->
-            ds.lagSource().samples().stream()
-                .anyMatch(s -> s.replica().equals(victim.name()) && !s.available()));
-    assertThat(probe.check(ctx).status())
-        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.FAIL);
+    RoutingScenarios.healthLagProbeReadsTheRoutingMonitor(
+        ds, DEADLINE, victim.name(), victim::stop);
   }
 
   @Test
@@ -612,8 +543,8 @@ class MariaDbReplicaRoutingReplicationTest {
   }
 
   @Test
-  void replicaOfAnotherPrimaryIsRejectedAtStartAndAReplicaThatStopsReplicatingIsExcluded()
-      throws Exception {
+  void replicaOfAnotherPrimaryIsRejectedAtStartAndAReplicaThatStopsReplicatingIsExcluded(
+      MariaDbCluster cluster) throws Exception {
     try (MariaDbCluster other =
         MariaDbCluster.start(
             MariaDbClusterConfig.custom().replicas(1).firstServerId(100).build())) {
@@ -640,6 +571,29 @@ class MariaDbReplicaRoutingReplicationTest {
                   .monitor(false)
                   .build())) {
         assertThat(routed.lagView().replica("r").orElseThrow().admitted()).isTrue();
+        // Re-pointed at this class's primary (server_id 1): excluded on the next sample.
+        try (Connection c = other.replica(0).dataSource().getConnection();
+            Statement s = c.createStatement()) {
+          s.execute("STOP SLAVE");
+          s.execute(
+              "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT="
+                  + cluster.primary().port()
+                  + ", MASTER_USER='root', MASTER_PASSWORD=''");
+          s.execute("START SLAVE IO_THREAD");
+        }
+        awaitTrue(
+            "the re-pointed replica fails its sample",
+            () -> {
+              routed.sampleNow();
+              LagSample last = routed.lagView().replica("r").orElseThrow().lastSample();
+              return last.error() != null
+                  && last.error().getMessage().contains("replicates from server_id=1");
+            });
+        assertThat(routed.lagView().replica("r").orElseThrow().lastSample().error())
+            .hasMessageContaining("not from this cluster's primary (server_id=100)");
+        assertThat(routed.lagView().replica("r").orElseThrow().admitted()).isFalse();
+        assertThat(otherEvents.stateChanges).anyMatch(e -> e.startsWith("r- probe failed"));
+        // No longer a replica at all: still excluded, with its own reason.
         try (Connection c = other.replica(0).dataSource().getConnection();
             Statement s = c.createStatement()) {
           s.execute("STOP SLAVE");
@@ -649,7 +603,6 @@ class MariaDbReplicaRoutingReplicationTest {
         ReplicaStatus r = routed.lagView().replica("r").orElseThrow();
         assertThat(r.admitted()).isFalse();
         assertThat(r.lastSample().error()).hasMessageContaining("is no longer a replica");
-        assertThat(otherEvents.stateChanges).anyMatch(e -> e.startsWith("r- probe failed"));
         try (Consistency.Scope s = Consistency.session()) {
           Connection c = routed.getConnection();
           c.setReadOnly(true);

@@ -1,5 +1,6 @@
 package io.github.reliability4j.test.mariadb;
 
+import io.github.reliability4j.test.internal.OwnerFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -22,7 +23,6 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,7 +60,6 @@ final class LocalMariaDbCluster implements MariaDbCluster {
   private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(LocalMariaDbCluster.class);
 
   static final String PREFIX = "reliability4j-mariadb-";
-  static final String OWNER_FILE = "reliability4j-owner";
   private static final Duration POLL = Duration.ofMillis(20);
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
   private static final Set<LocalMariaDbCluster> OPEN = ConcurrentHashMap.newKeySet();
@@ -107,7 +106,7 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     Path dir;
     try {
       dir = Files.createTempDirectory(tmp, PREFIX);
-      writeOwner(dir);
+      OwnerFiles.write(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a cluster directory in " + tmp, e);
     }
@@ -589,7 +588,7 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     }
     try {
       Path dir = Files.createTempDirectory(tmp, PREFIX + "template-");
-      writeOwner(dir);
+      OwnerFiles.write(dir);
       Path data = dir.resolve("data");
       List<String> cmd = new ArrayList<>();
       cmd.add(binaries.installDb().toString());
@@ -638,19 +637,13 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     return tmp;
   }
 
-  private static void writeOwner(Path dir) throws IOException {
-    ProcessHandle self = ProcessHandle.current();
-    String started = self.info().startInstant().map(Instant::toString).orElse("");
-    Files.writeString(dir.resolve(OWNER_FILE), self.pid() + " " + started + "\n");
-  }
-
   static void reapOnce(Path tmp) {
     if (!REAPED.compareAndSet(false, true)) {
       return;
     }
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, PREFIX + "*")) {
       for (Path d : dirs) {
-        if (Files.isDirectory(d) && isStale(d)) {
+        if (Files.isDirectory(d) && OwnerFiles.isStale(d, Duration.ofMinutes(10))) {
           LOG.info("Removing a MariaDB cluster left behind by a dead JVM: {}", d);
           stopStaleServers(d);
           deleteQuietly(d);
@@ -659,26 +652,6 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     } catch (IOException | RuntimeException e) {
       LOG.debug("Could not look for stale MariaDB clusters in {}: {}", tmp, e.toString());
     }
-  }
-
-  static boolean isStale(Path dir) throws IOException {
-    Path owner = dir.resolve(OWNER_FILE);
-    if (!Files.exists(owner)) {
-      return Files.getLastModifiedTime(dir)
-          .toInstant()
-          .plus(Duration.ofMinutes(10))
-          .isBefore(Instant.now());
-    }
-    String[] parts = Files.readString(owner, StandardCharsets.UTF_8).trim().split(" ");
-    Optional<ProcessHandle> process = ProcessHandle.of(Long.parseLong(parts[0]));
-    if (process.isEmpty() || !process.get().isAlive()) {
-      return true;
-    }
-    String started = process.get().info().startInstant().map(Instant::toString).orElse("");
-    return parts.length > 1
-        && !parts[1].isEmpty()
-        && !started.isEmpty()
-        && !parts[1].equals(started);
   }
 
   private static void stopStaleServers(Path dir) throws IOException {
