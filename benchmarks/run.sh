@@ -8,7 +8,8 @@
 #
 # Output (benchmarks/target/jmh/): results-<mode>.json (JMH), round-trips-<mode>.md and
 # report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
-# Needs only a JDK 17+: PostgreSQL (primary + streaming replica) is embedded and started here.
+# Needs a JDK 17+: PostgreSQL (primary + streaming replica) is embedded and started here. Group 3m
+# (MariaDbRoutingOverheadBenchmark) also needs mariadbd; without it that group fails, the rest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-quick}

@@ -50,11 +50,20 @@ public final class Routing {
    */
   public static ConsistencySession coveredSession(ReplicaRoutingDataSource routing, String replica)
       throws SQLException {
+    return coveredSession(
+        routing,
+        replica,
+        "CREATE TABLE IF NOT EXISTS bench_writes (id bigserial PRIMARY KEY, v int)");
+  }
+
+  /** As {@link #coveredSession(ReplicaRoutingDataSource, String)} with the database's DDL. */
+  public static ConsistencySession coveredSession(
+      ReplicaRoutingDataSource routing, String replica, String createTable) throws SQLException {
     ConsistencySession session = ConsistencySession.create();
     try (Consistency.Scope scope = Consistency.session(session);
         Connection c = routing.getConnection();
         Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS bench_writes (id bigserial PRIMARY KEY, v int)");
+      s.execute(createTable);
       s.execute("INSERT INTO bench_writes (v) VALUES (1)");
     }
     CausalToken token =

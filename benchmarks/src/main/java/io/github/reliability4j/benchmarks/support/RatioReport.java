@@ -101,6 +101,12 @@ public final class RatioReport {
               "lazyProxy",
               List.of("rawPool", "lazyProxy", "routingNoToken", "routingCoveredToken")),
           new Group(
+              "3m. Routing overhead on MariaDB: get connection + SELECT 1 + close",
+              List.of("MariaDbRoutingOverheadBenchmark"),
+              "rawPool",
+              null,
+              List.of("rawPool", "routingNoToken", "routingCoveredToken")),
+          new Group(
               "4. Readiness snapshot read",
               List.of("ReadinessReadBenchmark"),
               "oneProbe",
@@ -352,6 +358,16 @@ public final class RatioReport {
           r,
           find("RoutingOverheadBenchmark", "lazyProxy", x -> true),
           1.0,
+          false);
+    }
+    for (String m : List.of("routingNoToken", "routingCoveredToken")) {
+      target(
+          lines,
+          "MariaDB routing ≤ 1.10× raw pool",
+          m,
+          find("MariaDbRoutingOverheadBenchmark", m, x -> true),
+          find("MariaDbRoutingOverheadBenchmark", "rawPool", x -> true),
+          1.10,
           false);
     }
     Row fifty = find("ReadinessReadBenchmark", "fiftyProbesTenHanging", x -> true);

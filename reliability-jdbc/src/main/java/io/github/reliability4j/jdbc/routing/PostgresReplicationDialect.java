@@ -118,7 +118,8 @@ public final class PostgresReplicationDialect implements ReplicationDialect {
     return LsnPosition.parse(encoded);
   }
 
-  private static String queryString(Connection c, String sql) throws SQLException {
+  /** The first column of the first row, or null; shared by the dialects of this package. */
+  static String queryString(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       return rs.next() ? rs.getString(1) : null;

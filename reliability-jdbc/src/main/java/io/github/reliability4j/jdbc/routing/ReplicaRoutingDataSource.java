@@ -111,19 +111,7 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     String cluster;
     try (Connection c = config.primary().getConnection()) {
       if (d == null) {
-        String product = c.getMetaData().getDatabaseProductName();
-        if (!"PostgreSQL".equalsIgnoreCase(product)) {
-          throw new RoutingConfigurationException(
-              config.primaryName(),
-              "no replication dialect for database '"
-                  + product
-                  + "' (primary '"
-                  + config.primaryName()
-                  + "'); configure dialect(TimeWindowReplicationDialect.of(window)) explicitly"
-                  + " (weaker: a time guess, not a replication position) or a dialect of your own",
-              null);
-        }
-        d = PostgresReplicationDialect.INSTANCE;
+        d = ReplicationDialects.detect(c.getMetaData(), config.primaryName());
       }
       if (d.isInRecovery(c).orElse(false)) {
         throw new RoutingConfigurationException(
@@ -142,6 +130,8 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
           config.primaryName(),
           "cannot connect to primary '" + config.primaryName() + "': " + e.getMessage(),
           e);
+    } catch (RoutingConfigurationException e) {
+      throw named(e, "primary", config.primaryName());
     }
     this.dialect = d;
     this.clusterId = cluster;
@@ -218,6 +208,8 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
               null);
         }
       }
+    } catch (RoutingConfigurationException e) {
+      throw named(e, "replica", name);
     } catch (SQLException e) {
       // A replica that is down at start is excluded until the lag monitor admits it.
       LOG.warn(
@@ -225,6 +217,16 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
           name,
           e.toString());
     }
+  }
+
+  /** A dialect's check failed without knowing the node: name it. */
+  private static RoutingConfigurationException named(
+      RoutingConfigurationException e, String role, String node) {
+    if (e.getNode() != null) {
+      return e;
+    }
+    return new RoutingConfigurationException(
+        node, role + " '" + node + "': " + e.getMessage(), e.getCause());
   }
 
   private static String clusterIdOf(ReplicationDialect d, Connection c, String node)
@@ -276,7 +278,10 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     return defaultSession;
   }
 
-  /** This cluster's id (PostgreSQL: system identifier). */
+  /**
+   * This cluster's id (PostgreSQL: system identifier; MariaDB: {@code mariadb:server_id=N} of the
+   * primary).
+   */
   public String clusterId() {
     return clusterId;
   }
@@ -407,7 +412,7 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     public ReplicationPosition replayPosition(String replica) throws Exception {
       try (Connection c = config.replica(replica).getConnection()) {
         bound(c);
-        return dialect.replayPosition(c);
+        return dialect.replayPosition(c, clusterId);
       }
     }
 

@@ -3,12 +3,15 @@ package io.github.reliability4j.jdbc.routing;
 import io.github.reliability4j.core.routing.ReplicationPosition;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * Database-specific replication SQL. {@link PostgresReplicationDialect} is chosen automatically for
- * PostgreSQL; {@link TimeWindowReplicationDialect} must be configured explicitly for other
- * databases. A MySQL/MariaDB GTID dialect implements the same methods with GTID-set positions.
+ * PostgreSQL, {@link MariaDbReplicationDialect} for MariaDB; {@link TimeWindowReplicationDialect}
+ * must be configured explicitly for other databases (MySQL included: it is refused at start for
+ * position-based reads).
  *
  * <p>Implementations must be thread-safe and stateless with respect to connections: every method
  * receives a connection it must not close, and must leave it in the transaction state it found it
@@ -44,8 +47,47 @@ public interface ReplicationDialect {
    */
   ReplicationPosition currentPosition(Connection primary) throws SQLException;
 
+  /**
+   * The position to merge into the session after a commit on {@code primary}, read on the same
+   * session: it must cover that commit. Default: {@link #currentPosition}; a dialect with a
+   * per-session position (MariaDB's {@code @@last_gtid}) returns that, so the token does not also
+   * require other sessions' writes.
+   */
+  default ReplicationPosition sessionPosition(Connection primary) throws SQLException {
+    return currentPosition(primary);
+  }
+
   /** The replica's replay position: everything up to it is visible to reads. */
   ReplicationPosition replayPosition(Connection replica) throws SQLException;
+
+  /**
+   * The replay position for a lag-monitor sample, after checking that the replica still replicates
+   * from the cluster {@code clusterId}; a failed check throws, which excludes the replica. Default:
+   * {@link #replayPosition(Connection)} without a check.
+   */
+  default ReplicationPosition replayPosition(Connection replica, String clusterId)
+      throws SQLException {
+    return replayPosition(replica);
+  }
+
+  /**
+   * Whether {@link #awaitReplay} waits on the server in one round trip; when false (the default)
+   * the router polls {@link #replayPosition(Connection)} for a causal wait.
+   */
+  default boolean waitsOnServer() {
+    return false;
+  }
+
+  /**
+   * Blocks on the replica until it has applied {@code target} or {@code timeout} passes; called
+   * only when {@link #waitsOnServer()}, in auto-commit mode.
+   *
+   * @return whether the replica covers {@code target}
+   */
+  default boolean awaitReplay(Connection replica, ReplicationPosition target, Duration timeout)
+      throws SQLException {
+    throw new SQLFeatureNotSupportedException(this + " has no server-side wait");
+  }
 
   /** Parses {@link ReplicationPosition#encode()} output; throws IllegalArgumentException. */
   ReplicationPosition parsePosition(String encoded);

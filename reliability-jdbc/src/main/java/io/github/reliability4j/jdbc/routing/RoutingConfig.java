@@ -158,7 +158,7 @@ public final class RoutingConfig {
       return this;
     }
 
-    /** The replication dialect (default: detected; PostgreSQL only). */
+    /** The replication dialect (default: detected; PostgreSQL and MariaDB; MySQL is refused). */
     public Builder dialect(ReplicationDialect dialect) {
       this.dialect = Objects.requireNonNull(dialect, "dialect");
       return this;

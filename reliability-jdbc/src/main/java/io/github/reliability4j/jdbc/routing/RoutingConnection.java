@@ -383,7 +383,13 @@ final class RoutingConnection implements Connection, RoutedConnection {
       // Poll in auto-commit mode: a read-only REPEATABLE READ transaction must not take its
       // snapshot before the replica has caught up.
       p.connection.setAutoCommit(true);
-      while (true) {
+      if (ds.dialect.waitsOnServer()) {
+        covered = ds.dialect.awaitReplay(p.connection, token, budget);
+        if (covered) {
+          p.replica.observePosition(token);
+        }
+      }
+      while (!ds.dialect.waitsOnServer()) {
         ReplicationPosition pos = ds.dialect.replayPosition(p.connection);
         if (pos != null) {
           p.replica.observePosition(pos);
@@ -599,7 +605,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       }
       ReplicationPosition pos;
       try {
-        pos = ds.dialect.currentPosition(c);
+        pos = ds.dialect.sessionPosition(c);
       } finally {
         if (!ac) {
           c.setAutoCommit(false);

@@ -30,8 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -187,18 +185,7 @@ class ReplicaRoutingReplicationTest {
   }
 
   static void awaitTrue(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for: " + what + "; " + ds.lagView().replicas());
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    RoutingScenarios.awaitTrue(ds, DEADLINE, what, condition);
   }
 
   // ---------------------------------------------------------------- read-your-writes
@@ -398,51 +385,15 @@ class ReplicaRoutingReplicationTest {
   void replicaStoppedMidLoadIsExcludedQuicklyAndReadmittedAfterRestart(PostgresCluster cluster)
       throws Exception {
     ReplicaNode victim = cluster.replica(1);
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicInteger ok = new AtomicInteger();
-    Map<Integer, AtomicInteger> byPort = new ConcurrentHashMap<>();
-    List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ExecutorService readers = Executors.newFixedThreadPool(3);
-    try {
-      for (int t = 0; t < 3; t++) {
-        readers.execute(
-            () -> {
-              while (!stop.get()) {
-                try (Consistency.Scope s = Consistency.session()) {
-                  Read r = read(ds, 1);
-                  ok.incrementAndGet();
-                  byPort.computeIfAbsent(r.port(), p -> new AtomicInteger()).incrementAndGet();
-                } catch (Throwable e) {
-                  failures.add(e);
-                }
-              }
-            });
-      }
-      awaitTrue("reads reach the victim", () -> count(byPort, victim.port()) > 5);
-      victim.stop();
-      awaitTrue(
-          "victim excluded", () -> !ds.lagView().replica(victim.name()).orElseThrow().admitted());
-      int okAtExclusion = ok.get();
-      awaitTrue("reads continue", () -> ok.get() > okAtExclusion + 20);
-
-      victim.start();
-      awaitTrue(
-          "victim re-admitted", () -> ds.lagView().replica(victim.name()).orElseThrow().admitted());
-      int before = count(byPort, victim.port());
-      awaitTrue("victim serves reads again", () -> count(byPort, victim.port()) > before + 5);
-    } finally {
-      stop.set(true);
-      readers.shutdown();
-      readers.awaitTermination(30, TimeUnit.SECONDS);
-    }
-    assertThat(failures).as("failed reads").isEmpty();
-    assertThat(events.stateChanges).anyMatch(e -> e.startsWith(victim.name() + "-"));
-    assertThat(events.stateChanges).anyMatch(e -> e.startsWith(victim.name() + "+"));
-  }
-
-  private static int count(Map<Integer, AtomicInteger> byPort, int port) {
-    AtomicInteger n = byPort.get(port);
-    return n == null ? 0 : n.get();
+    RoutingScenarios.replicaStoppedMidLoadIsExcludedAndReadmitted(
+        ds,
+        events,
+        DEADLINE,
+        victim.name(),
+        victim.port(),
+        () -> read(ds, 1).port(),
+        victim::stop,
+        victim::start);
   }
 
   // ---------------------------------------------------------------- writes, tokens
@@ -568,23 +519,9 @@ class ReplicaRoutingReplicationTest {
 
   @Test
   void healthLagProbeReadsTheRoutingMonitor(PostgresCluster cluster) throws Exception {
-    io.github.reliability4j.jdbc.health.ReplicaLagProbe probe =
-        io.github.reliability4j.jdbc.health.ReplicaLagProbe.builder(ds.lagSource()).build();
-    io.github.reliability4j.core.health.ProbeContext ctx =
-        new io.github.reliability4j.core.health.ProbeContext(
-            "replica-lag", Instant.now(), Duration.ofSeconds(1));
-    assertThat(probe.check(ctx).status())
-        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.PASS);
-
     ReplicaNode victim = cluster.replica(0);
-    victim.stop();
-    awaitTrue(
-        "stopped replica reported unavailable",
-        () ->
-            ds.lagSource().samples().stream()
-                .anyMatch(s -> s.replica().equals(victim.name()) && !s.available()));
-    assertThat(probe.check(ctx).status())
-        .isEqualTo(io.github.reliability4j.core.health.HealthStatus.FAIL);
+    RoutingScenarios.healthLagProbeReadsTheRoutingMonitor(
+        ds, DEADLINE, victim.name(), victim::stop);
   }
 
   // ---------------------------------------------------------------- configuration errors

@@ -1,12 +1,13 @@
 package io.github.reliability4j.test.postgres;
 
+import io.github.reliability4j.test.internal.OwnerFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class StaleClusters {
 
   private static final Logger LOG = LoggerFactory.getLogger(StaleClusters.class);
-  static final String OWNER_FILE = "reliability4j-owner";
+  static final String OWNER_FILE = OwnerFiles.OWNER_FILE;
   static final String PREFIX = "reliability4j-pg-";
   private static final Duration ORPHAN_WITHOUT_OWNER_AGE = Duration.ofMinutes(10);
   private static final AtomicBoolean DONE = new AtomicBoolean();
@@ -31,9 +32,11 @@ final class StaleClusters {
   private StaleClusters() {}
 
   static void writeOwner(Path dir) {
-    ProcessHandle self = ProcessHandle.current();
-    String started = self.info().startInstant().map(Instant::toString).orElse("");
-    EmbeddedPostgresCluster.appendTo(dir.resolve(OWNER_FILE), self.pid() + " " + started + "\n");
+    try {
+      OwnerFiles.write(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the owner file of " + dir, e);
+    }
   }
 
   static void reapOnce(Path tempDir) {
@@ -52,24 +55,7 @@ final class StaleClusters {
   }
 
   static boolean isStale(Path dir) throws IOException {
-    Path owner = dir.resolve(OWNER_FILE);
-    if (!Files.exists(owner)) {
-      // Being created right now by another JVM, or made by a version without owner files.
-      Instant modified = Files.getLastModifiedTime(dir).toInstant();
-      return modified.plus(ORPHAN_WITHOUT_OWNER_AGE).isBefore(Instant.now());
-    }
-    String[] parts = Files.readString(owner, StandardCharsets.UTF_8).trim().split(" ");
-    long pid = Long.parseLong(parts[0]);
-    Optional<ProcessHandle> process = ProcessHandle.of(pid);
-    if (process.isEmpty() || !process.get().isAlive()) {
-      return true;
-    }
-    // A live process with the same pid but another start time is a recycled pid.
-    String started = process.get().info().startInstant().map(Instant::toString).orElse("");
-    return parts.length > 1
-        && !parts[1].isEmpty()
-        && !started.isEmpty()
-        && !parts[1].equals(started);
+    return OwnerFiles.isStale(dir, ORPHAN_WITHOUT_OWNER_AGE);
   }
 
   static void reap(Path dir) throws IOException {
