@@ -150,6 +150,101 @@ class BreakerOnRealStoreOutageTest {
     }
   }
 
+  /**
+   * A table locked by another transaction past the store-call timeout, then every store connection
+   * terminated by the server: each call follows the outcome policy (fail-closed: an exception,
+   * fail-open: the action runs undeduplicated), no key runs twice once stored, and keys work again.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"fail-closed", "fail-open"})
+  void aLockedTableAndTerminatedConnectionsFollowTheOutagePolicy(String policy) throws Exception {
+    EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+    String table = "brk_" + UUID.randomUUID().toString().substring(0, 8);
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(pg.getJdbcUrl("postgres", "postgres"));
+    hc.setConnectionTimeout(1000);
+    HikariDataSource ds = new HikariDataSource(hc);
+    try (java.sql.Connection locker = pg.getPostgresDatabase().getConnection()) {
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(IdempotencyAutoConfiguration.class))
+          .withBean(DataSource.class, () -> ds)
+          .withPropertyValues(
+              "reliability.idempotency.store=jdbc",
+              "reliability.idempotency.jdbc.initialize-schema=true",
+              "reliability.idempotency.jdbc.table-name=" + table,
+              "reliability.idempotency.store-call-timeout=500ms",
+              "reliability.idempotency.store-failure-mode=" + policy)
+          .run(
+              ctx -> {
+                Idempotency idem = ctx.getBean(Idempotency.class);
+                AtomicInteger runs = new AtomicInteger();
+                IdempotencyKey before = IdempotencyKey.of("t", "pay", "before");
+                assertThat(run(idem, before, runs).status())
+                    .isEqualTo(IdempotencyResult.Status.STORED);
+
+                locker.setAutoCommit(false);
+                try (java.sql.Statement st = locker.createStatement()) {
+                  st.execute("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+                }
+                IdempotencyKey locked = IdempotencyKey.of("t", "pay", "locked");
+                if (policy.equals("fail-closed")) {
+                  assertThatThrownBy(() -> run(idem, locked, runs))
+                      .isInstanceOf(IdempotencyStoreUnavailableException.class);
+                  assertThat(runs).hasValue(1);
+                } else {
+                  assertThat(run(idem, locked, runs).status())
+                      .isEqualTo(IdempotencyResult.Status.NOT_DEDUPLICATED);
+                  assertThat(runs).hasValue(2);
+                }
+                locker.rollback();
+                locker.setAutoCommit(true);
+
+                try (java.sql.Statement st = locker.createStatement()) {
+                  st.execute(
+                      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          + " WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+                }
+                // Every pooled connection is dead: calls fail (each per the policy, and enough of
+                // them open the breaker) until the pool has replaced them and the breaker lets
+                // calls through again.
+                int stored = 0;
+                Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+                for (int i = 0; stored < 3; i++) {
+                  assertThat(Instant.now()).as("keys work again in time").isBefore(deadline);
+                  IdempotencyKey k = IdempotencyKey.of("t", "pay", "after-" + i);
+                  IdempotencyResult<StoredOutcome> r;
+                  try {
+                    r = run(idem, k, runs);
+                  } catch (IdempotencyStoreUnavailableException e) {
+                    assertThat(policy).isEqualTo("fail-closed");
+                    Thread.sleep(100);
+                    continue;
+                  }
+                  if (r.status() == IdempotencyResult.Status.STORED) {
+                    stored++;
+                    int runsNow = runs.get();
+                    assertThat(run(idem, k, runs).status())
+                        .isEqualTo(IdempotencyResult.Status.REPLAYED);
+                    assertThat(runs).hasValue(runsNow);
+                  } else {
+                    assertThat(policy).isEqualTo("fail-open");
+                    assertThat(r.status()).isEqualTo(IdempotencyResult.Status.NOT_DEDUPLICATED);
+                    Thread.sleep(100);
+                  }
+                }
+                assertThat(stored)
+                    .as("keys work again after the terminated connections")
+                    .isEqualTo(3);
+                assertThat(run(idem, before, runs).status())
+                    .as("the completion from before is not lost")
+                    .isEqualTo(IdempotencyResult.Status.REPLAYED);
+              });
+    } finally {
+      ds.close();
+      pg.close();
+    }
+  }
+
   private static IdempotencyResult<StoredOutcome> run(
       Idempotency idem, IdempotencyKey key, AtomicInteger runs) {
     return idem.execute(
