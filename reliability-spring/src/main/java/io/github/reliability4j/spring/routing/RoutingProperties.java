@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.BindingResult;
 import org.springframework.validation.Errors;
+import org.springframework.validation.FieldError;
 import org.springframework.validation.Validator;
 
 /**
@@ -216,8 +218,24 @@ public class RoutingProperties implements Validator {
       }
     }
     if (p.tokenSecret != null && p.tokenSecret.length() < 32) {
-      errors.rejectValue(
-          "tokenSecret", "short", "must be at least 32 characters (it signs consistency tokens)");
+      // Never errors.rejectValue here: it records the field's value, which Spring Boot's failure
+      // report and BindValidationException's message print. Only the length is shown.
+      String message =
+          "must be at least 32 characters (it signs consistency tokens), but has "
+              + p.tokenSecret.length();
+      if (errors instanceof BindingResult result) {
+        result.addError(
+            new FieldError(
+                errors.getObjectName(),
+                "tokenSecret",
+                "<" + p.tokenSecret.length() + " characters, not shown>",
+                false,
+                result.resolveMessageCodes("short", "tokenSecret"),
+                null,
+                message));
+      } else {
+        errors.reject("short", "reliability.routing.token-secret " + message);
+      }
     }
     // Owned by the core routing policy: the same rules and messages as RoutingPolicy.
     RoutingPolicy.Builder core = RoutingPolicy.custom();
