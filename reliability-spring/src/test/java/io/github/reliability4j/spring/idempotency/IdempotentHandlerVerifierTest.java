@@ -2,8 +2,10 @@ package io.github.reliability4j.spring.idempotency;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.reliability4j.spring.internal.ReliabilityStartFailureAnalyzer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration;
@@ -110,6 +112,29 @@ class IdempotentHandlerVerifierTest {
                   .contains("answers GET")
                   .contains("allowSafeMethods = true");
             });
+  }
+
+  @Test
+  void theFailureAnalyzerReportsTheHandlerAndTheAction() {
+    mvc.withUserConfiguration(GetHandler.class)
+        .run(
+            ctx -> {
+              FailureAnalysis analysis =
+                  new ReliabilityStartFailureAnalyzer(null).analyze(ctx.getStartupFailure());
+              assertThat(analysis).isNotNull();
+              assertThat(analysis.getDescription())
+                  .contains(GetHandler.class.getName() + "#list()");
+              assertThat(analysis.getAction()).contains("allowSafeMethods = true");
+            });
+    reactive
+        .withUserConfiguration(ReactiveHandler.class)
+        .run(
+            ctx ->
+                assertThat(
+                        new ReliabilityStartFailureAnalyzer(null)
+                            .analyze(ctx.getStartupFailure())
+                            .getAction())
+                    .contains("Spring MVC"));
   }
 
   @Test
