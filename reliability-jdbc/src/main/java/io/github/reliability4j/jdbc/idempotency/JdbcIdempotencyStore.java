@@ -57,17 +57,23 @@ import org.slf4j.LoggerFactory;
  *       took_over = (old state = 'P')}), and returns the row as it stands afterwards. The caller
  *       owns the key iff the returned {@code owner_token} is the token it just generated; otherwise
  *       the returned (live) row decides between mismatch (fingerprint differs), completed (replay)
- *       and in progress. Per dialect:
+ *       and in progress. Per dialect (each dialect class holds its SQL next to this description in
+ *       more detail; {@code JdbcIdempotencyStoreSqlDocTest} checks that the fragments quoted here
+ *       are in the SQL the store runs):
  *       <ul>
- *         <li>PostgreSQL: {@code WITH claimed AS (INSERT ... ON CONFLICT (key_hash) DO UPDATE SET
- *             ... WHERE r.expires_at <= EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed
- *             UNION ALL SELECT ... FROM t WHERE key_hash = ? AND NOT EXISTS (SELECT 1 FROM
- *             claimed)}. A duplicate causes no write. The second branch reads the statement's
- *             snapshot, which can be older than the row version the {@code ON CONFLICT} check saw
- *             under lock (a concurrent transaction committed while this claim waited): then it
- *             returns nothing, or a version that is already expired although the takeover was
- *             declined. Only in that case a plain {@code SELECT} follows (two round trips, in a
- *             race only); the store never decides on such a stale row.
+ *         <li>PostgreSQL: {@code WITH live AS (SELECT ... FROM t WHERE t.key_hash = ? AND
+ *             t.expires_at > ?), claimed AS (INSERT INTO t AS r (...) SELECT ... WHERE NOT EXISTS
+ *             (SELECT 1 FROM live) ON CONFLICT (key_hash) DO UPDATE SET ... WHERE r.expires_at <=
+ *             EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed UNION ALL SELECT ... FROM
+ *             live}. The first CTE reads the live row, so a duplicate is a plain index read that
+ *             writes nothing; only without a live row does the insert (or takeover of an expired
+ *             row) run. A row committed by a concurrent claim after the statement's snapshot meets
+ *             the {@code ON CONFLICT} clause and nothing is returned: then a plain {@code SELECT}
+ *             follows (two round trips, in that race only). If it returns a version that is already
+ *             expired although the takeover was declined, the store reads again; it never decides
+ *             on such a stale row.
+ *         <li>PostgreSQL, partition-per-day layout: {@code SELECT ... FROM t_claim(?, ...)}, a
+ *             PL/pgSQL function shipped in the DDL (see Retention below).
  *         <li>MariaDB 10.5+: {@code INSERT ... ON DUPLICATE KEY UPDATE c = IF(expires_at <=
  *             VALUES(created_at), VALUES(c), c), ..., expires_at = IF(...) RETURNING ...}: MariaDB
  *             evaluates assignments left to right, so {@code expires_at} is assigned last and every
@@ -75,9 +81,9 @@ import org.slf4j.LoggerFactory;
  *             existing.
  *         <li>MySQL 8: the same upsert without {@code RETURNING}, then a {@code SELECT} (two round
  *             trips; MySQL has no {@code RETURNING}).
- *         <li>H2: {@code SELECT ... FROM FINAL TABLE (MERGE INTO t USING (VALUES ...) ... WHEN NOT
- *             MATCHED THEN INSERT ... WHEN MATCHED THEN UPDATE SET c = CASE WHEN expired THEN new
- *             ELSE c END ...)}.
+ *         <li>H2: {@code SELECT ... FROM FINAL TABLE (MERGE INTO t r USING (VALUES ...) ... WHEN
+ *             NOT MATCHED THEN INSERT ... WHEN MATCHED THEN UPDATE SET c = CASE WHEN expired THEN
+ *             new ELSE c END ...)}.
  *       </ul>
  *       Two claims of the same new key serialize on the primary key (the second waits for the
  *       first's row lock, then sees its row); a deadlock or unique-violation race is retried up to
@@ -623,9 +629,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
     synchronized (resolveLock) {
       if (dialect == null) {
-        Dialect detected = JdbcIdempotencySchema.detect(c, table, config.isPartitionedByDay());
         long timeout = config.getQueryTimeout().toMillis();
-        detected.withQueryTimeout((int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000));
+        Dialect detected =
+            JdbcIdempotencySchema.detect(
+                c,
+                table,
+                config.isPartitionedByDay(),
+                (int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000));
         if (config.isInitializeSchema()) {
           JdbcIdempotencySchema.apply(
               c, JdbcIdempotencySchema.RESOURCE_DIRECTORY + detected.schemaResource(), table);
