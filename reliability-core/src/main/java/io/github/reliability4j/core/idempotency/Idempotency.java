@@ -306,7 +306,10 @@ public final class Idempotency {
         result =
             localStore
                 ? store.claim(key, fingerprint, config.getLeaseDuration())
-                : guarded(() -> store.claim(key, fingerprint, config.getLeaseDuration()));
+                : guarded(
+                    () ->
+                        store.claim(
+                            key, fingerprint, config.getLeaseDuration(), config.getRetention()));
       } catch (RuntimeException e) {
         forget(key, signal);
         publish(IdempotencyEvent.Type.STORE_ERROR, key, start, "claim failed", e);

@@ -5,7 +5,9 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,26 +16,33 @@ import java.util.Locale;
  * purge statements next to the description of how they work ({@link PostgresDialect}, {@link
  * PostgresPartitionedDialect}, {@link MariaDbDialect}, {@link MySqlDialect}, {@link H2Dialect});
  * the statements every product shares (complete, release, renew, find, ping) are standard SQL and
- * live here. The overall algorithm is described on {@link JdbcIdempotencyStore}.
+ * live here. The overall algorithm is described on {@link JdbcIdempotencyStore}; the two row
+ * formats on {@link RowFormat}.
  *
  * <p>Instances are immutable (every field is final and set by the constructor, the query timeout
- * included) and thread-safe; statements are prepared per call on the caller's connection.
+ * and the row format included) and thread-safe; statements are prepared per call on the caller's
+ * connection.
  */
 abstract class Dialect {
 
   static final List<String> SUPPORTED = List.of("PostgreSQL", "MariaDB", "MySQL", "H2");
+
+  private static final HexFormat HEX = HexFormat.of();
 
   /** Columns every statement reads back, in this order. */
   static final String RETURNED =
       "state, owner_token, fingerprint, created_at, expires_at, result_code, metadata, body,"
           + " took_over";
 
-  /** Columns a claim inserts, in the order {@link #bindInsert} binds them. */
-  static final String INSERTED =
-      "key_hash, scope, operation, client_key, state, owner_token, fingerprint, created_at,"
-          + " expires_at";
-
   final String table;
+  final RowFormat format;
+
+  /** Columns a claim inserts, in the order {@link #bindInsert} binds them. */
+  final String inserted;
+
+  /** {@code ?} placeholders for {@link #inserted}, comma-separated. */
+  final String insertedParams;
+
   private final String name;
   private final String schemaResource;
   private final int queryTimeoutSeconds;
@@ -46,7 +55,8 @@ abstract class Dialect {
   /**
    * @param queryTimeoutSeconds JDBC query timeout applied to every statement; 0 means none
    */
-  Dialect(String name, String schemaResource, String table, int queryTimeoutSeconds) {
+  Dialect(
+      String name, String schemaResource, String table, int queryTimeoutSeconds, RowFormat format) {
     if (queryTimeoutSeconds < 0) {
       throw new IllegalArgumentException(
           "queryTimeoutSeconds must be zero or positive, but was " + queryTimeoutSeconds);
@@ -54,12 +64,23 @@ abstract class Dialect {
     this.name = name;
     this.schemaResource = schemaResource;
     this.table = table;
+    this.format = format;
     this.queryTimeoutSeconds = queryTimeoutSeconds;
+    boolean v2 = format == RowFormat.V2_BINARY;
+    this.inserted =
+        "key_hash, scope, operation, client_key, state, owner_token, fingerprint, created_at,"
+            + " expires_at"
+            + (v2 ? ", purge_at" : "");
+    this.insertedParams = v2 ? "?, ?, ?, ?, ?, ?, ?, ?, ?, ?" : "?, ?, ?, ?, ?, ?, ?, ?, ?";
     this.findSql = "SELECT " + RETURNED + " FROM " + table + " WHERE key_hash = ?";
+    // V2: the purge key only ever grows, and GREATEST leaves it unchanged when the claim's value
+    // already covers the new expiry, so the update touches no indexed column (HOT on PostgreSQL).
     this.completeSql =
         "UPDATE "
             + table
-            + " SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
+            + " SET state = 'C', expires_at = ?, "
+            + (v2 ? "purge_at = GREATEST(purge_at, ?), " : "")
+            + "result_code = ?, metadata = ?, body = ?"
             + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
     this.releaseSql =
         "DELETE FROM "
@@ -68,14 +89,16 @@ abstract class Dialect {
     this.renewSql =
         "UPDATE "
             + table
-            + " SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
-            + " AND expires_at > ?";
+            + " SET expires_at = ?"
+            + (v2 ? ", purge_at = GREATEST(purge_at, ?)" : "")
+            + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
     this.pingSql = "SELECT 1 FROM " + table + " WHERE key_hash = ?";
   }
 
   /**
    * Chooses the dialect from {@link DatabaseMetaData#getDatabaseProductName()}; MySQL Connector/J
-   * reports "MySQL" for a MariaDB server too, so the version string decides between them.
+   * reports "MySQL" for a MariaDB server too, so the version string decides between them. The
+   * partition-per-day layout always uses {@link RowFormat#V1_HEX}.
    *
    * @throws UnsupportedDatabaseException if the product has no dialect
    * @throws IllegalStateException if {@code partitionedByDay} is set on a database other than
@@ -86,7 +109,8 @@ abstract class Dialect {
       String productVersion,
       String table,
       boolean partitionedByDay,
-      int queryTimeoutSeconds) {
+      int queryTimeoutSeconds,
+      RowFormat format) {
     String product = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
     String version = productVersion == null ? "" : productVersion.toLowerCase(Locale.ROOT);
     Dialect d;
@@ -94,14 +118,14 @@ abstract class Dialect {
       d =
           partitionedByDay
               ? new PostgresPartitionedDialect(table, queryTimeoutSeconds)
-              : new PostgresDialect(table, queryTimeoutSeconds);
+              : new PostgresDialect(table, queryTimeoutSeconds, format);
     } else if (product.contains("mariadb")
         || (product.contains("mysql") && version.contains("mariadb"))) {
-      d = new MariaDbDialect(table, queryTimeoutSeconds);
+      d = new MariaDbDialect(table, queryTimeoutSeconds, format);
     } else if (product.contains("mysql")) {
-      d = new MySqlDialect(table, queryTimeoutSeconds);
+      d = new MySqlDialect(table, queryTimeoutSeconds, format);
     } else if (product.equals("h2")) {
-      d = new H2Dialect(table, queryTimeoutSeconds);
+      d = new H2Dialect(table, queryTimeoutSeconds, format);
     } else {
       throw new UnsupportedDatabaseException(productName, productVersion, SUPPORTED);
     }
@@ -113,12 +137,58 @@ abstract class Dialect {
   }
 
   static Dialect detect(
+      String productName,
+      String productVersion,
+      String table,
+      boolean partitionedByDay,
+      int queryTimeoutSeconds) {
+    return detect(
+        productName,
+        productVersion,
+        table,
+        partitionedByDay,
+        queryTimeoutSeconds,
+        RowFormat.V2_BINARY);
+  }
+
+  static Dialect detect(
       String productName, String productVersion, String table, boolean partitionedByDay) {
     return detect(productName, productVersion, table, partitionedByDay, 0);
   }
 
   static Dialect detect(String productName, String productVersion, String table) {
     return detect(productName, productVersion, table, false, 0);
+  }
+
+  /**
+   * The row format of the existing table: {@link RowFormat#V2_BINARY} iff it has a {@code purge_at}
+   * column (never for the partition-per-day layout), {@link RowFormat#V1_HEX} if it has only the
+   * 0.1.0 columns, {@code null} if the table does not exist. Leaves the connection's transaction as
+   * it found it (rolls back a failed probe when auto-commit is off).
+   */
+  final RowFormat probeFormat(Connection c) throws SQLException {
+    if (!(this instanceof PostgresPartitionedDialect) && hasColumn(c, "purge_at")) {
+      return RowFormat.V2_BINARY;
+    }
+    return hasColumn(c, "key_hash") ? RowFormat.V1_HEX : null;
+  }
+
+  private boolean hasColumn(Connection c, String column) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      if (queryTimeoutSeconds > 0) {
+        st.setQueryTimeout(queryTimeoutSeconds);
+      }
+      st.executeQuery("SELECT " + column + " FROM " + table + " WHERE 1 = 0").close();
+      return true;
+    } catch (SQLException e) {
+      if (!isMissingTable(e)) {
+        throw e;
+      }
+      if (!c.getAutoCommit()) {
+        c.rollback();
+      }
+      return false;
+    }
   }
 
   final String name() {
@@ -151,6 +221,13 @@ abstract class Dialect {
    * statement whose first result row holds the {@link #RETURNED} columns.
    */
   StoredRow claim(Connection c, ClaimParams p) throws SQLException {
+    return claimInOneStatement(c, p);
+  }
+
+  /**
+   * Runs {@link #claimSql()} with the {@link #inserted} parameters; the first row is the result.
+   */
+  final StoredRow claimInOneStatement(Connection c, ClaimParams p) throws SQLException {
     try (PreparedStatement ps = prepare(c, claimSql())) {
       bindInsert(ps, 1, p);
       try (ResultSet rs = ps.executeQuery()) {
@@ -173,7 +250,15 @@ abstract class Dialect {
    */
   abstract String purgeSql();
 
-  /** Deletes at most {@code batchSize} rows with {@code expires_at <= now}; returns the count. */
+  /**
+   * The indexed column a purge searches: {@code expires_at} in V1, {@code purge_at} in V2 (always
+   * at or after {@code expires_at}, so a row it finds has expired).
+   */
+  final String purgeColumn() {
+    return format == RowFormat.V2_BINARY ? "purge_at" : "expires_at";
+  }
+
+  /** Deletes at most {@code batchSize} expired rows; returns the count. */
   int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException {
     try (PreparedStatement ps = prepare(c, purgeSql())) {
       ps.setLong(1, nowMillis);
@@ -197,9 +282,9 @@ abstract class Dialect {
   }
 
   /** {@code SELECT <returned> FROM t WHERE key_hash = ?}: the row, expired or not, or null. */
-  StoredRow find(Connection c, String keyHash) throws SQLException {
+  StoredRow find(Connection c, byte[] keyHash) throws SQLException {
     try (PreparedStatement ps = prepare(c, findSql)) {
-      ps.setString(1, keyHash);
+      bindDigest(ps, 1, keyHash);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? read(rs) : null;
       }
@@ -207,13 +292,14 @@ abstract class Dialect {
   }
 
   /**
-   * {@code UPDATE t SET state = 'C', expires_at = now + retention, result_code = ?, metadata = ?,
-   * body = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > now}; returns
-   * the update count (1 iff the caller still owned a live lease).
+   * {@code UPDATE t SET state = 'C', expires_at = now + retention, [V2: purge_at =
+   * GREATEST(purge_at, now + retention),] result_code = ?, metadata = ?, body = ? WHERE key_hash =
+   * ? AND owner_token = ? AND state = 'P' AND expires_at > now}; returns the update count (1 iff
+   * the caller still owned a live lease).
    */
   int complete(
       Connection c,
-      String keyHash,
+      byte[] keyHash,
       String ownerToken,
       long nowMillis,
       long expiresAtMillis,
@@ -222,13 +308,17 @@ abstract class Dialect {
       byte[] body)
       throws SQLException {
     try (PreparedStatement ps = prepare(c, completeSql)) {
-      ps.setLong(1, expiresAtMillis);
-      ps.setInt(2, resultCode);
-      setBytes(ps, 3, metadata);
-      setBytes(ps, 4, body);
-      ps.setString(5, keyHash);
-      ps.setString(6, ownerToken);
-      ps.setLong(7, nowMillis);
+      int i = 1;
+      ps.setLong(i++, expiresAtMillis);
+      if (format == RowFormat.V2_BINARY) {
+        ps.setLong(i++, expiresAtMillis);
+      }
+      ps.setInt(i++, resultCode);
+      setBytes(ps, i++, metadata);
+      setBytes(ps, i++, body);
+      bindDigest(ps, i++, keyHash);
+      ps.setString(i++, ownerToken);
+      ps.setLong(i, nowMillis);
       return ps.executeUpdate();
     }
   }
@@ -237,9 +327,9 @@ abstract class Dialect {
    * {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at >
    * now}.
    */
-  int release(Connection c, String keyHash, String ownerToken, long nowMillis) throws SQLException {
+  int release(Connection c, byte[] keyHash, String ownerToken, long nowMillis) throws SQLException {
     try (PreparedStatement ps = prepare(c, releaseSql)) {
-      ps.setString(1, keyHash);
+      bindDigest(ps, 1, keyHash);
       ps.setString(2, ownerToken);
       ps.setLong(3, nowMillis);
       return ps.executeUpdate();
@@ -247,16 +337,20 @@ abstract class Dialect {
   }
 
   /**
-   * {@code UPDATE t SET expires_at = now + lease WHERE key_hash = ? AND owner_token = ? AND state =
-   * 'P' AND expires_at > now}.
+   * {@code UPDATE t SET expires_at = now + lease [V2: , purge_at = GREATEST(purge_at, now + lease)]
+   * WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > now}.
    */
-  int renew(Connection c, String keyHash, String ownerToken, long nowMillis, long expiresAtMillis)
+  int renew(Connection c, byte[] keyHash, String ownerToken, long nowMillis, long expiresAtMillis)
       throws SQLException {
     try (PreparedStatement ps = prepare(c, renewSql)) {
-      ps.setLong(1, expiresAtMillis);
-      ps.setString(2, keyHash);
-      ps.setString(3, ownerToken);
-      ps.setLong(4, nowMillis);
+      int i = 1;
+      ps.setLong(i++, expiresAtMillis);
+      if (format == RowFormat.V2_BINARY) {
+        ps.setLong(i++, expiresAtMillis);
+      }
+      bindDigest(ps, i++, keyHash);
+      ps.setString(i++, ownerToken);
+      ps.setLong(i, nowMillis);
       return ps.executeUpdate();
     }
   }
@@ -271,7 +365,11 @@ abstract class Dialect {
       if (timeoutSeconds > 0) {
         ps.setQueryTimeout(timeoutSeconds);
       }
-      ps.setString(1, "");
+      if (format == RowFormat.V2_BINARY) {
+        ps.setBytes(1, new byte[0]);
+      } else {
+        ps.setString(1, "");
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
       }
@@ -286,27 +384,46 @@ abstract class Dialect {
     }
   }
 
-  /** Binds the {@link #INSERTED} columns at positions {@code from..from+8}. */
-  static void bindInsert(PreparedStatement ps, int from, ClaimParams p) throws SQLException {
-    ps.setString(from, p.keyHash());
+  /** Binds a 32-byte digest as the format stores it: raw bytes (V2) or 64 hex characters (V1). */
+  final void bindDigest(PreparedStatement ps, int index, byte[] digest) throws SQLException {
+    if (format == RowFormat.V2_BINARY) {
+      ps.setBytes(index, digest);
+    } else {
+      ps.setString(index, HEX.formatHex(digest));
+    }
+  }
+
+  /** Binds the {@link #inserted} columns from position {@code from} on. */
+  final void bindInsert(PreparedStatement ps, int from, ClaimParams p) throws SQLException {
+    bindDigest(ps, from, p.keyHash());
     ps.setString(from + 1, p.scope());
     ps.setString(from + 2, p.operation());
     ps.setString(from + 3, p.clientKey());
     ps.setString(from + 4, "P");
     ps.setString(from + 5, p.ownerToken());
-    ps.setString(from + 6, p.fingerprint());
+    bindDigest(ps, from + 6, p.fingerprint());
     ps.setLong(from + 7, p.nowMillis());
     ps.setLong(from + 8, p.leaseExpiresAtMillis());
+    if (format == RowFormat.V2_BINARY) {
+      ps.setLong(from + 9, p.purgeAtMillis());
+    }
   }
 
   /** Reads the {@link #RETURNED} columns at positions 1..9. */
-  static StoredRow read(ResultSet rs) throws SQLException {
+  final StoredRow read(ResultSet rs) throws SQLException {
     int code = rs.getInt(6);
     Integer resultCode = rs.wasNull() ? null : code;
+    String fingerprint;
+    if (format == RowFormat.V2_BINARY) {
+      byte[] fp = rs.getBytes(3);
+      fingerprint = fp == null ? null : HEX.formatHex(fp);
+    } else {
+      fingerprint = rs.getString(3);
+    }
     return new StoredRow(
         "C".equals(rs.getString(1)),
         rs.getString(2),
-        rs.getString(3),
+        fingerprint,
         rs.getLong(4),
         rs.getLong(5),
         resultCode,
@@ -315,14 +432,19 @@ abstract class Dialect {
         rs.getInt(9) != 0);
   }
 
-  /** Parameters of one claim. */
+  /**
+   * Parameters of one claim. {@code keyHash} and {@code fingerprint} are the 32-byte digests;
+   * {@code purgeAtMillis} (V2 only) is when the row may be deleted unless completion or renewal
+   * pushes it later.
+   */
   record ClaimParams(
-      String keyHash,
+      byte[] keyHash,
       String scope,
       String operation,
       String clientKey,
       String ownerToken,
-      String fingerprint,
+      byte[] fingerprint,
       long nowMillis,
-      long leaseExpiresAtMillis) {}
+      long leaseExpiresAtMillis,
+      long purgeAtMillis) {}
 }

@@ -18,4 +18,9 @@ final class KeyHash {
   static String of(String scope, String operation, String clientKey) {
     return RequestFingerprint.ofParts(scope, operation, clientKey).hex();
   }
+
+  /** The same digest as {@link #of}, as the 32 raw bytes ({@link RowFormat#V2_BINARY}). */
+  static byte[] digest(String scope, String operation, String clientKey) {
+    return RequestFingerprint.ofParts(scope, operation, clientKey).bytes();
+  }
 }

@@ -9,8 +9,8 @@ final class MariaDbDialect extends MySqlFamilyDialect {
 
   private final String claimSql;
 
-  MariaDbDialect(String table, int queryTimeoutSeconds) {
-    super("MariaDB", "schema-mariadb.sql", table, queryTimeoutSeconds);
+  MariaDbDialect(String table, int queryTimeoutSeconds, RowFormat format) {
+    super("MariaDB", "schema-mariadb.sql", table, queryTimeoutSeconds, format);
     claimSql = upsertSql + " RETURNING " + RETURNED;
   }
 

@@ -11,8 +11,8 @@ import java.sql.SQLException;
  */
 final class MySqlDialect extends MySqlFamilyDialect {
 
-  MySqlDialect(String table, int queryTimeoutSeconds) {
-    super("MySQL", "schema-mysql.sql", table, queryTimeoutSeconds);
+  MySqlDialect(String table, int queryTimeoutSeconds, RowFormat format) {
+    super("MySQL", "schema-mysql.sql", table, queryTimeoutSeconds, format);
   }
 
   @Override

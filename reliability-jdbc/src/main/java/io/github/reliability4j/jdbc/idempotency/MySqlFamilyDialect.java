@@ -26,22 +26,27 @@ import java.sql.SQLException;
  * DELETE FROM t WHERE expires_at <= now ORDER BY expires_at LIMIT n
  * }</pre>
  *
- * over the {@code expires_at} index.
+ * over the {@code expires_at} index ({@link RowFormat#V1_HEX}) or the {@code purge_at} index
+ * ({@link RowFormat#V2_BINARY}, where the upsert also sets {@code purge_at} on insert and takeover,
+ * assigned before {@code expires_at} like every other column).
  */
 abstract class MySqlFamilyDialect extends Dialect {
 
   final String upsertSql;
   private final String purgeSql;
 
-  MySqlFamilyDialect(String name, String resource, String table, int queryTimeoutSeconds) {
-    super(name, resource, table, queryTimeoutSeconds);
+  MySqlFamilyDialect(
+      String name, String resource, String table, int queryTimeoutSeconds, RowFormat format) {
+    super(name, resource, table, queryTimeoutSeconds, format);
     String expired = "expires_at <= VALUES(created_at)";
     upsertSql =
         "INSERT INTO "
             + table
             + " ("
-            + INSERTED
-            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+            + inserted
+            + ") VALUES ("
+            + insertedParams
+            + ") ON DUPLICATE KEY UPDATE"
             + (" took_over = IF(" + expired + ", state = 'P', took_over),")
             + (" owner_token = IF(" + expired + ", VALUES(owner_token), owner_token),")
             + (" state = IF(" + expired + ", VALUES(state), state),")
@@ -50,8 +55,12 @@ abstract class MySqlFamilyDialect extends Dialect {
             + (" metadata = IF(" + expired + ", NULL, metadata),")
             + (" body = IF(" + expired + ", NULL, body),")
             + (" created_at = IF(" + expired + ", VALUES(created_at), created_at),")
+            + (format == RowFormat.V2_BINARY
+                ? " purge_at = IF(" + expired + ", VALUES(purge_at), purge_at),"
+                : "")
             + (" expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)");
-    purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?";
+    String purge = purgeColumn();
+    purgeSql = "DELETE FROM " + table + " WHERE " + purge + " <= ? ORDER BY " + purge + " LIMIT ?";
   }
 
   @Override

@@ -6,7 +6,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * PostgreSQL 9.5+, plain layout ({@code schema-postgresql.sql}).
+ * PostgreSQL 9.5+, plain layout ({@code schema-postgresql.sql}), in either {@link RowFormat}. In
+ * {@link RowFormat#V2_BINARY} the claim also sets {@code purge_at} (inserted, and on a takeover
+ * {@code purge_at = EXCLUDED.purge_at}) and the purge searches {@code purge_at} instead of {@code
+ * expires_at}; nothing else differs.
  *
  * <h2>Claim: one statement, one round trip</h2>
  *
@@ -49,12 +52,13 @@ class PostgresDialect extends Dialect {
   private final String claimSql;
   private final String purgeSql;
 
-  PostgresDialect(String table, int queryTimeoutSeconds) {
-    this(table, "schema-postgresql.sql", queryTimeoutSeconds);
+  PostgresDialect(String table, int queryTimeoutSeconds, RowFormat format) {
+    this(table, "schema-postgresql.sql", queryTimeoutSeconds, format);
   }
 
-  PostgresDialect(String table, String resource, int queryTimeoutSeconds) {
-    super("PostgreSQL", resource, table, queryTimeoutSeconds);
+  PostgresDialect(String table, String resource, int queryTimeoutSeconds, RowFormat format) {
+    super("PostgreSQL", resource, table, queryTimeoutSeconds, format);
+    String purge = purgeColumn();
     claimSql =
         "WITH live AS (SELECT "
             + RETURNED_R.replace("r.", "t.")
@@ -63,12 +67,15 @@ class PostgresDialect extends Dialect {
             + " t WHERE t.key_hash = ? AND t.expires_at > ?), claimed AS (INSERT INTO "
             + table
             + " AS r ("
-            + INSERTED
-            + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM live)"
+            + inserted
+            + ") SELECT "
+            + insertedParams
+            + " WHERE NOT EXISTS (SELECT 1 FROM live)"
             + " ON CONFLICT (key_hash) DO UPDATE SET"
             + " took_over = CASE WHEN r.state = 'P' THEN 1 ELSE 0 END, state = EXCLUDED.state,"
             + " owner_token = EXCLUDED.owner_token, fingerprint = EXCLUDED.fingerprint,"
             + " created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,"
+            + (format == RowFormat.V2_BINARY ? " purge_at = EXCLUDED.purge_at," : "")
             + " result_code = NULL, metadata = NULL, body = NULL"
             + " WHERE r.expires_at <= EXCLUDED.created_at"
             + " RETURNING "
@@ -83,8 +90,13 @@ class PostgresDialect extends Dialect {
             + table
             + " WHERE key_hash = ANY(ARRAY(SELECT key_hash FROM "
             + table
-            + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED))"
-            + " AND expires_at <= ?";
+            + " WHERE "
+            + purge
+            + " <= ? ORDER BY "
+            + purge
+            + " LIMIT ? FOR UPDATE SKIP LOCKED)) AND "
+            + purge
+            + " <= ?";
   }
 
   @Override
@@ -95,7 +107,7 @@ class PostgresDialect extends Dialect {
   @Override
   StoredRow claim(Connection c, ClaimParams p) throws SQLException {
     try (PreparedStatement ps = prepare(c, claimSql)) {
-      ps.setString(1, p.keyHash());
+      bindDigest(ps, 1, p.keyHash());
       ps.setLong(2, p.nowMillis());
       bindInsert(ps, 3, p);
       try (ResultSet rs = ps.executeQuery()) {

@@ -70,16 +70,39 @@ class JdbcIdempotencyStoreSqlDocTest {
             dialect("PostgreSQL", "15", false),
             dialect("MariaDB", "10.11.19-MariaDB", false),
             dialect("H2", "2.4.240", false))) {
+      assertThat(d.format).isEqualTo(RowFormat.V2_BINARY);
       assertThat(d.compareAndSetSql())
           .containsExactly(
-              "UPDATE t SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
-                  + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?",
+              "UPDATE t SET state = 'C', expires_at = ?, purge_at = GREATEST(purge_at, ?),"
+                  + " result_code = ?, metadata = ?, body = ? WHERE key_hash = ? AND owner_token"
+                  + " = ? AND state = 'P' AND expires_at > ?",
               "DELETE FROM t WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND"
                   + " expires_at > ?",
-              "UPDATE t SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
-                  + " AND expires_at > ?");
+              "UPDATE t SET expires_at = ?, purge_at = GREATEST(purge_at, ?) WHERE key_hash = ?"
+                  + " AND owner_token = ? AND state = 'P' AND expires_at > ?");
       assertThat(d.queryTimeoutSeconds()).isEqualTo(3);
     }
+  }
+
+  @Test
+  void theRowFormatOf010KeepsThe010Statements() {
+    Dialect d = Dialect.detect("PostgreSQL", "15", "t", false, 0, RowFormat.V1_HEX);
+    assertThat(d.compareAndSetSql())
+        .containsExactly(
+            "UPDATE t SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
+                + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?",
+            "DELETE FROM t WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND"
+                + " expires_at > ?",
+            "UPDATE t SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
+                + " AND expires_at > ?");
+    assertThat(d.claimSql()).doesNotContain("purge_at");
+    assertThat(d.purgeSql()).contains("WHERE expires_at <= ? ORDER BY expires_at");
+    assertThat(dialect("PostgreSQL", "15", false).purgeSql())
+        .contains("WHERE purge_at <= ? ORDER BY purge_at")
+        .endsWith("AND purge_at <= ?");
+    assertThat(dialect("PostgreSQL", "15", false).claimSql())
+        .contains("purge_at = EXCLUDED.purge_at");
+    assertThat(dialect("PostgreSQL", "15", true).format).isEqualTo(RowFormat.V1_HEX);
   }
 
   @Test
