@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -93,7 +92,7 @@ public final class Idempotency {
   private final Duration storeCallTimeout;
   private final boolean localStore;
   private final ExecutorService storeExecutor;
-  private final ScheduledExecutorService renewalScheduler;
+  private final LeaseSweeper leaseSweeper;
   private final ConcurrentMap<IdempotencyKey, CompletableFuture<Void>> signals =
       new ConcurrentHashMap<>();
 
@@ -110,8 +109,8 @@ public final class Idempotency {
     this.storeCallTimeout = b.storeCallTimeout;
     this.localStore = b.store.isLocal();
     this.storeExecutor = b.storeExecutor != null ? b.storeExecutor : Defaults.STORE_EXECUTOR;
-    this.renewalScheduler =
-        b.renewalScheduler != null ? b.renewalScheduler : Defaults.RENEWAL_SCHEDULER;
+    this.leaseSweeper =
+        b.renewalScheduler != null ? new LeaseSweeper(b.renewalScheduler) : Defaults.LEASE_SWEEPER;
   }
 
   /** An engine with default settings for every operation. */
@@ -407,19 +406,9 @@ public final class Idempotency {
     }
   }
 
-  ScheduledFuture<?> scheduleRenewal(Runnable task, long periodNanos) {
-    return renewalScheduler.scheduleAtFixedRate(
-        () -> {
-          try {
-            task.run();
-          } catch (RuntimeException e) {
-            // A periodic task that throws is silently cancelled by the scheduler; keep renewing.
-            log.warn("Lease renewal task failed", e);
-          }
-        },
-        periodNanos,
-        periodNanos,
-        TimeUnit.NANOSECONDS);
+  /** The one task renewing every owner's lease on this engine's renewal scheduler. */
+  LeaseSweeper leaseSweeper() {
+    return leaseSweeper;
   }
 
   /**
@@ -600,7 +589,11 @@ public final class Idempotency {
       return this;
     }
 
-    /** Scheduler for lease renewals; default a shared single daemon thread. */
+    /**
+     * Scheduler for lease renewals; default a shared single daemon thread. Whatever the number of
+     * owners, it runs one periodic task per scheduler (see {@code LeaseSweeper}), which renews each
+     * owner within one period of its renewal interval.
+     */
     public Builder renewalScheduler(ScheduledExecutorService scheduler) {
       this.renewalScheduler = Objects.requireNonNull(scheduler, "renewalScheduler");
       return this;
@@ -636,6 +629,9 @@ public final class Idempotency {
     }
 
     static final ScheduledExecutorService RENEWAL_SCHEDULER = newScheduler();
+
+    /** Shared by every engine on the default scheduler: one sweep task for all their owners. */
+    static final LeaseSweeper LEASE_SWEEPER = new LeaseSweeper(RENEWAL_SCHEDULER);
 
     private static ScheduledExecutorService newScheduler() {
       ScheduledThreadPoolExecutor s =
