@@ -110,7 +110,8 @@ abstract class Dialect {
       String table,
       boolean partitionedByDay,
       int queryTimeoutSeconds,
-      RowFormat format) {
+      RowFormat format,
+      boolean asyncClaimCommit) {
     String product = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
     String version = productVersion == null ? "" : productVersion.toLowerCase(Locale.ROOT);
     Dialect d;
@@ -118,7 +119,7 @@ abstract class Dialect {
       d =
           partitionedByDay
               ? new PostgresPartitionedDialect(table, queryTimeoutSeconds)
-              : new PostgresDialect(table, queryTimeoutSeconds, format);
+              : new PostgresDialect(table, queryTimeoutSeconds, format, asyncClaimCommit);
     } else if (product.contains("mariadb")
         || (product.contains("mysql") && version.contains("mariadb"))) {
       d = new MariaDbDialect(table, queryTimeoutSeconds, format);
@@ -148,7 +149,8 @@ abstract class Dialect {
         table,
         partitionedByDay,
         queryTimeoutSeconds,
-        RowFormat.V2_BINARY);
+        RowFormat.V2_BINARY,
+        true);
   }
 
   static Dialect detect(

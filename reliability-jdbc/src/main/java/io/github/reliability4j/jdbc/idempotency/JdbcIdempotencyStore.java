@@ -82,13 +82,16 @@ import org.slf4j.LoggerFactory;
  *             t.expires_at > ?), claimed AS (INSERT INTO t AS r (...) SELECT ... WHERE NOT EXISTS
  *             (SELECT 1 FROM live) ON CONFLICT (key_hash) DO UPDATE SET ... WHERE r.expires_at <=
  *             EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed UNION ALL SELECT ... FROM
- *             live}. The first CTE reads the live row, so a duplicate is a plain index read that
- *             writes nothing; only without a live row does the insert (or takeover of an expired
- *             row) run. A row committed by a concurrent claim after the statement's snapshot meets
- *             the {@code ON CONFLICT} clause and nothing is returned: then a plain {@code SELECT}
- *             follows (two round trips, in that race only). If it returns a version that is already
- *             expired although the takeover was declined, the store reads again; it never decides
- *             on such a stale row.
+ *             live}; unless {@link JdbcIdempotencyStoreConfig.Builder#durableClaims durableClaims},
+ *             the insert's condition also calls {@code set_config('synchronous_commit', 'off',
+ *             true)}, so the claim's commit does not wait for a WAL flush (why that is safe is
+ *             argued there). The first CTE reads the live row, so a duplicate is a plain index read
+ *             that writes nothing; only without a live row does the insert (or takeover of an
+ *             expired row) run. A row committed by a concurrent claim after the statement's
+ *             snapshot meets the {@code ON CONFLICT} clause and nothing is returned: then a plain
+ *             {@code SELECT} follows (two round trips, in that race only). If it returns a version
+ *             that is already expired although the takeover was declined, the store reads again; it
+ *             never decides on such a stale row.
  *         <li>PostgreSQL, partition-per-day layout: {@code SELECT ... FROM t_claim(?, ...)}, a
  *             PL/pgSQL function shipped in the DDL (see Retention below).
  *         <li>MariaDB 10.5+: {@code INSERT ... ON DUPLICATE KEY UPDATE c = IF(expires_at <=
@@ -701,8 +704,19 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       }
       long timeout = config.getQueryTimeout().toMillis();
       int timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000);
+      DatabaseMetaData md = c.getMetaData();
+      String product = md.getDatabaseProductName();
+      String version = md.getDatabaseProductVersion();
+      boolean asyncClaims = !config.isDurableClaims();
       Dialect detected =
-          JdbcIdempotencySchema.detect(c, table, config.isPartitionedByDay(), timeoutSeconds);
+          Dialect.detect(
+              product,
+              version,
+              table,
+              config.isPartitionedByDay(),
+              timeoutSeconds,
+              RowFormat.V2_BINARY,
+              asyncClaims);
       productDialect = detected;
       if (config.isInitializeSchema()) {
         JdbcIdempotencySchema.apply(
@@ -719,15 +733,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         return detected;
       }
       if (format != detected.format) {
-        DatabaseMetaData md = c.getMetaData();
         detected =
             Dialect.detect(
-                md.getDatabaseProductName(),
-                md.getDatabaseProductVersion(),
+                product,
+                version,
                 table,
                 config.isPartitionedByDay(),
                 timeoutSeconds,
-                format);
+                format,
+                asyncClaims);
       }
       if (format == RowFormat.V1_HEX && !config.isPartitionedByDay()) {
         log.warn(

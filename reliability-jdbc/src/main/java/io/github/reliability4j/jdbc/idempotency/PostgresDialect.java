@@ -49,14 +49,30 @@ class PostgresDialect extends Dialect {
       "r.state, r.owner_token, r.fingerprint, r.created_at, r.expires_at, r.result_code,"
           + " r.metadata, r.body, r.took_over";
 
+  /**
+   * Appended to the insert's condition: evaluated only when the claim inserts (or takes over), it
+   * sets {@code synchronous_commit = off} for this statement's transaction alone ({@code
+   * is_local}), so the claim's commit does not wait for a WAL flush and the pooled session keeps
+   * its setting. See {@link JdbcIdempotencyStoreConfig.Builder#durableClaims} for why a lost claim
+   * is safe.
+   */
+  static final String ASYNC_COMMIT =
+      " AND set_config('synchronous_commit', 'off', true) IS NOT NULL";
+
   private final String claimSql;
   private final String purgeSql;
 
-  PostgresDialect(String table, int queryTimeoutSeconds, RowFormat format) {
-    this(table, "schema-postgresql.sql", queryTimeoutSeconds, format);
+  PostgresDialect(
+      String table, int queryTimeoutSeconds, RowFormat format, boolean asyncClaimCommit) {
+    this(table, "schema-postgresql.sql", queryTimeoutSeconds, format, asyncClaimCommit);
   }
 
-  PostgresDialect(String table, String resource, int queryTimeoutSeconds, RowFormat format) {
+  PostgresDialect(
+      String table,
+      String resource,
+      int queryTimeoutSeconds,
+      RowFormat format,
+      boolean asyncClaimCommit) {
     super("PostgreSQL", resource, table, queryTimeoutSeconds, format);
     String purge = purgeColumn();
     claimSql =
@@ -71,6 +87,7 @@ class PostgresDialect extends Dialect {
             + ") SELECT "
             + insertedParams
             + " WHERE NOT EXISTS (SELECT 1 FROM live)"
+            + (asyncClaimCommit ? ASYNC_COMMIT : "")
             + " ON CONFLICT (key_hash) DO UPDATE SET"
             + " took_over = CASE WHEN r.state = 'P' THEN 1 ELSE 0 END, state = EXCLUDED.state,"
             + " owner_token = EXCLUDED.owner_token, fingerprint = EXCLUDED.fingerprint,"

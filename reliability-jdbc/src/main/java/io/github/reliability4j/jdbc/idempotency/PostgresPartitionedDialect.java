@@ -25,7 +25,7 @@ final class PostgresPartitionedDialect extends PostgresDialect {
   private final String claimSql;
 
   PostgresPartitionedDialect(String table, int queryTimeoutSeconds) {
-    super(table, "schema-postgresql-partitioned.sql", queryTimeoutSeconds, RowFormat.V1_HEX);
+    super(table, "schema-postgresql-partitioned.sql", queryTimeoutSeconds, RowFormat.V1_HEX, false);
     claimSql = "SELECT " + RETURNED + " FROM " + table + "_claim(?, ?, ?, ?, ?, ?, ?, ?, ?)";
   }
 

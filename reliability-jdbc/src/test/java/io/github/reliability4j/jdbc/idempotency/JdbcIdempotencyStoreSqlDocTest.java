@@ -26,7 +26,9 @@ class JdbcIdempotencyStoreSqlDocTest {
         .startsWith("WITH live AS (SELECT ")
         .contains(
             "FROM t t WHERE t.key_hash = ? AND t.expires_at > ?), claimed AS (INSERT INTO t AS r (")
-        .contains("WHERE NOT EXISTS (SELECT 1 FROM live)")
+        .contains(
+            "WHERE NOT EXISTS (SELECT 1 FROM live) AND set_config('synchronous_commit', 'off',"
+                + " true) IS NOT NULL ON CONFLICT")
         .contains("ON CONFLICT (key_hash) DO UPDATE SET")
         .contains("WHERE r.expires_at <= EXCLUDED.created_at RETURNING ")
         .contains("FROM claimed UNION ALL SELECT ")
@@ -86,7 +88,7 @@ class JdbcIdempotencyStoreSqlDocTest {
 
   @Test
   void theRowFormatOf010KeepsThe010Statements() {
-    Dialect d = Dialect.detect("PostgreSQL", "15", "t", false, 0, RowFormat.V1_HEX);
+    Dialect d = Dialect.detect("PostgreSQL", "15", "t", false, 0, RowFormat.V1_HEX, false);
     assertThat(d.compareAndSetSql())
         .containsExactly(
             "UPDATE t SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
@@ -95,7 +97,7 @@ class JdbcIdempotencyStoreSqlDocTest {
                 + " expires_at > ?",
             "UPDATE t SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
                 + " AND expires_at > ?");
-    assertThat(d.claimSql()).doesNotContain("purge_at");
+    assertThat(d.claimSql()).doesNotContain("purge_at").doesNotContain("synchronous_commit");
     assertThat(d.purgeSql()).contains("WHERE expires_at <= ? ORDER BY expires_at");
     assertThat(dialect("PostgreSQL", "15", false).purgeSql())
         .contains("WHERE purge_at <= ? ORDER BY purge_at")
