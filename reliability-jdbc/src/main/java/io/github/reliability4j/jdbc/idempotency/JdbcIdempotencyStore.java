@@ -707,16 +707,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       DatabaseMetaData md = c.getMetaData();
       String product = md.getDatabaseProductName();
       String version = md.getDatabaseProductVersion();
-      boolean asyncClaims = !config.isDurableClaims();
-      Dialect detected =
-          Dialect.detect(
-              product,
-              version,
-              table,
-              config.isPartitionedByDay(),
-              timeoutSeconds,
-              RowFormat.V2_BINARY,
-              asyncClaims);
+      Dialect detected = newDialect(product, version, timeoutSeconds, RowFormat.V2_BINARY);
       productDialect = detected;
       if (config.isInitializeSchema()) {
         JdbcIdempotencySchema.apply(
@@ -733,15 +724,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         return detected;
       }
       if (format != detected.format) {
-        detected =
-            Dialect.detect(
-                product,
-                version,
-                table,
-                config.isPartitionedByDay(),
-                timeoutSeconds,
-                format,
-                asyncClaims);
+        detected = newDialect(product, version, timeoutSeconds, format);
       }
       if (format == RowFormat.V1_HEX && !config.isPartitionedByDay()) {
         log.warn(
@@ -755,6 +738,17 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       dialect = detected;
       return detected;
     }
+  }
+
+  private Dialect newDialect(String product, String version, int timeoutSeconds, RowFormat format) {
+    return Dialect.detect(
+        product,
+        version,
+        table,
+        config.isPartitionedByDay(),
+        timeoutSeconds,
+        format,
+        !config.isDurableClaims());
   }
 
   /**
