@@ -195,7 +195,9 @@ import org.slf4j.LoggerFactory;
  *       DDL resource (checked eagerly by {@link #create} when the database is reachable).
  *   <li>Database product without a dialect: {@link UnsupportedDatabaseException} naming the product
  *       and the supported ones.
- *   <li>Outcome over the size limit: {@link OutcomeTooLargeException}, nothing written.
+ *   <li>Outcome over the size limit: {@link OutcomeTooLargeException}, nothing written; {@link
+ *       #complete} releases the caller's key first (a retry runs at once), a transactional
+ *       completion keeps it.
  * </ul>
  *
  * <h2>Thread-safety and guarantees</h2>
@@ -394,7 +396,24 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     Objects.requireNonNull(outcome, "outcome");
     requirePositive("retention", retention);
-    byte[] metadata = encodeChecked(outcome);
+    byte[] metadata;
+    try {
+      metadata = encodeChecked(outcome);
+    } catch (OutcomeTooLargeException refused) {
+      // Release the key so a retry runs at once instead of waiting for the lease.
+      boolean released = false;
+      RuntimeException releaseFailure = null;
+      try {
+        released = release(key, ownerToken);
+      } catch (RuntimeException e) {
+        releaseFailure = e;
+      }
+      OutcomeTooLargeException e = new OutcomeTooLargeException(refused, released);
+      if (releaseFailure != null) {
+        e.addSuppressed(releaseFailure);
+      }
+      throw e;
+    }
     try (Connection c = dataSource.getConnection()) {
       boolean done = completeOn(dialect(c), c, key, ownerToken, outcome, metadata, retention);
       commitIfNeeded(c);
