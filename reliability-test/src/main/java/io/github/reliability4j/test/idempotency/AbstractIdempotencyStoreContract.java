@@ -312,6 +312,53 @@ public abstract class AbstractIdempotencyStoreContract {
     assertThat(b.takeover()).as("an expired completed record is gone, not taken over").isFalse();
   }
 
+  // ---- retention hint at claim time (IdempotencyStore#claim with retentionHint) -------------
+
+  @Test
+  void aRetentionHintChangesNoOutcomeWhateverTheCompletionsRetention() {
+    for (Duration completedWith :
+        List.of(RETENTION, RETENTION.multipliedBy(3), Duration.ofSeconds(1))) {
+      IdempotencyKey k = key("hint-" + completedWith.toMillis());
+      Instant start = clock.instant();
+      ClaimResult r = store.claim(k, fp("a"), LEASE, RETENTION);
+      assertThat(r).isInstanceOf(ClaimResult.Acquired.class);
+      ClaimResult.Acquired a = (ClaimResult.Acquired) r;
+      assertThat(a.leaseExpiry()).isEqualTo(start.plus(LEASE));
+      assertThat(a.takeover()).isFalse();
+      assertThat(store.claim(k, fp("a"), LEASE, RETENTION))
+          .isInstanceOf(ClaimResult.InProgress.class);
+      clock.advance(LEASE.dividedBy(2));
+      Instant completedAt = clock.instant();
+      assertThat(store.complete(k, a.ownerToken(), outcome(200, "ok"), completedWith)).isTrue();
+      clock.advance(completedWith.minusMillis(1));
+      assertThat(store.claim(k, fp("a"), LEASE, RETENTION))
+          .as("live until the completion's own retention (%s), not the hint's", completedWith)
+          .isInstanceOf(ClaimResult.Completed.class);
+      assertThat(store.find(k))
+          .hasValueSatisfying(
+              rec -> assertThat(rec.expiry()).isEqualTo(completedAt.plus(completedWith)));
+      clock.advance(Duration.ofMillis(1));
+      assertThat(store.find(k)).isEmpty();
+      ClaimResult again = store.claim(k, fp("b"), LEASE, RETENTION);
+      assertThat(again).isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(((ClaimResult.Acquired) again).takeover()).isFalse();
+    }
+  }
+
+  @Test
+  void aHintedClaimIsTakenOverAndRenewedLikeAnyOther() {
+    ClaimResult.Acquired a =
+        (ClaimResult.Acquired) store.claim(key("k"), fp("a"), LEASE, RETENTION);
+    assertThat(store.renew(key("k"), a.ownerToken(), LEASE.multipliedBy(2))).isPresent();
+    clock.advance(LEASE.multipliedBy(2));
+    ClaimResult b = store.claim(key("k"), fp("other"), LEASE, RETENTION);
+    assertThat(b).isInstanceOf(ClaimResult.Acquired.class);
+    assertThat(((ClaimResult.Acquired) b).takeover()).isTrue();
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "late"), RETENTION)).isFalse();
+    assertThatThrownBy(() -> store.claim(key("k"), fp("a"), LEASE, null))
+        .isInstanceOf(NullPointerException.class);
+  }
+
   @Test
   void retentionShorterThanLeaseIsHonoured() {
     ClaimResult.Acquired a = acquire(key("k"), fp("a"));
