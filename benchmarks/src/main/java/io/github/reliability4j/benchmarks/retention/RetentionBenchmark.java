@@ -233,7 +233,7 @@ public final class RetentionBenchmark {
                             .ageColumn("created_at")
                             .maxAge(Duration.ofDays(7))
                             .initialBatchSize(1000)
-                            .maxBatchSize(50_000)
+                            .maxBatchSize(10_000)
                             .batchTimeBudget(Duration.ofMillis(200))
                             .maxReplicaLag(Duration.ofMillis(500))
                             .throttlePollInterval(Duration.ofMillis(50))
