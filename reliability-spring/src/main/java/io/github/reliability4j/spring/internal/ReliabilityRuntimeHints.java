@@ -20,6 +20,12 @@ public final class ReliabilityRuntimeHints implements RuntimeHintsRegistrar {
   public static final String SCHEMA_PATTERN =
       "io/github/reliability4j/jdbc/idempotency/schema-*.sql";
 
+  /**
+   * The row-format migration scripts shipped next to the DDL (read by users, kept in the image).
+   */
+  public static final String MIGRATION_PATTERN =
+      "io/github/reliability4j/jdbc/idempotency/migrate-*.sql";
+
   static final String[] FAILURE_ANALYZERS = {
     "io.github.reliability4j.spring.internal.ReliabilityPropertyFailureAnalyzer",
     "io.github.reliability4j.spring.internal.ReliabilityStartFailureAnalyzer"
@@ -35,6 +41,7 @@ public final class ReliabilityRuntimeHints implements RuntimeHintsRegistrar {
   @Override
   public void registerHints(RuntimeHints hints, ClassLoader classLoader) {
     hints.resources().registerPattern(SCHEMA_PATTERN);
+    hints.resources().registerPattern(MIGRATION_PATTERN);
     for (String analyzer : FAILURE_ANALYZERS) {
       hints
           .reflection()
