@@ -158,9 +158,24 @@ public final class ReplicaState {
       Instant currentAsOf,
       long lagBytes,
       long latencyNanos) {
+    onSample(replay, sampledAt, currentAsOf, sampledAt, lagBytes, latencyNanos);
+  }
+
+  /**
+   * @param lagReference the instant lag is measured up to: the sample time while the primary is
+   *     reachable, the primary's last-seen time during an outage (see {@link
+   *     ReplicaRouter#sampleReplica})
+   */
+  synchronized void onSample(
+      ReplicationPosition replay,
+      Instant sampledAt,
+      Instant currentAsOf,
+      Instant lagReference,
+      long lagBytes,
+      long latencyNanos) {
     Snapshot s = snapshot;
     Duration lag =
-        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, sampledAt));
+        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, lagReference));
     String problem = null;
     if (lag == null) {
       problem = "lag unknown: replay position " + replay.encode() + " predates the lag history";
