@@ -201,10 +201,16 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         primaryFirst, ready, wait != null ? wait : List.of(), primaryAllowed, reason);
   }
 
+  /*
+   * Freshness by the lag monitor's last sample, not by the known position: a causal wait advances
+   * the known position of the replica it waited on, which would make that replica look freshest
+   * and win every following wait (the skew issue 22 reports). Monitor samples advance all replicas
+   * at the same cadence, so equally current replicas tie and the tie is spread.
+   */
   private static final Comparator<ReplicaState> FRESHEST_FIRST =
       (a, b) -> {
-        ReplicationPosition pa = a.knownPosition();
-        ReplicationPosition pb = b.knownPosition();
+        ReplicationPosition pa = a.sampledPosition();
+        ReplicationPosition pb = b.sampledPosition();
         if (pa == null || pb == null) {
           return pa == null ? (pb == null ? 0 : 1) : -1;
         }
