@@ -101,6 +101,10 @@ public final class ReplicaState {
    * The replay position of the lag monitor's last successful sample, else the known position (or
    * null): what freshness among replicas is compared by.
    */
+  LagSample lastSample() {
+    return snapshot.lastSample;
+  }
+
   ReplicationPosition sampledPosition() {
     Snapshot s = snapshot;
     LagSample last = s.lastSample;
