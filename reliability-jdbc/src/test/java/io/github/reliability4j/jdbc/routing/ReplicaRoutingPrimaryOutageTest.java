@@ -108,6 +108,10 @@ class ReplicaRoutingPrimaryOutageTest {
   }
 
   static HikariDataSource defaultPool(String name, String url) {
+    return defaultPool(pools, name, url);
+  }
+
+  static HikariDataSource defaultPool(List<HikariDataSource> into, String name, String url) {
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(url);
     hc.setPoolName("routing-" + name);
@@ -116,7 +120,7 @@ class ReplicaRoutingPrimaryOutageTest {
     hc.setInitializationFailTimeout(-1);
     assertThat(hc.getConnectionTimeout()).isEqualTo(HIKARI_DEFAULT_TIMEOUT.toMillis());
     HikariDataSource p = new HikariDataSource(hc);
-    pools.add(p);
+    into.add(p);
     return p;
   }
 

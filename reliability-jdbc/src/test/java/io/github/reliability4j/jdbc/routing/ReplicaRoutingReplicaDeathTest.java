@@ -56,7 +56,7 @@ class ReplicaRoutingReplicaDeathTest {
             .primary(
                 "primary",
                 ReplicaRoutingPrimaryOutageTest.defaultPool(
-                    "death-primary", cluster.primary().jdbcUrl()))
+                    pools, "death-primary", cluster.primary().jdbcUrl()))
             .tokenKey(ReplicaRoutingReplicationTest.KEY)
             .listener(events)
             .replicaConnectTimeout(CONNECT_TIMEOUT)
@@ -70,10 +70,9 @@ class ReplicaRoutingReplicaDeathTest {
                     .build());
     for (ReplicaNode r : cluster.replicas()) {
       b.replica(
-          r.name(), ReplicaRoutingPrimaryOutageTest.defaultPool("death-" + r.name(), r.jdbcUrl()));
+          r.name(),
+          ReplicaRoutingPrimaryOutageTest.defaultPool(pools, "death-" + r.name(), r.jdbcUrl()));
     }
-    pools.addAll(ReplicaRoutingPrimaryOutageTest.pools);
-    ReplicaRoutingPrimaryOutageTest.pools.clear();
     ds = new ReplicaRoutingDataSource(b.build());
     try (Connection c = cluster.primary().dataSource().getConnection();
         Statement s = c.createStatement()) {
