@@ -97,6 +97,20 @@ public final class ReplicaState {
     return snapshot.knownPosition;
   }
 
+  /**
+   * The replay position of the lag monitor's last successful sample, else the known position (or
+   * null): what freshness among replicas is compared by.
+   */
+  LagSample lastSample() {
+    return snapshot.lastSample;
+  }
+
+  ReplicationPosition sampledPosition() {
+    Snapshot s = snapshot;
+    LagSample last = s.lastSample;
+    return last != null && last.replayPosition() != null ? last.replayPosition() : s.knownPosition;
+  }
+
   /** Whether the known replay position covers {@code position}. */
   public boolean covers(ReplicationPosition position) {
     ReplicationPosition known = snapshot.knownPosition;
@@ -158,9 +172,24 @@ public final class ReplicaState {
       Instant currentAsOf,
       long lagBytes,
       long latencyNanos) {
+    onSample(replay, sampledAt, currentAsOf, sampledAt, lagBytes, latencyNanos);
+  }
+
+  /**
+   * @param lagReference the instant lag is measured up to: the sample time while the primary is
+   *     reachable, the primary's last-seen time during an outage (see {@link
+   *     ReplicaRouter#sampleReplica})
+   */
+  synchronized void onSample(
+      ReplicationPosition replay,
+      Instant sampledAt,
+      Instant currentAsOf,
+      Instant lagReference,
+      long lagBytes,
+      long latencyNanos) {
     Snapshot s = snapshot;
     Duration lag =
-        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, sampledAt));
+        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, lagReference));
     String problem = null;
     if (lag == null) {
       problem = "lag unknown: replay position " + replay.encode() + " predates the lag history";
