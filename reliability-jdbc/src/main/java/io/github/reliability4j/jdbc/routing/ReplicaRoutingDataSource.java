@@ -154,7 +154,13 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     this.codec =
         new CausalTokenCodec(key, clusterId, dialect.name(), dialect::parsePosition, listener);
     this.router =
-        new ReplicaRouter(config.policy(), config.replicaNames(), listener, config.clock());
+        new ReplicaRouter(
+            config.policy(),
+            config.replicaNames(),
+            config.loadBalancedReplicas(),
+            listener,
+            config.clock(),
+            System::nanoTime);
     this.probe = new JdbcProbe();
     router.sampleAll(probe);
     if (config.monitorEnabled() && !config.replicaNames().isEmpty()) {
@@ -331,6 +337,45 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     router.sampleAll(probe);
   }
 
+  /** Server instance per physical connection (weak keys: a closed, evicted connection goes). */
+  private final Map<Connection, String> serverByConnection =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static final String NO_SERVER_IDENTITY = "";
+
+  /**
+   * The server instance {@code c} reached ({@link ReplicationDialect#serverInstance}), or null if
+   * the dialect reports none. Queried once per physical connection: the answer is cached by the
+   * driver connection under any pool proxy, so a pooled connection costs one round trip in its
+   * lifetime.
+   */
+  String serverOf(Connection c) throws SQLException {
+    Connection key = physicalOf(c);
+    String id = serverByConnection.get(key);
+    if (id == null) {
+      id = dialect.serverInstance(c).orElse(NO_SERVER_IDENTITY);
+      serverByConnection.put(key, id);
+    }
+    return id.isEmpty() ? null : id;
+  }
+
+  /**
+   * The driver connection under a pool's proxy (HikariCP unwraps to its delegate), else {@code c}.
+   */
+  private static Connection physicalOf(Connection c) {
+    try {
+      if (c.isWrapperFor(Connection.class)) {
+        Connection u = c.unwrap(Connection.class);
+        if (u != null) {
+          return u;
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      // Not unwrappable: key by the object itself (correct, only the cache may miss).
+    }
+    return c;
+  }
+
   DataSource dataSource(String node) {
     return node.equals(config.primaryName()) ? config.primary() : config.replica(node);
   }
@@ -413,6 +458,15 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
       try (Connection c = config.replica(replica).getConnection()) {
         bound(c);
         return dialect.replayPosition(c, clusterId);
+      }
+    }
+
+    @Override
+    public ReplaySample replaySample(String replica) throws Exception {
+      try (Connection c = config.replica(replica).getConnection()) {
+        bound(c);
+        String server = serverOf(c);
+        return new ReplaySample(server, dialect.replayPosition(c, clusterId));
       }
     }
 
