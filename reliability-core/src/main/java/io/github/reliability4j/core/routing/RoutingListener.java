@@ -43,6 +43,12 @@ public interface RoutingListener {
   /** An imported token was rejected; {@code token} is abbreviated to at most 64 characters. */
   default void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {}
 
+  /**
+   * A setting cannot do what it asks for, e.g. a per-read bounded-staleness bound below twice the
+   * sample interval (reported once per distinct bound, also logged at WARN, on the routing thread).
+   */
+  default void onWarning(String message) {}
+
   /** A read was refused because no node could serve it (the caller gets an SQLException). */
   default void onReadRefused(String reason) {}
 }

@@ -6,12 +6,14 @@ import io.github.reliability4j.core.routing.ReplicaLagView;
 import io.github.reliability4j.core.routing.ReplicationPosition;
 import io.github.reliability4j.core.routing.ReplicationProbe;
 import io.github.reliability4j.core.routing.internal.ReplicaRouter;
+import io.github.reliability4j.core.routing.internal.ReplicaState;
 import io.github.reliability4j.core.routing.internal.SafeListener;
 import java.io.PrintWriter;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -61,12 +63,28 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Failures</h2>
  *
- * A replica whose connection attempt fails is excluded at once and re-admitted by the lag monitor
- * after {@code readmitAfterSamples} good samples; its circuit breaker opens on repeated failures. A
- * read whose first statement fails on a replica with a connection error is re-routed once,
- * transparently. When no node can serve a read the caller gets a {@link
- * ReplicaUnavailableException} (retryable), never a hang beyond the pools' connection timeouts. A
- * token that cannot be verified never fails a read: the session's reads go to the primary.
+ * A replica is excluded at once on the first connection failure seen on any path — a read's
+ * connection attempt, a connection error during a causal wait or a statement, a failed lag probe,
+ * or a pool that does not hand out a connection within {@link
+ * RoutingConfig.Builder#replicaConnectTimeout} — and re-admitted by the lag monitor after {@code
+ * readmitAfterSamples} good samples; its circuit breaker opens on repeated failures. A read never
+ * waits for a replica's pool longer than {@code replicaConnectTimeout}, however long the pool's own
+ * timeout (see {@link RoutingConfig} for how the two interact). A read whose first statement fails
+ * on a replica with a connection error is re-routed once, transparently. When no node can serve a
+ * read the caller gets a {@link ReplicaUnavailableException} (retryable). A token that cannot be
+ * verified never fails a read: the session's reads go to the primary.
+ *
+ * <h2>While the primary is down</h2>
+ *
+ * The lag monitor samples the primary and each replica in separate tasks, so a primary probe that
+ * hangs never delays replica samples. While the primary's latest probe has failed, replicas are
+ * judged by what they have replayed: one that has replayed the newest primary position the monitor
+ * saw has lag zero and keeps serving reads without a token and reads whose token it covers (see
+ * {@link ReplicaRouter#sampleReplica} for the exact meaning of lag then). Reads it cannot serve — a
+ * token no replica has replayed (after the causal wait), a bounded-staleness bound shorter than the
+ * time since the primary was last seen — follow their {@link
+ * io.github.reliability4j.core.routing.PartitionBehavior}; their attempt to fall back to the
+ * primary is bounded by {@code replicaConnectTimeout}.
  *
  * <h2>Not guaranteed</h2>
  *
@@ -442,12 +460,38 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
         + "]";
   }
 
+  /**
+   * A connection from replica {@code r}'s pool within {@code timeout}; at the deadline {@code r} is
+   * excluded at once (before the stuck call returns).
+   */
+  Connection connectReplica(ReplicaState r, Duration timeout) throws SQLException {
+    return ConnectWatchdog.SHARED.connect(
+        config.replica(r.name()),
+        r.name(),
+        timeout,
+        () -> r.connectionFailed(ConnectWatchdog.timedOut(r.name(), timeout, null)));
+  }
+
+  /**
+   * A connection from the primary's pool for a read: bounded by {@code replicaConnectTimeout} while
+   * the lag monitor knows the primary to be unreachable, else as long as the pool waits.
+   */
+  Connection connectPrimaryForRead() throws SQLException {
+    if (router.primaryUnreachable() == null) {
+      return config.primary().getConnection();
+    }
+    return ConnectWatchdog.SHARED.connect(
+        config.primary(), config.primaryName(), config.replicaConnectTimeout(), () -> {});
+  }
+
   private final class JdbcProbe implements ReplicationProbe {
     private final Executor direct = Runnable::run;
 
     @Override
     public ReplicationPosition primaryPosition() throws Exception {
-      try (Connection c = config.primary().getConnection()) {
+      try (Connection c =
+          ConnectWatchdog.SHARED.connect(
+              config.primary(), config.primaryName(), config.policy().probeTimeout(), () -> {})) {
         bound(c);
         return dialect.currentPosition(c);
       }
@@ -455,15 +499,16 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
 
     @Override
     public ReplicationPosition replayPosition(String replica) throws Exception {
-      try (Connection c = config.replica(replica).getConnection()) {
-        bound(c);
-        return dialect.replayPosition(c, clusterId);
-      }
+      return replaySample(replica).position();
     }
 
     @Override
     public ReplaySample replaySample(String replica) throws Exception {
-      try (Connection c = config.replica(replica).getConnection()) {
+      Duration timeout = config.replicaConnectTimeout();
+      if (config.policy().probeTimeout().compareTo(timeout) < 0) {
+        timeout = config.policy().probeTimeout();
+      }
+      try (Connection c = connectReplica(router.state(replica), timeout)) {
         bound(c);
         String server = serverOf(c);
         return new ReplaySample(server, dialect.replayPosition(c, clusterId));

@@ -3,6 +3,7 @@ package io.github.reliability4j.jdbc.routing;
 import io.github.reliability4j.core.routing.RoutingListener;
 import io.github.reliability4j.core.routing.RoutingPolicy;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,9 +27,23 @@ import javax.sql.DataSource;
  *     .build();
  * }</pre>
  *
- * <p>Give every pool a tight connect timeout (HikariCP {@code connectionTimeout}, PgJDBC {@code
- * connectTimeout}): the router ejects a replica on its first connection failure, but it cannot make
- * a pool give up faster than it is configured to.
+ * <h2>Timeouts and the pools' own</h2>
+ *
+ * The router never waits for a replica's pool longer than {@link Builder#replicaConnectTimeout}
+ * (default 1 s), whatever the pool's own timeout (HikariCP's default {@code connectionTimeout} is
+ * 30 s): at that deadline the replica is excluded — for every read, at once — and the waiting read
+ * moves on to another replica or the primary. The same bound, capped by the policy's {@code
+ * probeTimeout}, applies to the lag monitor's replica probes; the primary probe's wait for a
+ * connection is bounded by {@code probeTimeout}. While the lag monitor knows the primary to be
+ * unreachable (its latest probe failed), a read's attempt to fall back to the primary is bounded by
+ * {@code replicaConnectTimeout} too; otherwise the primary's pool timeout applies, and writes
+ * always wait as long as the primary's pool says. The bound is enforced by interrupting the waiting
+ * thread (the interrupt is cleared again afterwards), which pools that wait interruptibly —
+ * HikariCP, DBCP, c3p0 — honour at once; a thread stuck in a socket read inside the pool (for
+ * example validating a connection to a host that vanished without a reset) returns only at the
+ * pool's validation timeout, though the replica is still excluded at the deadline. Size replica
+ * pools so a healthy replica hands out a connection well within the bound: a pool that is merely
+ * exhausted for longer also gets its replica excluded until the lag monitor readmits it.
  */
 public final class RoutingConfig {
 
@@ -44,6 +59,7 @@ public final class RoutingConfig {
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
   private final boolean monitor;
+  private final Duration replicaConnectTimeout;
 
   private RoutingConfig(Builder b) {
     this.primaryName = b.primaryName;
@@ -58,6 +74,7 @@ public final class RoutingConfig {
     this.scheduler = b.scheduler;
     this.clock = b.clock;
     this.monitor = b.monitor;
+    this.replicaConnectTimeout = b.replicaConnectTimeout;
   }
 
   public static Builder custom() {
@@ -119,6 +136,11 @@ public final class RoutingConfig {
     return monitor;
   }
 
+  /** The longest the router waits for a replica's pool to hand out a connection. */
+  public Duration replicaConnectTimeout() {
+    return replicaConnectTimeout;
+  }
+
   /** Builds a {@link RoutingConfig}; setters validate at once. Not thread-safe. */
   public static final class Builder {
     private String primaryName;
@@ -132,8 +154,28 @@ public final class RoutingConfig {
     private ScheduledExecutorService scheduler;
     private Clock clock = Clock.systemUTC();
     private boolean monitor = true;
+    private Duration replicaConnectTimeout = Duration.ofSeconds(1);
 
     private Builder() {}
+
+    /**
+     * The longest a read or a replica probe waits for a replica's pool to hand out a connection,
+     * enforced by the router even when the pool would wait longer (default 1 s); see the class
+     * comment. A replica that misses it is excluded at the deadline. Keep it at or below the
+     * policy's {@code sampleInterval} if a dead replica must be excluded within two sample
+     * intervals even when no read touches it.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder replicaConnectTimeout(Duration replicaConnectTimeout) {
+      Objects.requireNonNull(replicaConnectTimeout, "replicaConnectTimeout");
+      if (replicaConnectTimeout.isNegative() || replicaConnectTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "replicaConnectTimeout must be positive, but was " + replicaConnectTimeout);
+      }
+      this.replicaConnectTimeout = replicaConnectTimeout;
+      return this;
+    }
 
     /**
      * The primary (read-write) node.

@@ -365,14 +365,19 @@ final class RoutingConnection implements Connection, RoutedConnection {
       }
       Duration budget = waitBudget(o, queryTimeoutSeconds);
       if (token != null && !plan.waitCandidates().isEmpty() && !budget.isZero()) {
-        ReplicaState r = plan.waitCandidates().get(0);
-        Physical p = tryReplica(r);
-        if (p != null) {
+        // Wait on the first candidate that hands out a connection (ties are in random order).
+        List<ReplicaState> candidates = plan.waitCandidates();
+        for (int i = 0; i < candidates.size(); i++) {
+          Physical p = tryReplica(candidates.get(i));
+          if (p == null) {
+            continue;
+          }
           if (causalWait(p, token, budget)) {
             return attachReplica(p, level, pref, null, false);
           }
           release(p);
           replicaPhysical = null;
+          break;
         }
         reason = FallbackReason.TOKEN_NOT_COVERED;
       }
@@ -493,6 +498,11 @@ final class RoutingConnection implements Connection, RoutedConnection {
       Thread.currentThread().interrupt();
     } catch (SQLException e) {
       LOG.debug("causal wait on replica {} failed", p.node, e);
+      if (RoutedStatement.isConnectionError(e)) {
+        // The first connection failure on any path excludes the replica.
+        p.replica.circuitBreaker().onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+        p.replica.connectionFailed(e);
+      }
     }
     router.listener().onCausalWait(p.node, Duration.ofNanos(System.nanoTime() - start), covered);
     return covered;
@@ -533,7 +543,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
     long t0 = System.nanoTime();
     Connection c;
     try {
-      c = ds.dataSource(r.name()).getConnection();
+      c = ds.connectReplica(r, ds.config.replicaConnectTimeout());
     } catch (SQLException e) {
       r.circuitBreaker().onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
       r.connectionFailed(e);
@@ -583,7 +593,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
       release(primaryPhysical);
       primaryPhysical = null;
     }
-    Connection c = ds.config.primary().getConnection();
+    Connection c = ds.connectPrimaryForRead();
     Physical p = new Physical(ds.config.primaryName(), NodeRole.PRIMARY, c, true, null);
     p.fallbackPermit = permit;
     p.decision = new RouteDecision(p.node, NodeRole.PRIMARY, level, pref, false, fallback, false);

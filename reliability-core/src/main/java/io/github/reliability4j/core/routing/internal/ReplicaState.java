@@ -401,15 +401,34 @@ public final class ReplicaState {
       Instant currentAsOf,
       long lagBytes,
       long latencyNanos) {
-    onSample(null, replay, sampledAt, currentAsOf, lagBytes, latencyNanos);
+    onSample(null, replay, sampledAt, currentAsOf, sampledAt, lagBytes, latencyNanos);
   }
 
-  /** A monitor sample of {@code server} (null: the dialect reports no server identity). */
+  /**
+   * @param lagReference the instant lag is measured up to: the sample time while the primary is
+   *     reachable, the primary's last-seen time during an outage (see {@link
+   *     ReplicaRouter#sampleReplica})
+   */
+  synchronized void onSample(
+      ReplicationPosition replay,
+      Instant sampledAt,
+      Instant currentAsOf,
+      Instant lagReference,
+      long lagBytes,
+      long latencyNanos) {
+    onSample(null, replay, sampledAt, currentAsOf, lagReference, lagBytes, latencyNanos);
+  }
+
+  /**
+   * A monitor sample of {@code server} (null: the dialect reports no server identity); {@code
+   * lagReference} as above.
+   */
   synchronized void onSample(
       String server,
       ReplicationPosition replay,
       Instant sampledAt,
       Instant currentAsOf,
+      Instant lagReference,
       long lagBytes,
       long latencyNanos) {
     if (server != null) {
@@ -442,7 +461,7 @@ public final class ReplicaState {
       if (!loadBalanced) {
         lastServer = server;
       }
-      String p = problem(replay, currentAsOf, sampledAt, lagBytes);
+      String p = problem(replay, currentAsOf, lagReference, lagBytes);
       ReplicationPosition pos =
           prev == null || prev.position == null ? replay : prev.position.merge(replay);
       putServer(server, new ServerView(pos, sampledAt, currentAsOf, p == null));
@@ -457,8 +476,8 @@ public final class ReplicaState {
     }
     Snapshot s = snapshot;
     Duration lag =
-        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, sampledAt));
-    String problem = problem(replay, currentAsOf, sampledAt, lagBytes);
+        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, lagReference));
+    String problem = problem(replay, currentAsOf, lagReference, lagBytes);
     if (problem != null && loadBalanced && anotherServerGood(server, sampledAt)) {
       // Another server behind this endpoint is current: reads are checked per server.
       problem = null;
@@ -483,11 +502,10 @@ public final class ReplicaState {
     return false;
   }
 
-  /** Why a measurement is not good enough for reads, or null. */
+  /** Why a measurement is not good enough for reads, or null; lag is measured up to {@code at}. */
   private String problem(
-      ReplicationPosition replay, Instant currentAsOf, Instant sampledAt, long lagBytes) {
-    Duration lag =
-        currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, sampledAt));
+      ReplicationPosition replay, Instant currentAsOf, Instant at, long lagBytes) {
+    Duration lag = currentAsOf == null ? null : nonNegative(Duration.between(currentAsOf, at));
     String problem = null;
     if (lag == null) {
       problem = "lag unknown: replay position " + replay.encode() + " predates the lag history";

@@ -81,6 +81,11 @@ public final class SafeListener implements RoutingListener {
   }
 
   @Override
+  public void onWarning(String message) {
+    each(l -> l.onWarning(message));
+  }
+
+  @Override
   public void onReadRefused(String reason) {
     each(l -> l.onReadRefused(reason));
   }
