@@ -51,6 +51,21 @@ import org.slf4j.LoggerFactory;
  * extra round trip); else waits on the freshest replica for at most {@code maxCausalWait}, never
  * longer than the statement's query timeout; else reads from the primary.
  *
+ * <h2>Which server a read reached</h2>
+ *
+ * Replay positions are kept per server instance ({@link ReplicationDialect#serverInstance}: for
+ * PostgreSQL address, port and postmaster start time), not per configured replica name, because a
+ * replica's address may be a load-balanced endpoint over several standbys, or its server may be
+ * replaced by one that is behind. The instance is read once per physical connection and cached with
+ * it (one round trip in a pooled connection's lifetime; on every connection of an unpooled data
+ * source). A read with a token runs on a replica only if the server its connection reached is known
+ * to cover the token; otherwise its replay position is read on that very connection (one extra
+ * round trip, only when the cached knowledge does not cover the token), and if that does not cover
+ * it either the read moves on to the next replica, the causal wait or the primary. The common case
+ * — one server per name, pooled connections, token covered — costs no extra round trip. A name
+ * whose server changes, or whose position goes backwards, is reset (see {@link
+ * RoutingConfig.Builder#loadBalancedReplica} and {@code RoutingListener.onReplicaReset}).
+ *
  * <h2>What counts as a write</h2>
  *
  * Every statement executed on a connection routed to the primary for writing is assumed to write (a

@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link #switchTo(List)} affects connections accepted afterwards and closes every forwarded
  *       connection opened before it, so no client keeps talking to a replaced server (a restarted
  *       server drops its connections too).
- *   <li>{@link #close()} stops accepting, closes every connection and frees the port. Idempotent.
+ *   <li>{@link #close()} stops accepting and closes every connection. Idempotent.
  * </ul>
  *
  * Two platform daemon threads forward each connection; the balancer is meant for tests, not for
