@@ -15,9 +15,14 @@ import javax.crypto.spec.SecretKeySpec;
  * string and back, so a session can travel in an HTTP header or a message to another instance.
  *
  * <p>Format: {@code r4j1.<base64url(payload)>.<base64url(HMAC-SHA256(key, payload))>} where the
- * payload is {@code clusterId|dialect|position}. Every instance that exchanges tokens must be
- * configured with the same key. The string is not encrypted: it reveals the cluster id and the
- * replication position, nothing else.
+ * payload is {@code clusterId|dialect|position}, for a trusted session; {@code r4j2.} with the
+ * payload {@code clusterId|dialect|position|flags} for an untrusted one, where {@code position} may
+ * be empty and {@code flags} is {@code u} (untrusted). The flag is covered by the signature, so it
+ * cannot be stripped without invalidating the token. Both versions are read: a version-1 token (no
+ * flag) imports as trusted, as it always did; an instance that only knows version 1 rejects a
+ * version-2 token as {@code MALFORMED}, which also makes its session untrusted. Every instance that
+ * exchanges tokens must be configured with the same key. The string is not encrypted: it reveals
+ * the cluster id and the replication position, nothing else.
  *
  * <p>Import never throws for bad input. A string that is malformed, carries a wrong signature,
  * names another cluster or another dialect yields a session that is <em>untrusted</em> on this
@@ -39,6 +44,8 @@ public final class CausalTokenCodec {
   }
 
   private static final String PREFIX = "r4j1.";
+  private static final String PREFIX_V2 = "r4j2.";
+  private static final String UNTRUSTED_FLAG = "u";
   private static final int MIN_KEY_BYTES = 16;
 
   private final byte[] key;
@@ -82,12 +89,18 @@ public final class CausalTokenCodec {
   }
 
   /**
-   * The session's position on this codec's cluster as an opaque string, or empty if the session has
-   * none. An untrusted session exports nothing for this cluster's untrusted mark: the importer will
-   * see no token (use {@link #isUntrusted} to decide whether to send one at all).
+   * The session's position on this codec's cluster as an opaque string, or empty if the session is
+   * trusted and has no position. A session that is {@linkplain #isUntrusted untrusted} on this
+   * cluster always exports a token, carrying the signed untrusted flag (and its position, if any):
+   * the importing session is untrusted too, so its read-your-writes reads go to the primary. The
+   * reason for the distrust is not exported.
    */
   public Optional<String> export(ConsistencySession session) {
-    return session.token(clusterId).map(t -> encode(t.position()));
+    Optional<CausalToken> token = session.token(clusterId);
+    if (isUntrusted(session)) {
+      return Optional.of(encodeUntrusted(token.map(CausalToken::position).orElse(null)));
+    }
+    return token.map(t -> encode(t.position()));
   }
 
   /** Whether {@code session} is untrusted on this codec's cluster. */
@@ -130,7 +143,8 @@ public final class CausalTokenCodec {
   }
 
   private Rejection decodeInto(ConsistencySession session, String exported) {
-    if (!exported.startsWith(PREFIX)) {
+    boolean v2 = exported.startsWith(PREFIX_V2);
+    if (!v2 && !exported.startsWith(PREFIX)) {
       return Rejection.MALFORMED;
     }
     String rest = exported.substring(PREFIX.length());
@@ -144,7 +158,7 @@ public final class CausalTokenCodec {
       return Rejection.BAD_SIGNATURE;
     }
     String[] parts = new String(payload, StandardCharsets.UTF_8).split("\\|", -1);
-    if (parts.length != 3) {
+    if (parts.length != (v2 ? 4 : 3) || (v2 && !parts[3].equals(UNTRUSTED_FLAG))) {
       return Rejection.MALFORMED;
     }
     if (!parts[0].equals(clusterId)) {
@@ -153,21 +167,36 @@ public final class CausalTokenCodec {
     if (!parts[1].equals(dialect)) {
       return Rejection.FOREIGN_DIALECT;
     }
-    ReplicationPosition position;
-    try {
-      position = parser.apply(parts[2]);
-    } catch (RuntimeException e) {
-      return Rejection.BAD_POSITION;
+    ReplicationPosition position = null;
+    if (!(v2 && parts[2].isEmpty())) {
+      try {
+        position = parser.apply(parts[2]);
+      } catch (RuntimeException e) {
+        return Rejection.BAD_POSITION;
+      }
     }
-    session.advance(new CausalToken(clusterId, position));
+    if (v2) {
+      session.markUntrusted(clusterId, "imported a token exported by an untrusted session");
+    }
+    if (position != null) {
+      session.advance(new CausalToken(clusterId, position));
+    }
     return null;
   }
 
   private String encode(ReplicationPosition position) {
-    byte[] payload =
-        (clusterId + "|" + dialect + "|" + position.encode()).getBytes(StandardCharsets.UTF_8);
+    return sign(PREFIX, clusterId + "|" + dialect + "|" + position.encode());
+  }
+
+  private String encodeUntrusted(ReplicationPosition position) {
+    String pos = position == null ? "" : position.encode();
+    return sign(PREFIX_V2, clusterId + "|" + dialect + "|" + pos + "|" + UNTRUSTED_FLAG);
+  }
+
+  private String sign(String prefix, String text) {
+    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    return PREFIX + b64.encodeToString(payload) + "." + b64.encodeToString(hmac(payload));
+    return prefix + b64.encodeToString(payload) + "." + b64.encodeToString(hmac(payload));
   }
 
   private byte[] hmac(byte[] payload) {

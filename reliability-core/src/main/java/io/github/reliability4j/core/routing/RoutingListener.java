@@ -32,8 +32,22 @@ public interface RoutingListener {
   /** A replica was admitted to or excluded from reads. */
   default void onReplicaStateChange(String replica, boolean admitted, String why) {}
 
+  /**
+   * What the router knew about {@code replica}'s replay position was dropped because {@code
+   * reason}: the replica is excluded from reads until the lag monitor re-samples it ({@code
+   * readmitAfterSamples} good samples), and reads that need a position are checked on their own
+   * connection or go to the primary meanwhile. {@code detail} names the servers or positions.
+   */
+  default void onReplicaReset(String replica, ReplicaReset reason, String detail) {}
+
   /** An imported token was rejected; {@code token} is abbreviated to at most 64 characters. */
   default void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {}
+
+  /**
+   * A setting cannot do what it asks for, e.g. a per-read bounded-staleness bound below twice the
+   * sample interval (reported once per distinct bound, also logged at WARN, on the routing thread).
+   */
+  default void onWarning(String message) {}
 
   /** A read was refused because no node could serve it (the caller gets an SQLException). */
   default void onReadRefused(String reason) {}

@@ -42,6 +42,23 @@ public final class RoutingPolicy {
     this.loadBalancing = b.loadBalancing;
     this.maxConcurrentFallbackReads = b.maxConcurrentFallbackReads;
     this.circuitBreakerConfig = b.circuitBreakerConfig;
+    if (defaults.consistency().kind() == ConsistencyLevel.Kind.BOUNDED_STALENESS
+        && defaults
+                .consistency()
+                .maxStaleness()
+                .compareTo(minimumHonourableStaleness(sampleInterval))
+            < 0) {
+      throw new IllegalStateException(
+          "defaultConsistency "
+              + defaults.consistency()
+              + " cannot be honoured with sampleInterval "
+              + sampleInterval.toMillis()
+              + "ms: a replica's staleness is only known to within about two sample intervals,"
+              + " so a bound below "
+              + minimumHonourableStaleness(sampleInterval).toMillis()
+              + "ms would send nearly every read to the primary; raise the bound or lower"
+              + " sampleInterval");
+    }
     if (sampleExpiry.compareTo(sampleInterval) <= 0) {
       throw new IllegalStateException(
           "sampleExpiry ("
@@ -50,6 +67,19 @@ public final class RoutingPolicy {
               + sampleInterval
               + "), or every replica would always count as stale");
     }
+  }
+
+  /**
+   * The smallest bounded-staleness bound that replicas can be proven to meet with this sample
+   * interval: twice the interval. A replica's staleness is measured from the newest primary sample
+   * its last sample covers, and the primary and the replicas are sampled independently, so a
+   * caught-up replica's measured staleness ranges up to about two sample intervals. {@link
+   * Builder#build()} rejects a default consistency below it; a per-read bound below it is served
+   * (mostly by the primary) and reported once per bound with a WARN log and {@link
+   * RoutingListener#onWarning}.
+   */
+  public static Duration minimumHonourableStaleness(Duration sampleInterval) {
+    return sampleInterval.multipliedBy(2);
   }
 
   public static RoutingPolicy ofDefaults() {
@@ -156,7 +186,11 @@ public final class RoutingPolicy {
 
     private Builder() {}
 
-    /** Default consistency for reads (default {@code READ_YOUR_WRITES}). */
+    /**
+     * Default consistency for reads (default {@code READ_YOUR_WRITES}). A bounded-staleness default
+     * must be at least {@link #minimumHonourableStaleness twice the sample interval}, or {@link
+     * #build()} fails.
+     */
     public Builder defaultConsistency(ConsistencyLevel consistency) {
       this.consistency = Objects.requireNonNull(consistency, "defaultConsistency");
       return this;
@@ -297,7 +331,8 @@ public final class RoutingPolicy {
     }
 
     /**
-     * @throws IllegalStateException if sampleExpiry is not longer than sampleInterval
+     * @throws IllegalStateException if sampleExpiry is not longer than sampleInterval, or a
+     *     bounded-staleness default consistency is below twice the sample interval
      */
     public RoutingPolicy build() {
       return new RoutingPolicy(this);

@@ -6,12 +6,14 @@ import io.github.reliability4j.core.routing.ReplicaLagView;
 import io.github.reliability4j.core.routing.ReplicationPosition;
 import io.github.reliability4j.core.routing.ReplicationProbe;
 import io.github.reliability4j.core.routing.internal.ReplicaRouter;
+import io.github.reliability4j.core.routing.internal.ReplicaState;
 import io.github.reliability4j.core.routing.internal.SafeListener;
 import java.io.PrintWriter;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +51,21 @@ import org.slf4j.LoggerFactory;
  * extra round trip); else waits on the freshest replica for at most {@code maxCausalWait}, never
  * longer than the statement's query timeout; else reads from the primary.
  *
+ * <h2>Which server a read reached</h2>
+ *
+ * Replay positions are kept per server instance ({@link ReplicationDialect#serverInstance}: for
+ * PostgreSQL address, port and postmaster start time), not per configured replica name, because a
+ * replica's address may be a load-balanced endpoint over several standbys, or its server may be
+ * replaced by one that is behind. The instance is read once per physical connection and cached with
+ * it (one round trip in a pooled connection's lifetime; on every connection of an unpooled data
+ * source). A read with a token runs on a replica only if the server its connection reached is known
+ * to cover the token; otherwise its replay position is read on that very connection (one extra
+ * round trip, only when the cached knowledge does not cover the token), and if that does not cover
+ * it either the read moves on to the next replica, the causal wait or the primary. The common case
+ * — one server per name, pooled connections, token covered — costs no extra round trip. A name
+ * whose server changes, or whose position goes backwards, is reset (see {@link
+ * RoutingConfig.Builder#loadBalancedReplica} and {@code RoutingListener.onReplicaReset}).
+ *
  * <h2>What counts as a write</h2>
  *
  * Every statement executed on a connection routed to the primary for writing is assumed to write (a
@@ -61,12 +78,28 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Failures</h2>
  *
- * A replica whose connection attempt fails is excluded at once and re-admitted by the lag monitor
- * after {@code readmitAfterSamples} good samples; its circuit breaker opens on repeated failures. A
- * read whose first statement fails on a replica with a connection error is re-routed once,
- * transparently. When no node can serve a read the caller gets a {@link
- * ReplicaUnavailableException} (retryable), never a hang beyond the pools' connection timeouts. A
- * token that cannot be verified never fails a read: the session's reads go to the primary.
+ * A replica is excluded at once on the first connection failure seen on any path — a read's
+ * connection attempt, a connection error during a causal wait or a statement, a failed lag probe,
+ * or a pool that does not hand out a connection within {@link
+ * RoutingConfig.Builder#replicaConnectTimeout} — and re-admitted by the lag monitor after {@code
+ * readmitAfterSamples} good samples; its circuit breaker opens on repeated failures. A read never
+ * waits for a replica's pool longer than {@code replicaConnectTimeout}, however long the pool's own
+ * timeout (see {@link RoutingConfig} for how the two interact). A read whose first statement fails
+ * on a replica with a connection error is re-routed once, transparently. When no node can serve a
+ * read the caller gets a {@link ReplicaUnavailableException} (retryable). A token that cannot be
+ * verified never fails a read: the session's reads go to the primary.
+ *
+ * <h2>While the primary is down</h2>
+ *
+ * The lag monitor samples the primary and each replica in separate tasks, so a primary probe that
+ * hangs never delays replica samples. While the primary's latest probe has failed, replicas are
+ * judged by what they have replayed: one that has replayed the newest primary position the monitor
+ * saw has lag zero and keeps serving reads without a token and reads whose token it covers (see
+ * {@link ReplicaRouter#sampleReplica} for the exact meaning of lag then). Reads it cannot serve — a
+ * token no replica has replayed (after the causal wait), a bounded-staleness bound shorter than the
+ * time since the primary was last seen — follow their {@link
+ * io.github.reliability4j.core.routing.PartitionBehavior}; their attempt to fall back to the
+ * primary is bounded by {@code replicaConnectTimeout}.
  *
  * <h2>Not guaranteed</h2>
  *
@@ -154,7 +187,13 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     this.codec =
         new CausalTokenCodec(key, clusterId, dialect.name(), dialect::parsePosition, listener);
     this.router =
-        new ReplicaRouter(config.policy(), config.replicaNames(), listener, config.clock());
+        new ReplicaRouter(
+            config.policy(),
+            config.replicaNames(),
+            config.loadBalancedReplicas(),
+            listener,
+            config.clock(),
+            System::nanoTime);
     this.probe = new JdbcProbe();
     router.sampleAll(probe);
     if (config.monitorEnabled() && !config.replicaNames().isEmpty()) {
@@ -331,6 +370,45 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     router.sampleAll(probe);
   }
 
+  /** Server instance per physical connection (weak keys: a closed, evicted connection goes). */
+  private final Map<Connection, String> serverByConnection =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static final String NO_SERVER_IDENTITY = "";
+
+  /**
+   * The server instance {@code c} reached ({@link ReplicationDialect#serverInstance}), or null if
+   * the dialect reports none. Queried once per physical connection: the answer is cached by the
+   * driver connection under any pool proxy, so a pooled connection costs one round trip in its
+   * lifetime.
+   */
+  String serverOf(Connection c) throws SQLException {
+    Connection key = physicalOf(c);
+    String id = serverByConnection.get(key);
+    if (id == null) {
+      id = dialect.serverInstance(c).orElse(NO_SERVER_IDENTITY);
+      serverByConnection.put(key, id);
+    }
+    return id.isEmpty() ? null : id;
+  }
+
+  /**
+   * The driver connection under a pool's proxy (HikariCP unwraps to its delegate), else {@code c}.
+   */
+  private static Connection physicalOf(Connection c) {
+    try {
+      if (c.isWrapperFor(Connection.class)) {
+        Connection u = c.unwrap(Connection.class);
+        if (u != null) {
+          return u;
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      // Not unwrappable: key by the object itself (correct, only the cache may miss).
+    }
+    return c;
+  }
+
   DataSource dataSource(String node) {
     return node.equals(config.primaryName()) ? config.primary() : config.replica(node);
   }
@@ -397,12 +475,38 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
         + "]";
   }
 
+  /**
+   * A connection from replica {@code r}'s pool within {@code timeout}; at the deadline {@code r} is
+   * excluded at once (before the stuck call returns).
+   */
+  Connection connectReplica(ReplicaState r, Duration timeout) throws SQLException {
+    return ConnectWatchdog.SHARED.connect(
+        config.replica(r.name()),
+        r.name(),
+        timeout,
+        () -> r.connectionFailed(ConnectWatchdog.timedOut(r.name(), timeout, null)));
+  }
+
+  /**
+   * A connection from the primary's pool for a read: bounded by {@code replicaConnectTimeout} while
+   * the lag monitor knows the primary to be unreachable, else as long as the pool waits.
+   */
+  Connection connectPrimaryForRead() throws SQLException {
+    if (router.primaryUnreachable() == null) {
+      return config.primary().getConnection();
+    }
+    return ConnectWatchdog.SHARED.connect(
+        config.primary(), config.primaryName(), config.replicaConnectTimeout(), () -> {});
+  }
+
   private final class JdbcProbe implements ReplicationProbe {
     private final Executor direct = Runnable::run;
 
     @Override
     public ReplicationPosition primaryPosition() throws Exception {
-      try (Connection c = config.primary().getConnection()) {
+      try (Connection c =
+          ConnectWatchdog.SHARED.connect(
+              config.primary(), config.primaryName(), config.policy().probeTimeout(), () -> {})) {
         bound(c);
         return dialect.currentPosition(c);
       }
@@ -410,9 +514,19 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
 
     @Override
     public ReplicationPosition replayPosition(String replica) throws Exception {
-      try (Connection c = config.replica(replica).getConnection()) {
+      return replaySample(replica).position();
+    }
+
+    @Override
+    public ReplaySample replaySample(String replica) throws Exception {
+      Duration timeout = config.replicaConnectTimeout();
+      if (config.policy().probeTimeout().compareTo(timeout) < 0) {
+        timeout = config.policy().probeTimeout();
+      }
+      try (Connection c = connectReplica(router.state(replica), timeout)) {
         bound(c);
-        return dialect.replayPosition(c, clusterId);
+        String server = serverOf(c);
+        return new ReplaySample(server, dialect.replayPosition(c, clusterId));
       }
     }
 

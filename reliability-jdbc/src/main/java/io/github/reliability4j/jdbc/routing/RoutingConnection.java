@@ -23,6 +23,7 @@ import java.sql.SQLWarning;
 import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +56,10 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     final Connection connection;
     final boolean forRead;
     final ReplicaState replica;
+
+    /** The server instance this replica connection reached, or null if the dialect has none. */
+    String server;
+
     RouteDecision decision;
     boolean fallbackPermit;
 
@@ -156,6 +161,10 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     if (!p.replica.isEligible(router.clock().instant()) || p.decision.possiblyStale()) {
       return false;
     }
+    String server = p.server;
+    if (server != null && !p.replica.loadBalanced() && !server.equals(p.replica.lastServer())) {
+      return false;
+    }
     RoutingOptions o = options();
     ConsistencyLevel level = o.consistency();
     if (level.kind() == ConsistencyLevel.Kind.STRONG
@@ -168,13 +177,85 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
         return false;
       }
       Optional<CausalToken> t = s.token(ds.clusterId);
-      return t.isEmpty() || p.replica.covers(t.get().position());
+      if (t.isPresent()) {
+        return p.replica.covers(server, t.get().position());
+      }
     }
     if (level.kind() == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
-      Duration st = p.replica.staleness(router.clock().instant());
+      Duration st = p.replica.staleness(server, router.clock().instant());
       return st != null && st.compareTo(level.maxStaleness()) <= 0;
     }
-    return true;
+    return server == null || p.replica.servesFresh(server, router.clock().instant());
+  }
+
+  /**
+   * Whether the server {@code p} reached may serve this read. Free when what is known of that
+   * server suffices (the common case: one server per replica name, token covered); otherwise one
+   * round trip on {@code p} itself reads its replay position ({@code checks} counts them). A name
+   * not declared load-balanced whose connection reached another server than the one sampled is
+   * reset and does not qualify.
+   */
+  private boolean serverQualifies(Physical p, ConsistencyLevel level, ReplicationPosition token)
+      throws SQLException {
+    String server = p.server;
+    ReplicaState r = p.replica;
+    if (server == null) {
+      return true;
+    }
+    if (!r.reached(server)) {
+      return false;
+    }
+    ConsistencyLevel.Kind kind = level.kind();
+    Instant now = router.clock().instant();
+    if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
+      if (r.covers(server, token)) {
+        return true;
+      }
+    } else if (!r.loadBalanced()) {
+      return true;
+    } else if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
+      Duration st = r.staleness(server, now);
+      if (st != null && st.compareTo(level.maxStaleness()) <= 0) {
+        return true;
+      }
+    } else if (r.servesFresh(server, now)) {
+      return true;
+    }
+    ReplicationPosition pos = replayPositionOn(p);
+    if (pos == null) {
+      return false;
+    }
+    boolean good;
+    if (r.loadBalanced()) {
+      good = router.checkServerLag(r, server, pos);
+    } else {
+      r.observePosition(server, pos);
+      good = true;
+    }
+    if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
+      return pos.covers(token);
+    }
+    if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
+      Duration st = r.staleness(server, now);
+      return st != null && st.compareTo(level.maxStaleness()) <= 0;
+    }
+    return good;
+  }
+
+  /** The replay position read on {@code p} in auto-commit mode (no early snapshot). */
+  private ReplicationPosition replayPositionOn(Physical p) throws SQLException {
+    Connection c = p.connection;
+    boolean ac = c.getAutoCommit();
+    if (!ac) {
+      c.setAutoCommit(true);
+    }
+    try {
+      return ds.dialect.replayPosition(c);
+    } finally {
+      if (!ac) {
+        c.setAutoCommit(false);
+      }
+    }
   }
 
   /** For statement creation: a physical connection now, or null to defer until execution. */
@@ -263,23 +344,32 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
         anyTried = true;
         Physical p = tryReplica(ready.get(i));
         if (p != null) {
+          if (!qualifiesOrRelease(p, level, token)) {
+            reason = token != null ? FallbackReason.TOKEN_NOT_COVERED : reason;
+            continue;
+          }
           return attachReplica(
               p, level, pref, primaryDown ? FallbackReason.PRIMARY_UNREACHABLE : null, false);
         }
       }
-      if (anyTried) {
+      if (anyTried && reason != FallbackReason.TOKEN_NOT_COVERED) {
         reason = FallbackReason.REPLICA_CONNECTION_FAILED;
       }
       Duration budget = waitBudget(o, queryTimeoutSeconds);
       if (token != null && !plan.waitCandidates().isEmpty() && !budget.isZero()) {
-        ReplicaState r = plan.waitCandidates().get(0);
-        Physical p = tryReplica(r);
-        if (p != null) {
+        // Wait on the first candidate that hands out a connection (ties are in random order).
+        List<ReplicaState> candidates = plan.waitCandidates();
+        for (int i = 0; i < candidates.size(); i++) {
+          Physical p = tryReplica(candidates.get(i));
+          if (p == null) {
+            continue;
+          }
           if (causalWait(p, token, budget)) {
             return attachReplica(p, level, pref, null, false);
           }
           release(p);
           replicaPhysical = null;
+          break;
         }
         reason = FallbackReason.TOKEN_NOT_COVERED;
       }
@@ -378,13 +468,13 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       if (ds.dialect.waitsOnServer()) {
         covered = ds.dialect.awaitReplay(p.connection, token, budget);
         if (covered) {
-          p.replica.observePosition(token);
+          p.replica.observePosition(p.server, token);
         }
       }
       while (!ds.dialect.waitsOnServer()) {
         ReplicationPosition pos = ds.dialect.replayPosition(p.connection);
         if (pos != null) {
-          p.replica.observePosition(pos);
+          p.replica.observePosition(p.server, pos);
           if (pos.covers(token)) {
             covered = true;
             break;
@@ -400,9 +490,35 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       Thread.currentThread().interrupt();
     } catch (SQLException e) {
       LOG.debug("causal wait on replica {} failed", p.node, e);
+      if (RoutedStatement.isConnectionError(e)) {
+        // The first connection failure on any path excludes the replica.
+        p.replica.circuitBreaker().onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+        p.replica.connectionFailed(e);
+      }
     }
     router.listener().onCausalWait(p.node, Duration.ofNanos(System.nanoTime() - start), covered);
     return covered;
+  }
+
+  /** {@link #serverQualifies}; a connection that does not qualify, or fails, is released. */
+  private boolean qualifiesOrRelease(Physical p, ConsistencyLevel level, ReplicationPosition token)
+      throws SQLException {
+    try {
+      if (serverQualifies(p, level, token)) {
+        return true;
+      }
+    } catch (SQLException e) {
+      if (!RoutedStatement.isConnectionError(e)) {
+        throw e;
+      }
+      p.replica.circuitBreaker().onError(0, TimeUnit.NANOSECONDS, e);
+      p.replica.connectionFailed(e);
+    }
+    release(p);
+    if (replicaPhysical == p) {
+      replicaPhysical = null;
+    }
+    return false;
   }
 
   private Physical tryReplica(ReplicaState r) throws SQLException {
@@ -419,7 +535,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     long t0 = System.nanoTime();
     Connection c;
     try {
-      c = ds.dataSource(r.name()).getConnection();
+      c = ds.connectReplica(r, ds.config.replicaConnectTimeout());
     } catch (SQLException e) {
       r.circuitBreaker().onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
       r.connectionFailed(e);
@@ -428,6 +544,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     try {
       applyState(p);
+      p.server = ds.serverOf(c);
     } catch (SQLException e) {
       closeQuietly(c);
       if (!RoutedStatement.isConnectionError(e)) {
@@ -468,7 +585,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       release(primaryPhysical);
       primaryPhysical = null;
     }
-    Connection c = ds.config.primary().getConnection();
+    Connection c = ds.connectPrimaryForRead();
     Physical p = new Physical(ds.config.primaryName(), NodeRole.PRIMARY, c, true, null);
     p.fallbackPermit = permit;
     p.decision = new RouteDecision(p.node, NodeRole.PRIMARY, level, pref, false, fallback, false);

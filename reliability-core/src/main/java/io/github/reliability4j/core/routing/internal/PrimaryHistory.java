@@ -41,6 +41,11 @@ final class PrimaryHistory {
     return size == 0 ? null : ring[head].position;
   }
 
+  /** When the primary was last seen at its newest recorded position, or null if none. */
+  synchronized Instant latestSeen() {
+    return size == 0 ? null : ring[head].lastSeen;
+  }
+
   /** The newest time as of which a node at {@code replay} has all data, or null if unknown. */
   synchronized Instant coveredAsOf(ReplicationPosition replay) {
     for (int i = 0; i < size; i++) {

@@ -55,6 +55,16 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   private final Semaphore fallbackPermits;
   private volatile long primaryLatencyNanos = -1;
   private volatile ScheduledFuture<?> monitor;
+  private final java.util.concurrent.atomic.AtomicBoolean primarySampling =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Outcome of the primary's probes; replaced as a whole. */
+  private record PrimaryProbes(Instant lastSuccess, Instant lastFailure, Throwable lastError) {}
+
+  private volatile PrimaryProbes primaryProbes = new PrimaryProbes(null, null, null);
+  private final java.util.concurrent.ConcurrentHashMap<Duration, Boolean> warnedBounds =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Duration honourableStaleness;
 
   private final java.util.function.LongSupplier ticker;
 
@@ -72,14 +82,28 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       RoutingListener listener,
       Clock clock,
       java.util.function.LongSupplier ticker) {
+    this(policy, replicaNames, java.util.Set.of(), listener, clock, ticker);
+  }
+
+  /**
+   * @param loadBalanced the replica names declared load-balanced endpoints over several servers
+   */
+  public ReplicaRouter(
+      RoutingPolicy policy,
+      List<String> replicaNames,
+      java.util.Set<String> loadBalanced,
+      RoutingListener listener,
+      Clock clock,
+      java.util.function.LongSupplier ticker) {
     this.ticker = ticker;
     this.policy = policy;
     this.clock = clock;
     this.listener = listener;
     for (String n : replicaNames) {
-      byName.put(n, new ReplicaState(n, policy, listener));
+      byName.put(n, new ReplicaState(n, policy, listener, loadBalanced.contains(n)));
     }
     this.replicas = List.copyOf(byName.values());
+    this.honourableStaleness = RoutingPolicy.minimumHonourableStaleness(policy.sampleInterval());
     this.fallbackPermits =
         policy.maxConcurrentFallbackReads() == Integer.MAX_VALUE
             ? null
@@ -130,6 +154,10 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     boolean anyEligible = false;
     FallbackReason reason = null;
     ConsistencyLevel.Kind kind = consistency.kind();
+    if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS
+        && consistency.maxStaleness().compareTo(honourableStaleness) < 0) {
+      warnUnhonourable(consistency.maxStaleness());
+    }
     if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && untrusted) {
       reason = FallbackReason.UNTRUSTED_TOKEN;
     } else {
@@ -160,7 +188,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         }
       }
       if (wait != null) {
-        wait.sort(FRESHEST_FIRST);
+        spreadTies(wait);
       }
       if (ready.isEmpty() && anyEligible) {
         if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
@@ -198,6 +226,42 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         return ab == ba ? 0 : (ab ? -1 : 1);
       };
 
+  /**
+   * Freshest first; replicas that tie on freshness in a random order (and, under {@code
+   * LEAST_OUTSTANDING}, the least loaded first), so causal waits do not pile onto the first
+   * configured replica.
+   */
+  private void spreadTies(List<ReplicaState> candidates) {
+    if (candidates.size() < 2) {
+      return;
+    }
+    Collections.rotate(
+        candidates, java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size()));
+    Comparator<ReplicaState> order = FRESHEST_FIRST;
+    if (policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING) {
+      order = order.thenComparingInt(ReplicaState::outstanding);
+    }
+    candidates.sort(order);
+  }
+
+  /** One WARN and one listener event per distinct bound that the sample interval cannot honour. */
+  private void warnUnhonourable(Duration bound) {
+    if (warnedBounds.size() >= 64 || warnedBounds.putIfAbsent(bound, Boolean.TRUE) != null) {
+      return;
+    }
+    String msg =
+        "bounded-staleness bound "
+            + bound.toMillis()
+            + "ms is below "
+            + honourableStaleness.toMillis()
+            + "ms (2 x sampleInterval "
+            + policy.sampleInterval().toMillis()
+            + "ms): replicas can rarely prove they are that fresh, so such reads mostly go to the"
+            + " primary; raise the bound or lower sampleInterval (reported once per bound)";
+    LOG.warn(msg);
+    listener.onWarning(msg);
+  }
+
   private void balance(List<ReplicaState> ready) {
     if (ready.size() < 2) {
       return;
@@ -223,7 +287,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         out.add(r);
       }
     }
-    out.sort(FRESHEST_FIRST);
+    spreadTies(out);
     return out;
   }
 
@@ -240,7 +304,11 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
 
   // ---- lag monitoring ----
 
-  /** Samples the primary's position; failures are logged (replica lag then stays unmeasured). */
+  /**
+   * Samples the primary's position. A failure is recorded: until the next successful sample the
+   * primary counts as {@linkplain #primaryUnreachable unreachable} (see {@link #sampleReplica} for
+   * what lag means then).
+   */
   public void samplePrimary(ReplicationProbe probe) {
     Instant start = clock.instant();
     long t0 = ticker.getAsLong();
@@ -250,17 +318,68 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       history.add(p, start);
       long prev = primaryLatencyNanos;
       primaryLatencyNanos = prev < 0 ? latency : (prev * 3 + latency) / 4;
+      PrimaryProbes pp = primaryProbes;
+      primaryProbes = new PrimaryProbes(start, pp.lastFailure, pp.lastError);
     } catch (Exception e) {
       LOG.debug("primary position probe failed", e);
+      PrimaryProbes pp = primaryProbes;
+      primaryProbes = new PrimaryProbes(pp.lastSuccess, clock.instant(), e);
     }
   }
 
-  /** Samples one replica and updates its admission. */
+  /**
+   * Why the primary is known to be unreachable, or null if it is not: its latest probe failed and
+   * no probe has succeeded since. Reads that would fall back to the primary skip it while this is
+   * non-null (they follow their partition behaviour at once instead of waiting for the primary's
+   * pool); the next successful probe, at most one sample interval later, clears it.
+   */
+  public String primaryUnreachable() {
+    PrimaryProbes pp = primaryProbes;
+    if (pp.lastFailure == null
+        || (pp.lastSuccess != null && !pp.lastFailure.isAfter(pp.lastSuccess))) {
+      return null;
+    }
+    return "its lag-monitor probe failed at " + pp.lastFailure + ": " + pp.lastError;
+  }
+
+  /**
+   * Whether lag is measured in outage mode: the primary's latest probe failed, or its newest
+   * successful sample is older than {@code sampleExpiry} (probe hung, monitor stalled).
+   */
+  private boolean primaryOutage(Instant now) {
+    PrimaryProbes pp = primaryProbes;
+    if (pp.lastSuccess == null) {
+      return pp.lastFailure != null;
+    }
+    return (pp.lastFailure != null && pp.lastFailure.isAfter(pp.lastSuccess))
+        || ReplicaState.longerThan(pp.lastSuccess, now, policy.sampleExpiry());
+  }
+
+  /**
+   * Samples one replica and updates its admission.
+   *
+   * <p><b>What lag means.</b> While the primary answers its probes, a replica's lag is the time
+   * from the newest primary sample its replay position covers to this replica sample: how old its
+   * data is, with the sample interval as resolution. While the primary is unreachable (its latest
+   * probe failed, or it has not been sampled successfully for {@code sampleExpiry}), that
+   * difference would only grow with the length of the outage, so lag is measured against the newest
+   * primary position the monitor saw instead: the time from the newest primary sample the replica
+   * covers to the last time the primary was seen at its newest position. A replica that has
+   * replayed everything the primary was last seen with has lag zero and stays admitted for reads
+   * without a token and reads whose token it covers; one still replaying towards that position has
+   * the lag it had relative to the primary's last known state. Staleness (for bounded-staleness
+   * reads) is not rebased: it keeps growing from the newest primary sample the replica covers,
+   * because nobody can know what the primary committed after that, so such reads stop qualifying
+   * once the outage is longer than their bound and then follow their partition behaviour.
+   */
   public void sampleReplica(ReplicationProbe probe, ReplicaState replica) {
     long t0 = ticker.getAsLong();
     ReplicationPosition replay;
+    String server;
     try {
-      replay = probe.replayPosition(replica.name());
+      ReplicationProbe.ReplaySample rs = probe.replaySample(replica.name());
+      replay = rs == null ? null : rs.position();
+      server = rs == null ? null : rs.server();
     } catch (Exception e) {
       replica.onSampleFailure(clock.instant(), e);
       return;
@@ -291,7 +410,33 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       }
       bytes = replay.covers(latest) ? 0 : latest.bytesAfter(replay).orElse(-1);
     }
-    replica.onSample(replay, sampledAt, history.coveredAsOf(replay), bytes, latency);
+    Instant currentAsOf = history.coveredAsOf(replay);
+    Instant lagReference = sampledAt;
+    if (currentAsOf != null && primaryOutage(sampledAt)) {
+      Instant lastSeen = history.latestSeen();
+      if (lastSeen != null && lastSeen.isBefore(sampledAt)) {
+        lagReference = lastSeen;
+      }
+    }
+    replica.onSample(server, replay, sampledAt, currentAsOf, lagReference, bytes, latency);
+  }
+
+  /**
+   * Records a replay position read on a read's own connection to {@code server} of a load-balanced
+   * {@code replica} and measures its lag against the primary's history, as a sample would; returns
+   * whether that server is within the lag limits. Pure in-memory work.
+   */
+  public boolean checkServerLag(ReplicaState replica, String server, ReplicationPosition replay) {
+    ReplicationPosition latest = history.latest();
+    long bytes = -1;
+    if (latest != null) {
+      if (!replay.mayCover(latest)) {
+        replica.observePosition(server, replay);
+        return false;
+      }
+      bytes = replay.covers(latest) ? 0 : latest.bytesAfter(replay).orElse(-1);
+    }
+    return replica.observeLag(server, replay, clock.instant(), history.coveredAsOf(replay), bytes);
   }
 
   /** One synchronous round: the primary, then every replica. */
@@ -303,8 +448,11 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   }
 
   /**
-   * Samples every {@code sampleInterval} on {@code scheduler}; each replica is probed in its own
-   * task (at most one in flight per replica) so a hanging replica cannot delay the others.
+   * Samples every {@code sampleInterval} on {@code scheduler}; the primary and each replica are
+   * probed in their own task (at most one in flight per node), so a hanging probe of one node — the
+   * primary included — never delays the samples of the others. Bound each probe (the JDBC probe
+   * bounds its connection attempt and its query); a node whose probe is still in flight is skipped
+   * by the next cycles until it returns.
    */
   public synchronized void startMonitoring(
       ScheduledExecutorService scheduler, ReplicationProbe probe) {
@@ -319,7 +467,22 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
 
   private void cycle(Executor executor, ReplicationProbe probe) {
     try {
-      samplePrimary(probe);
+      if (primarySampling.compareAndSet(false, true)) {
+        try {
+          executor.execute(
+              () -> {
+                try {
+                  samplePrimary(probe);
+                } catch (RuntimeException e) {
+                  LOG.warn("lag sample of the primary failed", e);
+                } finally {
+                  primarySampling.set(false);
+                }
+              });
+        } catch (RejectedExecutionException e) {
+          primarySampling.set(false);
+        }
+      }
       for (ReplicaState r : replicas) {
         if (r.sampling.compareAndSet(false, true)) {
           try {

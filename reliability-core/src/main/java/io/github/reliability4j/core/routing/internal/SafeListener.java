@@ -3,6 +3,7 @@ package io.github.reliability4j.core.routing.internal;
 import io.github.reliability4j.core.routing.CausalTokenCodec;
 import io.github.reliability4j.core.routing.FallbackReason;
 import io.github.reliability4j.core.routing.LagSample;
+import io.github.reliability4j.core.routing.ReplicaReset;
 import io.github.reliability4j.core.routing.RouteDecision;
 import io.github.reliability4j.core.routing.RoutingListener;
 import java.time.Duration;
@@ -70,8 +71,18 @@ public final class SafeListener implements RoutingListener {
   }
 
   @Override
+  public void onReplicaReset(String replica, ReplicaReset reason, String detail) {
+    each(l -> l.onReplicaReset(replica, reason, detail));
+  }
+
+  @Override
   public void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {
     each(l -> l.onTokenRejected(clusterId, reason, token));
+  }
+
+  @Override
+  public void onWarning(String message) {
+    each(l -> l.onWarning(message));
   }
 
   @Override
