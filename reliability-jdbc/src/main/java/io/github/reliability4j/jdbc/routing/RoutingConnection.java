@@ -1040,6 +1040,21 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     }
   }
 
+  /** A logical setting read from a physical connection. */
+  @FunctionalInterface
+  private interface Reading<T> {
+    T read(Connection c) throws SQLException;
+  }
+
+  /**
+   * Checks that this connection is open; the recorded value of a logical setting, or, if it was
+   * never set, the physical connection's (routing this connection first if it has not been).
+   */
+  private <T> T recordedOr(T recorded, Reading<T> physical) throws SQLException {
+    checkOpen();
+    return recorded != null ? recorded : physical.read(physicalForRead(0).connection);
+  }
+
   @Override
   public void setCatalog(String catalog) throws SQLException {
     applyToCurrent(c -> c.setCatalog(catalog));
@@ -1048,8 +1063,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
 
   @Override
   public String getCatalog() throws SQLException {
-    checkOpen();
-    return catalog != null ? catalog : physicalForRead(0).connection.getCatalog();
+    return recordedOr(catalog, Connection::getCatalog);
   }
 
   @Override
@@ -1060,8 +1074,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
 
   @Override
   public String getSchema() throws SQLException {
-    checkOpen();
-    return schema != null ? schema : physicalForRead(0).connection.getSchema();
+    return recordedOr(schema, Connection::getSchema);
   }
 
   @Override
@@ -1072,8 +1085,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
 
   @Override
   public int getHoldability() throws SQLException {
-    checkOpen();
-    return holdability != null ? holdability : physicalForRead(0).connection.getHoldability();
+    return recordedOr(holdability, Connection::getHoldability);
   }
 
   @Override
@@ -1084,8 +1096,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
 
   @Override
   public Map<String, Class<?>> getTypeMap() throws SQLException {
-    checkOpen();
-    return typeMap != null ? typeMap : physicalForRead(0).connection.getTypeMap();
+    return recordedOr(typeMap, Connection::getTypeMap);
   }
 
   // ---------------------------------------------------------------- delegated
