@@ -13,4 +13,22 @@ public interface ReplicationProbe {
 
   /** The replica's replay position (for PostgreSQL {@code pg_last_wal_replay_lsn()}). */
   ReplicationPosition replayPosition(String replica) throws Exception;
+
+  /**
+   * The replica's replay position together with the identity of the server that reported it (see
+   * {@code ReplicationDialect.serverInstance} in the JDBC module), read on one connection. Default:
+   * {@link #replayPosition(String)} with no identity, so the replica name is taken to be one
+   * server.
+   */
+  default ReplaySample replaySample(String replica) throws Exception {
+    return new ReplaySample(null, replayPosition(replica));
+  }
+
+  /**
+   * A replay position and the server it was read on.
+   *
+   * @param server the server's identity, or null if the dialect reports none
+   * @param position the replay position, or null if the server reported none
+   */
+  record ReplaySample(String server, ReplicationPosition position) {}
 }

@@ -32,6 +32,14 @@ public interface RoutingListener {
   /** A replica was admitted to or excluded from reads. */
   default void onReplicaStateChange(String replica, boolean admitted, String why) {}
 
+  /**
+   * What the router knew about {@code replica}'s replay position was dropped because {@code
+   * reason}: the replica is excluded from reads until the lag monitor re-samples it ({@code
+   * readmitAfterSamples} good samples), and reads that need a position are checked on their own
+   * connection or go to the primary meanwhile. {@code detail} names the servers or positions.
+   */
+  default void onReplicaReset(String replica, ReplicaReset reason, String detail) {}
+
   /** An imported token was rejected; {@code token} is abbreviated to at most 64 characters. */
   default void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {}
 

@@ -116,6 +116,20 @@ public final class MariaDbReplicationDialect implements ReplicationDialect {
     return Optional.of("server_id=" + queryString(c, "SELECT @@server_id"));
   }
 
+  /**
+   * {@code @@hostname:@@port/server_id=@@server_id}: tells the servers behind a load-balanced
+   * address apart (each replica needs its own {@code server_id} anyway). MariaDB has no cheap,
+   * exact server start time, so a server replaced on the same address by a clone with the same
+   * {@code server_id} is not told apart here; the lag monitor detects it at its next sample when
+   * its GTID position is behind the one seen before ({@code onReplicaReset}), and until then a read
+   * may trust the old position: give a re-seeded replica a new {@code server_id}.
+   */
+  @Override
+  public Optional<String> serverInstance(Connection c) throws SQLException {
+    return Optional.ofNullable(
+        queryString(c, "SELECT CONCAT(@@hostname, ':', @@port, '/server_id=', @@server_id)"));
+  }
+
   @Override
   public Optional<Boolean> isInRecovery(Connection c) throws SQLException {
     requireMariaDb(c);

@@ -25,6 +25,8 @@ import java.util.Optional;
  *       timeline and its replay LSN is {@code >=} the token's. After a promotion, a replica still
  *       on the old timeline therefore covers neither new tokens nor the new primary's samples (the
  *       lag monitor excludes it), and a token from the old timeline is served by the primary.
+ *   <li>Server instance (positions are kept per server, see {@link
+ *       ReplicationDialect#serverInstance}): address, port and {@code pg_postmaster_start_time()}.
  *   <li>Role: {@code pg_is_in_recovery()}; cluster identity: {@code system_identifier} of {@code
  *       pg_control_system()} (shared by a primary and its physical standbys).
  * </ul>
@@ -55,6 +57,21 @@ public final class PostgresReplicationDialect implements ReplicationDialect {
             "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || coalesce(inet_server_port(), 0)");
     return id == null || id.startsWith("local:") ? Optional.empty() : Optional.of(id);
   }
+
+  /**
+   * {@code host(inet_server_addr()):port@pg_postmaster_start_time()} (address {@code local} over a
+   * Unix socket): the address and port tell standbys behind one load-balanced address apart, the
+   * start time a server restarted or replaced on the same address (a restarted postmaster may have
+   * replayed less than before). One query, cheap: no catalog access.
+   */
+  @Override
+  public Optional<String> serverInstance(Connection c) throws SQLException {
+    return Optional.ofNullable(queryString(c, SERVER_INSTANCE));
+  }
+
+  private static final String SERVER_INSTANCE =
+      "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')"
+          + " || '@' || pg_postmaster_start_time()::text";
 
   @Override
   public Optional<Boolean> isInRecovery(Connection c) throws SQLException {

@@ -51,6 +51,21 @@ import org.slf4j.LoggerFactory;
  * extra round trip); else waits on the freshest replica for at most {@code maxCausalWait}, never
  * longer than the statement's query timeout; else reads from the primary.
  *
+ * <h2>Which server a read reached</h2>
+ *
+ * Replay positions are kept per server instance ({@link ReplicationDialect#serverInstance}: for
+ * PostgreSQL address, port and postmaster start time), not per configured replica name, because a
+ * replica's address may be a load-balanced endpoint over several standbys, or its server may be
+ * replaced by one that is behind. The instance is read once per physical connection and cached with
+ * it (one round trip in a pooled connection's lifetime; on every connection of an unpooled data
+ * source). A read with a token runs on a replica only if the server its connection reached is known
+ * to cover the token; otherwise its replay position is read on that very connection (one extra
+ * round trip, only when the cached knowledge does not cover the token), and if that does not cover
+ * it either the read moves on to the next replica, the causal wait or the primary. The common case
+ * — one server per name, pooled connections, token covered — costs no extra round trip. A name
+ * whose server changes, or whose position goes backwards, is reset (see {@link
+ * RoutingConfig.Builder#loadBalancedReplica} and {@code RoutingListener.onReplicaReset}).
+ *
  * <h2>What counts as a write</h2>
  *
  * Every statement executed on a connection routed to the primary for writing is assumed to write (a
@@ -172,7 +187,13 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     this.codec =
         new CausalTokenCodec(key, clusterId, dialect.name(), dialect::parsePosition, listener);
     this.router =
-        new ReplicaRouter(config.policy(), config.replicaNames(), listener, config.clock());
+        new ReplicaRouter(
+            config.policy(),
+            config.replicaNames(),
+            config.loadBalancedReplicas(),
+            listener,
+            config.clock(),
+            System::nanoTime);
     this.probe = new JdbcProbe();
     router.sampleAll(probe);
     if (config.monitorEnabled() && !config.replicaNames().isEmpty()) {
@@ -349,6 +370,45 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     router.sampleAll(probe);
   }
 
+  /** Server instance per physical connection (weak keys: a closed, evicted connection goes). */
+  private final Map<Connection, String> serverByConnection =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static final String NO_SERVER_IDENTITY = "";
+
+  /**
+   * The server instance {@code c} reached ({@link ReplicationDialect#serverInstance}), or null if
+   * the dialect reports none. Queried once per physical connection: the answer is cached by the
+   * driver connection under any pool proxy, so a pooled connection costs one round trip in its
+   * lifetime.
+   */
+  String serverOf(Connection c) throws SQLException {
+    Connection key = physicalOf(c);
+    String id = serverByConnection.get(key);
+    if (id == null) {
+      id = dialect.serverInstance(c).orElse(NO_SERVER_IDENTITY);
+      serverByConnection.put(key, id);
+    }
+    return id.isEmpty() ? null : id;
+  }
+
+  /**
+   * The driver connection under a pool's proxy (HikariCP unwraps to its delegate), else {@code c}.
+   */
+  private static Connection physicalOf(Connection c) {
+    try {
+      if (c.isWrapperFor(Connection.class)) {
+        Connection u = c.unwrap(Connection.class);
+        if (u != null) {
+          return u;
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      // Not unwrappable: key by the object itself (correct, only the cache may miss).
+    }
+    return c;
+  }
+
   DataSource dataSource(String node) {
     return node.equals(config.primaryName()) ? config.primary() : config.replica(node);
   }
@@ -454,13 +514,19 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
 
     @Override
     public ReplicationPosition replayPosition(String replica) throws Exception {
+      return replaySample(replica).position();
+    }
+
+    @Override
+    public ReplaySample replaySample(String replica) throws Exception {
       Duration timeout = config.replicaConnectTimeout();
       if (config.policy().probeTimeout().compareTo(timeout) < 0) {
         timeout = config.policy().probeTimeout();
       }
       try (Connection c = connectReplica(router.state(replica), timeout)) {
         bound(c);
-        return dialect.replayPosition(c, clusterId);
+        String server = serverOf(c);
+        return new ReplaySample(server, dialect.replayPosition(c, clusterId));
       }
     }
 

@@ -33,6 +33,20 @@ public interface ReplicationDialect {
     return Optional.empty();
   }
 
+  /**
+   * Identity of the server <em>process</em> behind {@code connection}: it must differ between two
+   * servers, and between a server and the one that replaced it on the same address (a restart from
+   * an older clone, a re-seed). The router keeps replay positions per server instance, so a
+   * position observed on one server is never trusted for a connection that reached another (a
+   * load-balanced replica endpoint, a replaced replica). It is read once per physical connection
+   * and cached with it, so a pooled connection costs one extra round trip in its lifetime; an
+   * unpooled data source pays it on every connection. Empty (the default) if the dialect cannot
+   * tell: the replica name is then taken to be one server whose position only grows.
+   */
+  default Optional<String> serverInstance(Connection connection) throws SQLException {
+    return Optional.empty();
+  }
+
   /** Whether the server is a replica (in recovery); empty if the dialect cannot tell. */
   Optional<Boolean> isInRecovery(Connection connection) throws SQLException;
 

@@ -7,7 +7,6 @@ import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
-import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,11 +28,12 @@ import java.util.List;
  *   transaction ever spans two nodes. For this, setters keep being recorded while the statement
  *   lives on a replica.
  *
- * How: hand-written delegating classes, as HikariCP's proxies (RoutedStatement,
- * RoutedPreparedStatement, RoutedCallableStatement, RoutedResultSet), because every read goes
- * through them: a java.lang.reflect.Proxy costs a reflective call, a boxed argument array and a
- * recorded Object[] per call. Only getConnection, close/isClosed, the query timeout, setters and
- * executions do more than delegate. A setter is recorded as a small lambda only while recording
+ * How: the pass-through is written once in DelegatingStatement, DelegatingPreparedStatement and
+ * DelegatingCallableStatement (and DelegatingResultSet), which send every setter through set(...)
+ * and every execution through execute(...); this class implements those two hooks once for all
+ * three statement types, as HikariCP's proxies override only what they intercept. Only
+ * getConnection, close/isClosed, the query timeout, unwrap/isWrapperFor, setters and executions do
+ * more than delegate. A setter is recorded as its small lambda only while recording
  * (deferred, or on a replica), never on the primary; the list is allocated at the first recorded
  * setter, so a plain Statement on a replica records nothing. The arguments of the
  * createStatement / prepareStatement / prepareCall overload are kept in fields, so deferred
@@ -45,7 +45,7 @@ import java.util.List;
  * A {@link Statement} of a {@link RoutingConnection}; see the design notes above. Not thread-safe,
  * like the connection.
  */
-class RoutedStatement implements Statement {
+class RoutedStatement<S extends Statement> extends DelegatingStatement<S> {
 
   /**
    * The overload of createStatement / prepareStatement / prepareCall that creates the statement.
@@ -59,12 +59,6 @@ class RoutedStatement implements Statement {
     COLUMN_NAMES
   }
 
-  /** A recorded setter, replayed on a (re-)created statement. */
-  @FunctionalInterface
-  interface Setter {
-    void apply(Statement statement) throws SQLException;
-  }
-
   final RoutingConnection owner;
   final Overload overload;
   final int resultSetType;
@@ -72,7 +66,7 @@ class RoutedStatement implements Statement {
   final int resultSetHoldability;
 
   /** The physical statement; null until routed (deferred) and during a re-route. */
-  Statement real;
+  S real;
 
   RoutingConnection.Physical physical;
 
@@ -80,7 +74,7 @@ class RoutedStatement implements Statement {
   private boolean recording;
 
   /** Setters in call order; null until the first one is recorded. */
-  private List<Setter> recorded;
+  private List<Setter<? super S>> recorded;
 
   /** The query timeout while deferred (bounds the causal wait). */
   private int queryTimeout;
@@ -100,15 +94,17 @@ class RoutedStatement implements Statement {
     this.resultSetHoldability = resultSetHoldability;
   }
 
-  /** Creates the physical statement on {@code c}. */
-  Statement create(Connection c) throws SQLException {
+  /** Creates the physical statement on {@code c}; overridden by each statement type. */
+  @SuppressWarnings(
+      "unchecked") // a RoutedStatement of its own class is a RoutedStatement<Statement>
+  S create(Connection c) throws SQLException {
     switch (overload) {
       case PLAIN:
-        return c.createStatement();
+        return (S) c.createStatement();
       case TYPE_CONCURRENCY:
-        return c.createStatement(resultSetType, resultSetConcurrency);
+        return (S) c.createStatement(resultSetType, resultSetConcurrency);
       case TYPE_CONCURRENCY_HOLDABILITY:
-        return c.createStatement(resultSetType, resultSetConcurrency, resultSetHoldability);
+        return (S) c.createStatement(resultSetType, resultSetConcurrency, resultSetHoldability);
       default:
         throw new IllegalStateException("createStatement has no overload " + overload);
     }
@@ -145,7 +141,8 @@ class RoutedStatement implements Statement {
   }
 
   /** Checks that this statement is open and returns the physical statement, creating it if due. */
-  final Statement real() throws SQLException {
+  @Override
+  final S delegate() throws SQLException {
     checkOpen();
     if (real == null) {
       materialize();
@@ -154,28 +151,53 @@ class RoutedStatement implements Statement {
   }
 
   /**
-   * Checks that this statement is open; whether a setter must be recorded. While this returns true
-   * and {@link #real} is null, the setter is only recorded.
+   * Checks that this statement is open, records the setter while recording and applies it to the
+   * physical statement if there is one (while deferred there is none: it is only recorded).
    */
-  final boolean recording() throws SQLException {
+  @Override
+  final void set(Setter<? super S> setter) throws SQLException {
     checkOpen();
-    return recording;
+    if (recording) {
+      record(setter);
+      if (real == null) {
+        return;
+      }
+    }
+    setter.apply(real);
   }
 
-  final void record(Setter setter) {
+  private void record(Setter<? super S> setter) {
     if (recorded == null) {
       recorded = new ArrayList<>(4);
     }
     recorded.add(setter);
   }
 
+  /**
+   * Routes a deferred statement, runs the execution, and re-routes it once if it may be (see the
+   * design notes); tells the connection before and after.
+   */
+  @Override
+  final <T> T execute(boolean query, Call<? super S, T> execution) throws SQLException {
+    boolean retryable = beforeExecute(query);
+    T result;
+    try {
+      result = execution.apply(real);
+    } catch (SQLException e) {
+      reroute(e, retryable, query);
+      result = execution.apply(real);
+    }
+    owner.afterExecute(physical, query);
+    return result;
+  }
+
   /** Routes the deferred statement (or re-routes it), creates it and replays the setters. */
   private void materialize() throws SQLException {
     RoutingConnection.Physical p = owner.physicalForRead(queryTimeout);
-    Statement s = create(p.connection);
+    S s = create(p.connection);
     if (recorded != null) {
       try {
-        for (Setter setter : recorded) {
+        for (Setter<? super S> setter : recorded) {
           setter.apply(s);
         }
       } catch (Throwable t) {
@@ -199,8 +221,8 @@ class RoutedStatement implements Statement {
    * Before an execution: checks, routes a deferred statement, and tells the connection. Returns
    * whether a connection error of this execution may be re-routed.
    */
-  final boolean beforeExecute(boolean query) throws SQLException {
-    real();
+  private boolean beforeExecute(boolean query) throws SQLException {
+    delegate();
     boolean retryable = recording && owner.isRetryableRead(physical);
     owner.beforeExecute(physical, query);
     return retryable;
@@ -210,7 +232,7 @@ class RoutedStatement implements Statement {
    * An execution failed with {@code e}: rethrows it unless it may be re-routed; otherwise ejects
    * the replica and re-creates the statement elsewhere, so the caller can repeat the call once.
    */
-  final void reroute(SQLException e, boolean retryable, boolean query) throws SQLException {
+  private void reroute(SQLException e, boolean retryable, boolean query) throws SQLException {
     if (!retryable || !isConnectionError(e)) {
       throw e;
     }
@@ -221,6 +243,7 @@ class RoutedStatement implements Statement {
     owner.beforeExecute(physical, query);
   }
 
+  @Override
   final RoutedResultSet wrap(ResultSet rs) {
     return rs == null ? null : new RoutedResultSet(rs, this);
   }
@@ -265,13 +288,7 @@ class RoutedStatement implements Statement {
       }
       queryTimeout = seconds;
     }
-    if (recording) {
-      record(s -> s.setQueryTimeout(seconds));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setQueryTimeout(seconds);
+    set(s -> s.setQueryTimeout(seconds));
   }
 
   @Override
@@ -279,470 +296,16 @@ class RoutedStatement implements Statement {
     if (iface.isInstance(this)) {
       return iface.cast(this);
     }
-    return real().unwrap(iface);
+    return delegate().unwrap(iface);
   }
 
   @Override
   public boolean isWrapperFor(Class<?> iface) throws SQLException {
-    return iface.isInstance(this) || real().isWrapperFor(iface);
+    return iface.isInstance(this) || delegate().isWrapperFor(iface);
   }
 
   @Override
   public String toString() {
     return "RoutedStatement[" + (real != null ? real : "not yet routed") + "]";
-  }
-
-  // ------------------------------------------------- delegated; executions re-route
-
-  @Override
-  public ResultSet executeQuery(String sql) throws SQLException {
-    boolean retryable = beforeExecute(true);
-    ResultSet rs;
-    try {
-      rs = real.executeQuery(sql);
-    } catch (SQLException e) {
-      reroute(e, retryable, true);
-      rs = real.executeQuery(sql);
-    }
-    owner.afterExecute(physical, true);
-    return wrap(rs);
-  }
-
-  @Override
-  public int executeUpdate(String sql) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    int result;
-    try {
-      result = real.executeUpdate(sql);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeUpdate(sql);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public int getMaxFieldSize() throws SQLException {
-    return real().getMaxFieldSize();
-  }
-
-  @Override
-  public void setMaxFieldSize(int max) throws SQLException {
-    if (recording()) {
-      record(s -> s.setMaxFieldSize(max));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setMaxFieldSize(max);
-  }
-
-  @Override
-  public int getMaxRows() throws SQLException {
-    return real().getMaxRows();
-  }
-
-  @Override
-  public void setMaxRows(int max) throws SQLException {
-    if (recording()) {
-      record(s -> s.setMaxRows(max));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setMaxRows(max);
-  }
-
-  @Override
-  public void setEscapeProcessing(boolean enable) throws SQLException {
-    if (recording()) {
-      record(s -> s.setEscapeProcessing(enable));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setEscapeProcessing(enable);
-  }
-
-  @Override
-  public void cancel() throws SQLException {
-    real().cancel();
-  }
-
-  @Override
-  public SQLWarning getWarnings() throws SQLException {
-    return real().getWarnings();
-  }
-
-  @Override
-  public void clearWarnings() throws SQLException {
-    if (recording()) {
-      record(s -> s.clearWarnings());
-      if (real == null) {
-        return;
-      }
-    }
-    real.clearWarnings();
-  }
-
-  @Override
-  public void setCursorName(String name) throws SQLException {
-    if (recording()) {
-      record(s -> s.setCursorName(name));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setCursorName(name);
-  }
-
-  @Override
-  public boolean execute(String sql) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    boolean result;
-    try {
-      result = real.execute(sql);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.execute(sql);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public ResultSet getResultSet() throws SQLException {
-    return wrap(real().getResultSet());
-  }
-
-  @Override
-  public int getUpdateCount() throws SQLException {
-    return real().getUpdateCount();
-  }
-
-  @Override
-  public boolean getMoreResults() throws SQLException {
-    return real().getMoreResults();
-  }
-
-  @Override
-  public void setFetchDirection(int direction) throws SQLException {
-    if (recording()) {
-      record(s -> s.setFetchDirection(direction));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setFetchDirection(direction);
-  }
-
-  @Override
-  public int getFetchDirection() throws SQLException {
-    return real().getFetchDirection();
-  }
-
-  @Override
-  public void setFetchSize(int rows) throws SQLException {
-    if (recording()) {
-      record(s -> s.setFetchSize(rows));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setFetchSize(rows);
-  }
-
-  @Override
-  public int getFetchSize() throws SQLException {
-    return real().getFetchSize();
-  }
-
-  @Override
-  public int getResultSetConcurrency() throws SQLException {
-    return real().getResultSetConcurrency();
-  }
-
-  @Override
-  public int getResultSetType() throws SQLException {
-    return real().getResultSetType();
-  }
-
-  @Override
-  public void addBatch(String sql) throws SQLException {
-    if (recording()) {
-      record(s -> s.addBatch(sql));
-      if (real == null) {
-        return;
-      }
-    }
-    real.addBatch(sql);
-  }
-
-  @Override
-  public void clearBatch() throws SQLException {
-    if (recording()) {
-      record(s -> s.clearBatch());
-      if (real == null) {
-        return;
-      }
-    }
-    real.clearBatch();
-  }
-
-  @Override
-  public int[] executeBatch() throws SQLException {
-    boolean retryable = beforeExecute(false);
-    int[] result;
-    try {
-      result = real.executeBatch();
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeBatch();
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public boolean getMoreResults(int current) throws SQLException {
-    return real().getMoreResults(current);
-  }
-
-  @Override
-  public ResultSet getGeneratedKeys() throws SQLException {
-    return wrap(real().getGeneratedKeys());
-  }
-
-  @Override
-  public int executeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    int result;
-    try {
-      result = real.executeUpdate(sql, autoGeneratedKeys);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeUpdate(sql, autoGeneratedKeys);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public int executeUpdate(String sql, int[] columnIndexes) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    int result;
-    try {
-      result = real.executeUpdate(sql, columnIndexes);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeUpdate(sql, columnIndexes);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public int executeUpdate(String sql, String[] columnNames) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    int result;
-    try {
-      result = real.executeUpdate(sql, columnNames);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeUpdate(sql, columnNames);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public boolean execute(String sql, int autoGeneratedKeys) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    boolean result;
-    try {
-      result = real.execute(sql, autoGeneratedKeys);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.execute(sql, autoGeneratedKeys);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public boolean execute(String sql, int[] columnIndexes) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    boolean result;
-    try {
-      result = real.execute(sql, columnIndexes);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.execute(sql, columnIndexes);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public boolean execute(String sql, String[] columnNames) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    boolean result;
-    try {
-      result = real.execute(sql, columnNames);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.execute(sql, columnNames);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public int getResultSetHoldability() throws SQLException {
-    return real().getResultSetHoldability();
-  }
-
-  @Override
-  public void setPoolable(boolean poolable) throws SQLException {
-    if (recording()) {
-      record(s -> s.setPoolable(poolable));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setPoolable(poolable);
-  }
-
-  @Override
-  public boolean isPoolable() throws SQLException {
-    return real().isPoolable();
-  }
-
-  @Override
-  public void closeOnCompletion() throws SQLException {
-    if (recording()) {
-      record(s -> s.closeOnCompletion());
-      if (real == null) {
-        return;
-      }
-    }
-    real.closeOnCompletion();
-  }
-
-  @Override
-  public boolean isCloseOnCompletion() throws SQLException {
-    return real().isCloseOnCompletion();
-  }
-
-  @Override
-  public long getLargeUpdateCount() throws SQLException {
-    return real().getLargeUpdateCount();
-  }
-
-  @Override
-  public void setLargeMaxRows(long max) throws SQLException {
-    if (recording()) {
-      record(s -> s.setLargeMaxRows(max));
-      if (real == null) {
-        return;
-      }
-    }
-    real.setLargeMaxRows(max);
-  }
-
-  @Override
-  public long getLargeMaxRows() throws SQLException {
-    return real().getLargeMaxRows();
-  }
-
-  @Override
-  public long[] executeLargeBatch() throws SQLException {
-    boolean retryable = beforeExecute(false);
-    long[] result;
-    try {
-      result = real.executeLargeBatch();
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeLargeBatch();
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public long executeLargeUpdate(String sql) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    long result;
-    try {
-      result = real.executeLargeUpdate(sql);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeLargeUpdate(sql);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public long executeLargeUpdate(String sql, int autoGeneratedKeys) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    long result;
-    try {
-      result = real.executeLargeUpdate(sql, autoGeneratedKeys);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeLargeUpdate(sql, autoGeneratedKeys);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public long executeLargeUpdate(String sql, int[] columnIndexes) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    long result;
-    try {
-      result = real.executeLargeUpdate(sql, columnIndexes);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeLargeUpdate(sql, columnIndexes);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public long executeLargeUpdate(String sql, String[] columnNames) throws SQLException {
-    boolean retryable = beforeExecute(false);
-    long result;
-    try {
-      result = real.executeLargeUpdate(sql, columnNames);
-    } catch (SQLException e) {
-      reroute(e, retryable, false);
-      result = real.executeLargeUpdate(sql, columnNames);
-    }
-    owner.afterExecute(physical, false);
-    return result;
-  }
-
-  @Override
-  public String enquoteLiteral(String val) throws SQLException {
-    return real().enquoteLiteral(val);
-  }
-
-  @Override
-  public String enquoteIdentifier(String identifier, boolean alwaysQuote) throws SQLException {
-    return real().enquoteIdentifier(identifier, alwaysQuote);
-  }
-
-  @Override
-  public boolean isSimpleIdentifier(String identifier) throws SQLException {
-    return real().isSimpleIdentifier(identifier);
-  }
-
-  @Override
-  public String enquoteNCharLiteral(String val) throws SQLException {
-    return real().enquoteNCharLiteral(val);
   }
 }

@@ -51,6 +51,7 @@ public final class RoutingConfig {
   private final DataSource primary;
   private final Map<String, DataSource> replicas;
   private final List<String> replicaOrder;
+  private final java.util.Set<String> loadBalanced;
   private final ReplicationDialect dialect;
   private final RoutingPolicy policy;
   private final byte[] tokenKey;
@@ -65,6 +66,7 @@ public final class RoutingConfig {
     this.primary = b.primary;
     this.replicas = Map.copyOf(b.replicas);
     this.replicaOrder = List.copyOf(b.replicas.keySet());
+    this.loadBalanced = java.util.Set.copyOf(b.loadBalanced);
     this.dialect = b.dialect;
     this.policy = b.policy;
     this.tokenKey = b.tokenKey == null ? null : b.tokenKey.clone();
@@ -94,6 +96,13 @@ public final class RoutingConfig {
 
   public DataSource replica(String name) {
     return replicas.get(name);
+  }
+
+  /**
+   * Names of the replicas declared load-balanced endpoints ({@link Builder#loadBalancedReplica}).
+   */
+  public java.util.Set<String> loadBalancedReplicas() {
+    return loadBalanced;
   }
 
   /** The configured dialect, or null to detect it from the primary's product name. */
@@ -137,6 +146,7 @@ public final class RoutingConfig {
     private String primaryName;
     private DataSource primary;
     private final Map<String, DataSource> replicas = new LinkedHashMap<>();
+    private final java.util.Set<String> loadBalanced = new java.util.HashSet<>();
     private ReplicationDialect dialect;
     private RoutingPolicy policy = RoutingPolicy.ofDefaults();
     private byte[] tokenKey;
@@ -197,6 +207,38 @@ public final class RoutingConfig {
       Objects.requireNonNull(dataSource, "dataSource");
       checkUnique(name, dataSource);
       replicas.put(name, dataSource);
+      return this;
+    }
+
+    /**
+     * A replica whose address is a load-balanced read endpoint over several standbys (a Kubernetes
+     * {@code -ro} Service, an HAProxy read frontend, a cloud reader endpoint): each new physical
+     * connection may reach another server.
+     *
+     * <p>Read-your-writes holds through any replica, declared or not: positions are kept per server
+     * instance ({@link ReplicationDialect#serverInstance}), and a read runs on a replica only when
+     * the server its connection reached is known to cover the session's position, or is checked on
+     * that very connection. What the declaration changes is what another server behind the name
+     * means. Undeclared, a name is one server, and a connection or sample that reaches another
+     * server resets the name ({@code RoutingListener.onReplicaReset}, excluded until re-admitted by
+     * samples), which behind a balancer happens all the time: safe, but most reads go to the
+     * primary. Declared, servers are expected to alternate: each keeps its own position and lag,
+     * the name stays admitted while any server is current, and only a server whose own position
+     * goes backwards is reset.
+     *
+     * <p>Cost, declared: the lag monitor samples whichever server its pooled connection reached, so
+     * a connection that reaches a server the router knows nothing recent about costs one extra
+     * round trip (its replay position, on that connection) — for a read with a token not covered by
+     * what is known of that server, and for a read without one when that server's own lag was not
+     * measured within the sample expiry. Reads whose connection reaches a known, current server
+     * cost nothing extra. A server found behind the token sends the read on to the next replica,
+     * then to a bounded causal wait or the primary, as any replica that does not cover it.
+     *
+     * @throws IllegalArgumentException as {@link #replica(String, DataSource)}
+     */
+    public Builder loadBalancedReplica(String name, DataSource dataSource) {
+      replica(name, dataSource);
+      loadBalanced.add(name);
       return this;
     }
 

@@ -14,26 +14,19 @@ import io.github.reliability4j.core.routing.RoutingOptions;
 import io.github.reliability4j.core.routing.internal.ReplicaRouter;
 import io.github.reliability4j.core.routing.internal.ReplicaState;
 import io.github.reliability4j.core.routing.internal.RoutePlan;
-import java.sql.Array;
-import java.sql.Blob;
 import java.sql.CallableStatement;
-import java.sql.Clob;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.NClob;
 import java.sql.PreparedStatement;
-import java.sql.SQLClientInfoException;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
-import java.sql.SQLXML;
 import java.sql.Savepoint;
 import java.sql.Statement;
-import java.sql.Struct;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -52,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * - At most one physical connection per role is held; both are returned on close().
  */
 /** The logical connection handed out by {@link ReplicaRoutingDataSource}. Not thread-safe. */
-final class RoutingConnection implements Connection, RoutedConnection {
+final class RoutingConnection extends DelegatingConnection implements RoutedConnection {
 
   private static final Logger LOG = LoggerFactory.getLogger(RoutingConnection.class);
 
@@ -63,6 +56,10 @@ final class RoutingConnection implements Connection, RoutedConnection {
     final Connection connection;
     final boolean forRead;
     final ReplicaState replica;
+
+    /** The server instance this replica connection reached, or null if the dialect has none. */
+    String server;
+
     RouteDecision decision;
     boolean fallbackPermit;
 
@@ -164,6 +161,10 @@ final class RoutingConnection implements Connection, RoutedConnection {
     if (!p.replica.isEligible(router.clock().instant()) || p.decision.possiblyStale()) {
       return false;
     }
+    String server = p.server;
+    if (server != null && !p.replica.loadBalanced() && !server.equals(p.replica.lastServer())) {
+      return false;
+    }
     RoutingOptions o = options();
     ConsistencyLevel level = o.consistency();
     if (level.kind() == ConsistencyLevel.Kind.STRONG
@@ -176,13 +177,85 @@ final class RoutingConnection implements Connection, RoutedConnection {
         return false;
       }
       Optional<CausalToken> t = s.token(ds.clusterId);
-      return t.isEmpty() || p.replica.covers(t.get().position());
+      if (t.isPresent()) {
+        return p.replica.covers(server, t.get().position());
+      }
     }
     if (level.kind() == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
-      Duration st = p.replica.staleness(router.clock().instant());
+      Duration st = p.replica.staleness(server, router.clock().instant());
       return st != null && st.compareTo(level.maxStaleness()) <= 0;
     }
-    return true;
+    return server == null || p.replica.servesFresh(server, router.clock().instant());
+  }
+
+  /**
+   * Whether the server {@code p} reached may serve this read. Free when what is known of that
+   * server suffices (the common case: one server per replica name, token covered); otherwise one
+   * round trip on {@code p} itself reads its replay position ({@code checks} counts them). A name
+   * not declared load-balanced whose connection reached another server than the one sampled is
+   * reset and does not qualify.
+   */
+  private boolean serverQualifies(Physical p, ConsistencyLevel level, ReplicationPosition token)
+      throws SQLException {
+    String server = p.server;
+    ReplicaState r = p.replica;
+    if (server == null) {
+      return true;
+    }
+    if (!r.reached(server)) {
+      return false;
+    }
+    ConsistencyLevel.Kind kind = level.kind();
+    Instant now = router.clock().instant();
+    if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
+      if (r.covers(server, token)) {
+        return true;
+      }
+    } else if (!r.loadBalanced()) {
+      return true;
+    } else if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
+      Duration st = r.staleness(server, now);
+      if (st != null && st.compareTo(level.maxStaleness()) <= 0) {
+        return true;
+      }
+    } else if (r.servesFresh(server, now)) {
+      return true;
+    }
+    ReplicationPosition pos = replayPositionOn(p);
+    if (pos == null) {
+      return false;
+    }
+    boolean good;
+    if (r.loadBalanced()) {
+      good = router.checkServerLag(r, server, pos);
+    } else {
+      r.observePosition(server, pos);
+      good = true;
+    }
+    if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
+      return pos.covers(token);
+    }
+    if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
+      Duration st = r.staleness(server, now);
+      return st != null && st.compareTo(level.maxStaleness()) <= 0;
+    }
+    return good;
+  }
+
+  /** The replay position read on {@code p} in auto-commit mode (no early snapshot). */
+  private ReplicationPosition replayPositionOn(Physical p) throws SQLException {
+    Connection c = p.connection;
+    boolean ac = c.getAutoCommit();
+    if (!ac) {
+      c.setAutoCommit(true);
+    }
+    try {
+      return ds.dialect.replayPosition(c);
+    } finally {
+      if (!ac) {
+        c.setAutoCommit(false);
+      }
+    }
   }
 
   /** For statement creation: a physical connection now, or null to defer until execution. */
@@ -271,11 +344,15 @@ final class RoutingConnection implements Connection, RoutedConnection {
         anyTried = true;
         Physical p = tryReplica(ready.get(i));
         if (p != null) {
+          if (!qualifiesOrRelease(p, level, token)) {
+            reason = token != null ? FallbackReason.TOKEN_NOT_COVERED : reason;
+            continue;
+          }
           return attachReplica(
               p, level, pref, primaryDown ? FallbackReason.PRIMARY_UNREACHABLE : null, false);
         }
       }
-      if (anyTried) {
+      if (anyTried && reason != FallbackReason.TOKEN_NOT_COVERED) {
         reason = FallbackReason.REPLICA_CONNECTION_FAILED;
       }
       Duration budget = waitBudget(o, queryTimeoutSeconds);
@@ -391,13 +468,13 @@ final class RoutingConnection implements Connection, RoutedConnection {
       if (ds.dialect.waitsOnServer()) {
         covered = ds.dialect.awaitReplay(p.connection, token, budget);
         if (covered) {
-          p.replica.observePosition(token);
+          p.replica.observePosition(p.server, token);
         }
       }
       while (!ds.dialect.waitsOnServer()) {
         ReplicationPosition pos = ds.dialect.replayPosition(p.connection);
         if (pos != null) {
-          p.replica.observePosition(pos);
+          p.replica.observePosition(p.server, pos);
           if (pos.covers(token)) {
             covered = true;
             break;
@@ -423,6 +500,27 @@ final class RoutingConnection implements Connection, RoutedConnection {
     return covered;
   }
 
+  /** {@link #serverQualifies}; a connection that does not qualify, or fails, is released. */
+  private boolean qualifiesOrRelease(Physical p, ConsistencyLevel level, ReplicationPosition token)
+      throws SQLException {
+    try {
+      if (serverQualifies(p, level, token)) {
+        return true;
+      }
+    } catch (SQLException e) {
+      if (!RoutedStatement.isConnectionError(e)) {
+        throw e;
+      }
+      p.replica.circuitBreaker().onError(0, TimeUnit.NANOSECONDS, e);
+      p.replica.connectionFailed(e);
+    }
+    release(p);
+    if (replicaPhysical == p) {
+      replicaPhysical = null;
+    }
+    return false;
+  }
+
   private Physical tryReplica(ReplicaState r) throws SQLException {
     if (replicaPhysical != null) {
       if (replicaPhysical.replica == r) {
@@ -446,6 +544,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
     Physical p = new Physical(r.name(), NodeRole.REPLICA, c, true, r);
     try {
       applyState(p);
+      p.server = ds.serverOf(c);
     } catch (SQLException e) {
       closeQuietly(c);
       if (!RoutedStatement.isConnectionError(e)) {
@@ -648,32 +747,35 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   @Override
   public Statement createStatement() throws SQLException {
-    return routed(new RoutedStatement(this, RoutedStatement.Overload.PLAIN, 0, 0, 0));
+    return routed(new RoutedStatement<Statement>(this, RoutedStatement.Overload.PLAIN, 0, 0, 0));
   }
 
   @Override
   public Statement createStatement(int type, int concurrency) throws SQLException {
     return routed(
-        new RoutedStatement(this, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
+        new RoutedStatement<Statement>(
+            this, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
   }
 
   @Override
   public Statement createStatement(int type, int concurrency, int hold) throws SQLException {
     return routed(
-        new RoutedStatement(
+        new RoutedStatement<Statement>(
             this, RoutedStatement.Overload.TYPE_CONCURRENCY_HOLDABILITY, type, concurrency, hold));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql) throws SQLException {
-    return routed(new RoutedPreparedStatement(this, sql, RoutedStatement.Overload.PLAIN, 0, 0, 0));
+    return routed(
+        new RoutedPreparedStatement<PreparedStatement>(
+            this, sql, RoutedStatement.Overload.PLAIN, 0, 0, 0));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int type, int concurrency)
       throws SQLException {
     return routed(
-        new RoutedPreparedStatement(
+        new RoutedPreparedStatement<PreparedStatement>(
             this, sql, RoutedStatement.Overload.TYPE_CONCURRENCY, type, concurrency, 0));
   }
 
@@ -681,7 +783,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
   public PreparedStatement prepareStatement(String sql, int type, int concurrency, int hold)
       throws SQLException {
     return routed(
-        new RoutedPreparedStatement(
+        new RoutedPreparedStatement<PreparedStatement>(
             this,
             sql,
             RoutedStatement.Overload.TYPE_CONCURRENCY_HOLDABILITY,
@@ -692,17 +794,17 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   @Override
   public PreparedStatement prepareStatement(String sql, int autoGeneratedKeys) throws SQLException {
-    return routed(new RoutedPreparedStatement(this, sql, autoGeneratedKeys));
+    return routed(new RoutedPreparedStatement<PreparedStatement>(this, sql, autoGeneratedKeys));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, int[] columnIndexes) throws SQLException {
-    return routed(new RoutedPreparedStatement(this, sql, columnIndexes));
+    return routed(new RoutedPreparedStatement<PreparedStatement>(this, sql, columnIndexes));
   }
 
   @Override
   public PreparedStatement prepareStatement(String sql, String[] columnNames) throws SQLException {
-    return routed(new RoutedPreparedStatement(this, sql, columnNames));
+    return routed(new RoutedPreparedStatement<PreparedStatement>(this, sql, columnNames));
   }
 
   @Override
@@ -731,7 +833,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
   }
 
   /** Creates {@code s}'s physical statement now, or defers it to its first execution. */
-  private <S extends RoutedStatement> S routed(S s) throws SQLException {
+  private <S extends RoutedStatement<?>> S routed(S s) throws SQLException {
     s.attach(physicalForCreate());
     return s;
   }
@@ -844,10 +946,7 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   @Override
   public void setTransactionIsolation(int level) throws SQLException {
-    checkOpen();
-    if (current != null) {
-      current.connection.setTransactionIsolation(level);
-    }
+    applyToCurrent(c -> c.setTransactionIsolation(level));
     isolation = level;
   }
 
@@ -924,71 +1023,91 @@ final class RoutingConnection implements Connection, RoutedConnection {
 
   // ---------------------------------------------------------------- recorded settings
 
-  @Override
-  public void setCatalog(String catalog) throws SQLException {
+  /** A logical setting applied to a physical connection. */
+  @FunctionalInterface
+  private interface Setting {
+    void apply(Connection c) throws SQLException;
+  }
+
+  /**
+   * Checks that this connection is open and applies a logical setting to the current physical
+   * connection, if any; the caller keeps it for the connections routed later ({@link #applyState}).
+   */
+  private void applyToCurrent(Setting setting) throws SQLException {
     checkOpen();
     if (current != null) {
-      current.connection.setCatalog(catalog);
+      setting.apply(current.connection);
     }
+  }
+
+  /** A logical setting read from a physical connection. */
+  @FunctionalInterface
+  private interface Reading<T> {
+    T read(Connection c) throws SQLException;
+  }
+
+  /**
+   * Checks that this connection is open; the recorded value of a logical setting, or, if it was
+   * never set, the physical connection's (routing this connection first if it has not been).
+   */
+  private <T> T recordedOr(T recorded, Reading<T> physical) throws SQLException {
+    checkOpen();
+    return recorded != null ? recorded : physical.read(physicalForRead(0).connection);
+  }
+
+  @Override
+  public void setCatalog(String catalog) throws SQLException {
+    applyToCurrent(c -> c.setCatalog(catalog));
     this.catalog = catalog;
   }
 
   @Override
   public String getCatalog() throws SQLException {
-    checkOpen();
-    return catalog != null ? catalog : physicalForRead(0).connection.getCatalog();
+    return recordedOr(catalog, Connection::getCatalog);
   }
 
   @Override
   public void setSchema(String schema) throws SQLException {
-    checkOpen();
-    if (current != null) {
-      current.connection.setSchema(schema);
-    }
+    applyToCurrent(c -> c.setSchema(schema));
     this.schema = schema;
   }
 
   @Override
   public String getSchema() throws SQLException {
-    checkOpen();
-    return schema != null ? schema : physicalForRead(0).connection.getSchema();
+    return recordedOr(schema, Connection::getSchema);
   }
 
   @Override
   public void setHoldability(int holdability) throws SQLException {
-    checkOpen();
-    if (current != null) {
-      current.connection.setHoldability(holdability);
-    }
+    applyToCurrent(c -> c.setHoldability(holdability));
     this.holdability = holdability;
   }
 
   @Override
   public int getHoldability() throws SQLException {
-    checkOpen();
-    return holdability != null ? holdability : physicalForRead(0).connection.getHoldability();
+    return recordedOr(holdability, Connection::getHoldability);
   }
 
   @Override
   public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
-    checkOpen();
-    if (current != null) {
-      current.connection.setTypeMap(map);
-    }
+    applyToCurrent(c -> c.setTypeMap(map));
     this.typeMap = map;
   }
 
   @Override
   public Map<String, Class<?>> getTypeMap() throws SQLException {
-    checkOpen();
-    return typeMap != null ? typeMap : physicalForRead(0).connection.getTypeMap();
+    return recordedOr(typeMap, Connection::getTypeMap);
   }
 
   // ---------------------------------------------------------------- delegated
 
+  /**
+   * What {@link DelegatingConnection} forwards to (nativeSQL, create*, client info, network
+   * timeout): the physical connection, routing this one first as its next statement would be.
+   */
   @Override
-  public String nativeSQL(String sql) throws SQLException {
-    return physicalForRead(0).connection.nativeSQL(sql);
+  Connection delegate() throws SQLException {
+    return physicalForRead(0).connection;
   }
 
   /**
@@ -1042,78 +1161,6 @@ final class RoutingConnection implements Connection, RoutedConnection {
     if (current != null) {
       current.connection.clearWarnings();
     }
-  }
-
-  @Override
-  public Clob createClob() throws SQLException {
-    return physicalForRead(0).connection.createClob();
-  }
-
-  @Override
-  public Blob createBlob() throws SQLException {
-    return physicalForRead(0).connection.createBlob();
-  }
-
-  @Override
-  public NClob createNClob() throws SQLException {
-    return physicalForRead(0).connection.createNClob();
-  }
-
-  @Override
-  public SQLXML createSQLXML() throws SQLException {
-    return physicalForRead(0).connection.createSQLXML();
-  }
-
-  @Override
-  public Array createArrayOf(String typeName, Object[] elements) throws SQLException {
-    return physicalForRead(0).connection.createArrayOf(typeName, elements);
-  }
-
-  @Override
-  public Struct createStruct(String typeName, Object[] attributes) throws SQLException {
-    return physicalForRead(0).connection.createStruct(typeName, attributes);
-  }
-
-  @Override
-  public void setClientInfo(String name, String value) throws SQLClientInfoException {
-    try {
-      physicalForRead(0).connection.setClientInfo(name, value);
-    } catch (SQLClientInfoException e) {
-      throw e;
-    } catch (SQLException e) {
-      throw new SQLClientInfoException(e.getMessage(), e.getSQLState(), Map.of(), e);
-    }
-  }
-
-  @Override
-  public void setClientInfo(Properties properties) throws SQLClientInfoException {
-    try {
-      physicalForRead(0).connection.setClientInfo(properties);
-    } catch (SQLClientInfoException e) {
-      throw e;
-    } catch (SQLException e) {
-      throw new SQLClientInfoException(e.getMessage(), e.getSQLState(), Map.of(), e);
-    }
-  }
-
-  @Override
-  public String getClientInfo(String name) throws SQLException {
-    return physicalForRead(0).connection.getClientInfo(name);
-  }
-
-  @Override
-  public Properties getClientInfo() throws SQLException {
-    return physicalForRead(0).connection.getClientInfo();
-  }
-
-  @Override
-  public void setNetworkTimeout(Executor executor, int milliseconds) throws SQLException {
-    physicalForRead(0).connection.setNetworkTimeout(executor, milliseconds);
-  }
-
-  @Override
-  public int getNetworkTimeout() throws SQLException {
-    return physicalForRead(0).connection.getNetworkTimeout();
   }
 
   /**

@@ -3,6 +3,7 @@ package io.github.reliability4j.jdbc.routing;
 import io.github.reliability4j.core.routing.CausalTokenCodec;
 import io.github.reliability4j.core.routing.FallbackReason;
 import io.github.reliability4j.core.routing.LagSample;
+import io.github.reliability4j.core.routing.ReplicaReset;
 import io.github.reliability4j.core.routing.RouteDecision;
 import io.github.reliability4j.core.routing.RoutingListener;
 import java.time.Duration;
@@ -17,6 +18,7 @@ final class EventRecorder implements RoutingListener {
   final List<Boolean> waits = new CopyOnWriteArrayList<>();
   final List<String> stateChanges = new CopyOnWriteArrayList<>();
   final List<String> refusals = new CopyOnWriteArrayList<>();
+  final List<String> resets = new CopyOnWriteArrayList<>();
   volatile LagSample lastSample;
 
   void clear() {
@@ -26,6 +28,7 @@ final class EventRecorder implements RoutingListener {
     waits.clear();
     stateChanges.clear();
     refusals.clear();
+    resets.clear();
   }
 
   @Override
@@ -51,6 +54,11 @@ final class EventRecorder implements RoutingListener {
   @Override
   public void onReplicaStateChange(String replica, boolean admitted, String why) {
     stateChanges.add(replica + (admitted ? "+" : "-") + " " + why);
+  }
+
+  @Override
+  public void onReplicaReset(String replica, ReplicaReset reason, String detail) {
+    resets.add(replica + " " + reason + " " + detail);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.github.reliability4j.spring.metrics;
 
 import io.github.reliability4j.core.routing.CausalTokenCodec;
 import io.github.reliability4j.core.routing.FallbackReason;
+import io.github.reliability4j.core.routing.ReplicaReset;
 import io.github.reliability4j.core.routing.RouteDecision;
 import io.github.reliability4j.core.routing.RoutingListener;
 import io.micrometer.core.instrument.Counter;
@@ -21,7 +22,10 @@ import java.util.Locale;
  *   <li>{@code reliability.routing.causal.wait} (timer), tags {@code replica}, {@code covered}
  *       (whether the replica caught up in time);
  *   <li>{@code reliability.routing.tokens.rejected} (counter), tag {@code reason};
- *   <li>{@code reliability.routing.reads.refused} (counter).
+ *   <li>{@code reliability.routing.reads.refused} (counter);
+ *   <li>{@code reliability.routing.replica.resets} (counter), tags {@code replica}, {@code reason}
+ *       ({@link ReplicaReset}, lower case): the server behind a replica name changed or its
+ *       position went backwards, and what was known of its position was dropped.
  * </ul>
  *
  * Replica lag gauges are registered by {@link RoutingLagMetrics}. Thread-safe.
@@ -33,6 +37,7 @@ public final class RoutingMetrics implements RoutingListener {
   public static final String CAUSAL_WAIT = "reliability.routing.causal.wait";
   public static final String TOKENS_REJECTED = "reliability.routing.tokens.rejected";
   public static final String READS_REFUSED = "reliability.routing.reads.refused";
+  public static final String REPLICA_RESETS = "reliability.routing.replica.resets";
 
   private final MeterRegistry registry;
 
@@ -70,6 +75,15 @@ public final class RoutingMetrics implements RoutingListener {
   @Override
   public void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {
     Counter.builder(TOKENS_REJECTED)
+        .tag("reason", reason.name().toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment();
+  }
+
+  @Override
+  public void onReplicaReset(String replica, ReplicaReset reason, String detail) {
+    Counter.builder(REPLICA_RESETS)
+        .tag("replica", replica)
         .tag("reason", reason.name().toLowerCase(Locale.ROOT))
         .register(registry)
         .increment();

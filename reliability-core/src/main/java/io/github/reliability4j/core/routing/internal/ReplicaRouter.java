@@ -83,12 +83,25 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       RoutingListener listener,
       Clock clock,
       java.util.function.LongSupplier ticker) {
+    this(policy, replicaNames, java.util.Set.of(), listener, clock, ticker);
+  }
+
+  /**
+   * @param loadBalanced the replica names declared load-balanced endpoints over several servers
+   */
+  public ReplicaRouter(
+      RoutingPolicy policy,
+      List<String> replicaNames,
+      java.util.Set<String> loadBalanced,
+      RoutingListener listener,
+      Clock clock,
+      java.util.function.LongSupplier ticker) {
     this.ticker = ticker;
     this.policy = policy;
     this.clock = clock;
     this.listener = listener;
     for (String n : replicaNames) {
-      byName.put(n, new ReplicaState(n, policy, listener));
+      byName.put(n, new ReplicaState(n, policy, listener, loadBalanced.contains(n)));
     }
     this.replicas = List.copyOf(byName.values());
     this.honourableStaleness = RoutingPolicy.minimumHonourableStaleness(policy.sampleInterval());
@@ -392,8 +405,11 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   public void sampleReplica(ReplicationProbe probe, ReplicaState replica) {
     long t0 = ticker.getAsLong();
     ReplicationPosition replay;
+    String server;
     try {
-      replay = probe.replayPosition(replica.name());
+      ReplicationProbe.ReplaySample rs = probe.replaySample(replica.name());
+      replay = rs == null ? null : rs.position();
+      server = rs == null ? null : rs.server();
     } catch (Exception e) {
       replica.onSampleFailure(clock.instant(), e);
       return;
@@ -435,7 +451,25 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         lagReference = lastSeen;
       }
     }
-    replica.onSample(replay, sampledAt, currentAsOf, lagReference, bytes, latency);
+    replica.onSample(server, replay, sampledAt, currentAsOf, lagReference, bytes, latency);
+  }
+
+  /**
+   * Records a replay position read on a read's own connection to {@code server} of a load-balanced
+   * {@code replica} and measures its lag against the primary's history, as a sample would; returns
+   * whether that server is within the lag limits. Pure in-memory work.
+   */
+  public boolean checkServerLag(ReplicaState replica, String server, ReplicationPosition replay) {
+    ReplicationPosition latest = history.latest();
+    long bytes = -1;
+    if (latest != null) {
+      if (!replay.mayCover(latest)) {
+        replica.observePosition(server, replay);
+        return false;
+      }
+      bytes = replay.covers(latest) ? 0 : latest.bytesAfter(replay).orElse(-1);
+    }
+    return replica.observeLag(server, replay, clock.instant(), history.coveredAsOf(replay), bytes);
   }
 
   /** One synchronous round: the primary, then every replica. */

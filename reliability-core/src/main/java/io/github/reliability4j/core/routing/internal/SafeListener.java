@@ -3,6 +3,7 @@ package io.github.reliability4j.core.routing.internal;
 import io.github.reliability4j.core.routing.CausalTokenCodec;
 import io.github.reliability4j.core.routing.FallbackReason;
 import io.github.reliability4j.core.routing.LagSample;
+import io.github.reliability4j.core.routing.ReplicaReset;
 import io.github.reliability4j.core.routing.RouteDecision;
 import io.github.reliability4j.core.routing.RoutingListener;
 import java.time.Duration;
@@ -67,6 +68,11 @@ public final class SafeListener implements RoutingListener {
   @Override
   public void onReplicaStateChange(String replica, boolean admitted, String why) {
     each(l -> l.onReplicaStateChange(replica, admitted, why));
+  }
+
+  @Override
+  public void onReplicaReset(String replica, ReplicaReset reason, String detail) {
+    each(l -> l.onReplicaReset(replica, reason, detail));
   }
 
   @Override
