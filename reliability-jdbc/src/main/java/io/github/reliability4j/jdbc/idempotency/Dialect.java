@@ -168,6 +168,27 @@ abstract class Dialect {
     }
   }
 
+  /**
+   * Inserts a new key directly as completed, without waiting on or locking a committed row of the
+   * same key; returns 1 if inserted, 0 if the key has a row (live or expired), or -1 without a
+   * round trip if this dialect has no such statement (callers then claim as usual). Must wait for
+   * an uncommitted insert of the same key and then see it, so two transactions never both insert.
+   */
+  int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    return -1;
+  }
+
+  /** Deletes the caller's row of the key whatever its state; the update count. */
+  int deleteOwned(Connection c, String keyHash, String ownerToken) throws SQLException {
+    try (PreparedStatement ps =
+        prepare(c, "DELETE FROM " + table + " WHERE key_hash = ? AND owner_token = ?")) {
+      ps.setString(1, keyHash);
+      ps.setString(2, ownerToken);
+      return ps.executeUpdate();
+    }
+  }
+
   int release(Connection c, String keyHash, String ownerToken, long nowMillis) throws SQLException {
     try (PreparedStatement ps =
         prepare(
@@ -278,6 +299,7 @@ abstract class Dialect {
 
     private final String claimSql;
     private final String purgeSql;
+    private final String insertCompletedSql;
 
     Postgres(String table) {
       this(table, "schema-postgresql.sql");
@@ -311,6 +333,13 @@ abstract class Dialect {
               + " FROM claimed UNION ALL SELECT "
               + RETURNED
               + " FROM live";
+      insertCompletedSql =
+          "INSERT INTO "
+              + table
+              + " ("
+              + INSERTED
+              + ", result_code, metadata, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              + " ON CONFLICT (key_hash) DO NOTHING";
       purgeSql =
           "DELETE FROM "
               + table
@@ -352,6 +381,23 @@ abstract class Dialect {
       }
     }
 
+    /**
+     * {@code INSERT ... ON CONFLICT (key_hash) DO NOTHING}: takes no lock on a committed
+     * conflicting row, and waits for an uncommitted one (then does nothing if it committed).
+     */
+    @Override
+    int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
+        throws SQLException {
+      try (PreparedStatement ps = prepare(c, insertCompletedSql)) {
+        bindInsert(ps, 1, p);
+        ps.setString(5, "C");
+        ps.setInt(10, resultCode);
+        setBytes(ps, 11, metadata);
+        setBytes(ps, 12, body);
+        return ps.executeUpdate();
+      }
+    }
+
     @Override
     boolean isMissingTable(SQLException e) {
       // undefined_table, undefined_column, undefined_function (partitioned layout's claim)
@@ -373,6 +419,12 @@ abstract class Dialect {
     PostgresPartitioned(String table) {
       super(table, "schema-postgresql-partitioned.sql");
       claimSql = "SELECT " + RETURNED + " FROM " + table + "_claim(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    /** No unique index on {@code key_hash} alone across partitions: claims go the usual way. */
+    @Override
+    int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body) {
+      return -1;
     }
 
     @Override
