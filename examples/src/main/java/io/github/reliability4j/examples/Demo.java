@@ -1,6 +1,7 @@
 package io.github.reliability4j.examples;
 
 import io.github.reliability4j.examples.service.DemoApplication;
+import io.github.reliability4j.examples.service.EmbeddedKafka;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,6 +67,15 @@ public final class Demo {
       System.out.printf(
           "service on http://localhost:%d (embedded PostgreSQL 14: primary + 1 streaming replica)%n",
           port);
+      service
+          .getBean(EmbeddedKafka.Broker.class)
+          .embeddedStartup()
+          .ifPresent(
+              d ->
+                  System.out.printf(
+                      "embedded Kafka broker (KRaft, in this JVM) for the payment events, started"
+                          + " in %.1f s%n",
+                      d.toMillis() / 1e3));
       DemoReport.Result result =
           new DemoReport(URI.create("http://localhost:" + port), System.out).run();
       System.out.println();

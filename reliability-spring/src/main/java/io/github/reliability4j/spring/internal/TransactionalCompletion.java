@@ -1,9 +1,14 @@
 package io.github.reliability4j.spring.internal;
 
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import java.sql.Connection;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import javax.sql.DataSource;
 import org.springframework.core.Ordered;
@@ -23,6 +28,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * commit, so the transaction rolls back. After a commit the execution is marked completed
  * externally; the callback then learns the transaction's status and decides what to do with an
  * execution whose transaction rolled back (release it, or leave it to another layer).
+ *
+ * <p>{@link #insertCompleted} is the one-statement variant for a new key whose outcome is known
+ * before the business write (a message listener's "processed"): the key is inserted as completed on
+ * the transaction's connection before the business write ({@link
+ * JdbcIdempotencyStore#insertCompletedInTransaction}), and {@link #registerInserted} removes it
+ * again before the commit if the business code failed but the transaction commits anyway.
  *
  * <p>Stateless; the synchronization runs on the committing thread.
  */
@@ -86,6 +97,70 @@ public final class TransactionalCompletion {
             if (status == STATUS_COMMITTED) {
               execution.markCompletedExternally();
             }
+            afterCompletion.accept(status);
+          }
+        });
+  }
+
+  /**
+   * Inserts {@code key} as completed with {@code outcome} on the current transaction's connection
+   * of {@code dataSource} (see {@link JdbcIdempotencyStore#insertCompletedInTransaction}): present
+   * with the owner token if inserted (commits with the transaction), empty if the key already has a
+   * row or the dialect cannot do it; then use the engine's claim and {@link #register}.
+   *
+   * @throws io.github.reliability4j.core.idempotency.IdempotencyStoreException if the statement
+   *     fails; on PostgreSQL the transaction is then aborted and must roll back
+   */
+  public static Optional<String> insertCompleted(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      StoredOutcome outcome,
+      Duration retention) {
+    Connection connection = DataSourceUtils.getConnection(dataSource);
+    try {
+      return store.insertCompletedInTransaction(connection, key, fingerprint, outcome, retention);
+    } finally {
+      DataSourceUtils.releaseConnection(connection, dataSource);
+    }
+  }
+
+  /**
+   * Registers the end of a transaction that {@link #insertCompleted inserted} {@code key}: before a
+   * commit, if {@code failed} says the business code failed, the inserted row is deleted in the
+   * transaction (so a transaction that commits despite the failure leaves the key free, as a
+   * released claim would); {@code afterCompletion} then receives the transaction's status.
+   */
+  public static void registerInserted(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      IdempotencyKey key,
+      String ownerToken,
+      BooleanSupplier failed,
+      IntConsumer afterCompletion) {
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public int getOrder() {
+            return Ordered.LOWEST_PRECEDENCE - 1;
+          }
+
+          @Override
+          public void beforeCommit(boolean readOnly) {
+            if (!failed.getAsBoolean()) {
+              return;
+            }
+            Connection connection = DataSourceUtils.getConnection(dataSource);
+            try {
+              store.deleteInTransaction(connection, key, ownerToken);
+            } finally {
+              DataSourceUtils.releaseConnection(connection, dataSource);
+            }
+          }
+
+          @Override
+          public void afterCompletion(int status) {
             afterCompletion.accept(status);
           }
         });
