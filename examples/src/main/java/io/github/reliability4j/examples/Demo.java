@@ -14,8 +14,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  *
  * <ul>
  *   <li>{@code report} (default): starts the service on a free port (embedded PostgreSQL primary
- *       and streaming replica), drives it over HTTP, prints the report, stops everything and exits
- *       0 if every guarantee held, 1 otherwise.
+ *       and streaming replica, embedded Kafka broker), drives it over HTTP, prints the report,
+ *       stops everything and exits 0 if every guarantee held, 1 otherwise.
  *   <li>{@code serve}: starts the service on port 8080 and keeps it running (Ctrl+C stops it).
  * </ul>
  *
@@ -60,6 +60,9 @@ public final class Demo {
     args.add("--logging.level.com.zaxxer.hikari=ERROR");
     args.add("--reliability.routing.token-secret=" + DEMO_TOKEN_SECRET);
     args.add("--logging.level.io.github.reliability4j.examples.service.ProblemResponses=ERROR");
+    // The embedded broker's own warnings (a fresh metadata log, clients closing at exit).
+    args.add("--logging.level.org.apache.kafka=ERROR");
+    args.add("--logging.level.kafka=ERROR");
     args.addAll(Arrays.asList(springArgs));
     try (ConfigurableApplicationContext service =
         DemoApplication.start(args.toArray(String[]::new))) {

@@ -54,14 +54,20 @@ class PaymentEventsConfiguration {
     return TopicBuilder.name(TOPIC + "-dlt").partitions(2).replicas(1).build();
   }
 
+  /** A bean of its own, so the context closes its producer (before the embedded broker). */
+  @Bean
+  DefaultKafkaProducerFactory<String, String> kafkaProducerFactory(
+      @Value("${demo.kafka.bootstrap-servers}") String brokers) {
+    return new DefaultKafkaProducerFactory<>(
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers),
+        new StringSerializer(),
+        new StringSerializer());
+  }
+
   @Bean
   KafkaTemplate<String, String> kafkaTemplate(
-      @Value("${demo.kafka.bootstrap-servers}") String brokers) {
-    return new KafkaTemplate<>(
-        new DefaultKafkaProducerFactory<>(
-            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers),
-            new StringSerializer(),
-            new StringSerializer()));
+      DefaultKafkaProducerFactory<String, String> producerFactory) {
+    return new KafkaTemplate<>(producerFactory);
   }
 
   @Bean

@@ -381,6 +381,11 @@ abstract class Dialect {
       }
     }
 
+    @Override
+    boolean supportsInsertCompleted() {
+      return true;
+    }
+
     /**
      * {@code INSERT ... ON CONFLICT (key_hash) DO NOTHING}: takes no lock on a committed
      * conflicting row, and waits for an uncommitted one (then does nothing if it committed).
@@ -419,6 +424,11 @@ abstract class Dialect {
     PostgresPartitioned(String table) {
       super(table, "schema-postgresql-partitioned.sql");
       claimSql = "SELECT " + RETURNED + " FROM " + table + "_claim(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    }
+
+    @Override
+    boolean supportsInsertCompleted() {
+      return false;
     }
 
     /** No unique index on {@code key_hash} alone across partitions: claims go the usual way. */

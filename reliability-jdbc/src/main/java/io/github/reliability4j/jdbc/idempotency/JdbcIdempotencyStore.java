@@ -451,6 +451,23 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
+   * Whether {@link #insertCompletedInTransaction} can insert on this store's database (PostgreSQL,
+   * plain layout); when false it always returns empty. Resolves the dialect on a connection of the
+   * store the first time.
+   *
+   * @throws IdempotencyStoreException if the dialect is not known yet and the database is
+   *     unreachable
+   */
+  public boolean supportsInsertCompletedInTransaction() {
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      return d.supportsInsertCompleted();
+    } catch (SQLException e) {
+      throw translate("supportsInsertCompletedInTransaction", e);
+    }
+  }
+
+  /**
    * Deletes, on {@code connection} inside the caller's transaction, the row that {@link
    * #insertCompletedInTransaction} inserted with {@code ownerToken}: for a caller whose business
    * write failed but whose transaction commits anyway.

@@ -85,6 +85,7 @@ public final class TransactionalIdempotentConsumer<M> {
   private final Function<? super M, String> messageKey;
   private final Function<? super M, RequestFingerprint> fingerprint;
   private final Handler<? super M> handler;
+  private volatile Boolean insertSupported;
 
   private TransactionalIdempotentConsumer(Builder<M> b) {
     this.idempotency = b.idempotency;
@@ -165,6 +166,18 @@ public final class TransactionalIdempotentConsumer<M> {
    */
   private boolean insertCompleted(M message, IdempotencyKey key, RequestFingerprint fp)
       throws SQLException {
+    Boolean supported = insertSupported;
+    if (supported == null) {
+      try {
+        supported = store.supportsInsertCompletedInTransaction();
+        insertSupported = supported;
+      } catch (IdempotencyStoreException e) {
+        return false;
+      }
+    }
+    if (!supported) {
+      return false;
+    }
     Duration retention = idempotency.configFor(operation).getRetention();
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();

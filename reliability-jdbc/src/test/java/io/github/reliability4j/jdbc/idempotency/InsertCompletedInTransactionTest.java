@@ -294,6 +294,55 @@ class InsertCompletedInTransactionTest {
         .isInstanceOf(IdempotencyKeyMismatchException.class);
   }
 
+  /**
+   * Where the dialect has no lock-free insert (H2 here; MariaDB, the partitioned layout) nothing is
+   * written, no round trip is made, and the consumer takes the engine's claim path: still one
+   * effect per key and a replay of the duplicate.
+   */
+  @Test
+  void withoutTheStatementTheConsumerClaimsAsBefore() throws SQLException {
+    DataSource h2 = TestDatabases.h2();
+    JdbcIdempotencyStore h2Store =
+        JdbcIdempotencyStore.create(
+            h2,
+            JdbcIdempotencyStoreConfig.custom()
+                .tableName("idem_h2")
+                .initializeSchema(true)
+                .build());
+    assertThat(h2Store.supportsInsertCompletedInTransaction()).isFalse();
+    IdempotencyKey key = newKey();
+    try (Connection c = h2.getConnection()) {
+      c.setAutoCommit(false);
+      assertThat(h2Store.insertCompletedInTransaction(c, key, FP, DONE, RETENTION)).isEmpty();
+      c.commit();
+    }
+    assertThat(h2Store.find(key)).isEmpty();
+    try (Connection c = h2.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE fx_h2 (k VARCHAR(100) NOT NULL)");
+    }
+    AtomicInteger runs = new AtomicInteger();
+    TransactionalIdempotentConsumer<String> inbox =
+        TransactionalIdempotentConsumer.<String>builder(
+                Idempotency.of(h2Store),
+                h2,
+                "h2",
+                "apply",
+                k -> k,
+                k -> FP,
+                (k, c) -> {
+                  runs.incrementAndGet();
+                  try (PreparedStatement ps = c.prepareStatement("INSERT INTO fx_h2 VALUES (?)")) {
+                    ps.setString(1, k);
+                    ps.executeUpdate();
+                  }
+                })
+            .build();
+    assertThat(inbox.process("m-1")).isEqualTo(IdempotencyResult.Status.STORED);
+    assertThat(inbox.process("m-1")).isEqualTo(IdempotencyResult.Status.REPLAYED);
+    assertThat(runs).hasValue(1);
+  }
+
   private void awaitWaitingOnLock(int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
