@@ -179,6 +179,11 @@ abstract class Dialect {
     return -1;
   }
 
+  /** Whether {@link #insertCompleted} has a statement in this dialect. */
+  boolean supportsInsertCompleted() {
+    return false;
+  }
+
   /** Deletes the caller's row of the key whatever its state; the update count. */
   int deleteOwned(Connection c, String keyHash, String ownerToken) throws SQLException {
     try (PreparedStatement ps =

@@ -179,56 +179,61 @@ public final class TransactionalIdempotentConsumer<M> {
       return false;
     }
     Duration retention = idempotency.configFor(operation).getRetention();
-    try (Connection connection = dataSource.getConnection()) {
-      boolean autoCommit = connection.getAutoCommit();
-      connection.setAutoCommit(false);
-      try {
-        Optional<String> owned;
-        try {
-          owned = store.insertCompletedInTransaction(connection, key, fp, PROCESSED, retention);
-        } catch (IdempotencyStoreException e) {
-          log.debug("One-statement claim of {} failed; claiming through the engine", key, e);
-          owned = Optional.empty();
-        }
-        if (owned.isEmpty()) {
-          connection.rollback();
-          return false;
-        }
-        handler.handle(message, connection);
-        connection.commit();
-        return true;
-      } catch (SQLException | RuntimeException | Error e) {
-        try {
-          connection.rollback();
-        } catch (SQLException rollback) {
-          e.addSuppressed(rollback);
-        }
-        throw e;
-      } finally {
-        try {
-          connection.setAutoCommit(autoCommit);
-        } catch (SQLException ignored) {
-          // The connection is closed next; a pool resets it anyway.
-        }
-      }
-    }
+    return inTransaction(
+        connection -> {
+          Optional<String> owned;
+          try {
+            owned = store.insertCompletedInTransaction(connection, key, fp, PROCESSED, retention);
+          } catch (IdempotencyStoreException e) {
+            log.debug("One-statement claim of {} failed; claiming through the engine", key, e);
+            owned = Optional.empty();
+          }
+          if (owned.isEmpty()) {
+            return false;
+          }
+          handler.handle(message, connection);
+          return true;
+        });
   }
 
   private void inTransaction(M message, IdempotentExecution execution) throws SQLException {
+    inTransaction(
+        connection -> {
+          handler.handle(message, connection);
+          if (execution != null) {
+            store.completeInTransactionOrThrow(
+                connection,
+                execution.key(),
+                execution.ownerToken().orElseThrow(),
+                PROCESSED,
+                execution.config().getRetention());
+          }
+          return true;
+        });
+  }
+
+  /** Work on a transaction's connection; true commits, false rolls back. */
+  @FunctionalInterface
+  private interface TransactionBody {
+    boolean run(Connection connection) throws SQLException;
+  }
+
+  /**
+   * Runs {@code body} on a connection with auto-commit off and commits if it returned true; rolls
+   * back if it returned false or threw (rethrown). Returns what the body returned.
+   */
+  private boolean inTransaction(TransactionBody body) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
-        handler.handle(message, connection);
-        if (execution != null) {
-          store.completeInTransactionOrThrow(
-              connection,
-              execution.key(),
-              execution.ownerToken().orElseThrow(),
-              PROCESSED,
-              execution.config().getRetention());
+        boolean commit = body.run(connection);
+        if (commit) {
+          connection.commit();
+        } else {
+          connection.rollback();
         }
-        connection.commit();
+        return commit;
       } catch (SQLException | RuntimeException | Error e) {
         try {
           connection.rollback();

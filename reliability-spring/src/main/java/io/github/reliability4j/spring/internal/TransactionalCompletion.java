@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import javax.sql.DataSource;
 import org.springframework.core.Ordered;
@@ -79,17 +80,17 @@ public final class TransactionalCompletion {
 
           @Override
           public void beforeCommit(boolean readOnly) {
-            Connection connection = DataSourceUtils.getConnection(dataSource);
-            try {
-              store.completeInTransactionOrThrow(
-                  connection,
-                  execution.key(),
-                  execution.ownerToken().orElseThrow(),
-                  outcome,
-                  execution.config().getRetention());
-            } finally {
-              DataSourceUtils.releaseConnection(connection, dataSource);
-            }
+            onTransactionConnection(
+                dataSource,
+                connection -> {
+                  store.completeInTransactionOrThrow(
+                      connection,
+                      execution.key(),
+                      execution.ownerToken().orElseThrow(),
+                      outcome,
+                      execution.config().getRetention());
+                  return null;
+                });
           }
 
           @Override
@@ -118,12 +119,10 @@ public final class TransactionalCompletion {
       RequestFingerprint fingerprint,
       StoredOutcome outcome,
       Duration retention) {
-    Connection connection = DataSourceUtils.getConnection(dataSource);
-    try {
-      return store.insertCompletedInTransaction(connection, key, fingerprint, outcome, retention);
-    } finally {
-      DataSourceUtils.releaseConnection(connection, dataSource);
-    }
+    return onTransactionConnection(
+        dataSource,
+        connection ->
+            store.insertCompletedInTransaction(connection, key, fingerprint, outcome, retention));
   }
 
   /**
@@ -148,14 +147,9 @@ public final class TransactionalCompletion {
 
           @Override
           public void beforeCommit(boolean readOnly) {
-            if (!failed.getAsBoolean()) {
-              return;
-            }
-            Connection connection = DataSourceUtils.getConnection(dataSource);
-            try {
-              store.deleteInTransaction(connection, key, ownerToken);
-            } finally {
-              DataSourceUtils.releaseConnection(connection, dataSource);
+            if (failed.getAsBoolean()) {
+              onTransactionConnection(
+                  dataSource, connection -> store.deleteInTransaction(connection, key, ownerToken));
             }
           }
 
@@ -164,5 +158,16 @@ public final class TransactionalCompletion {
             afterCompletion.accept(status);
           }
         });
+  }
+
+  /** Applies {@code work} to the current transaction's connection of {@code dataSource}. */
+  private static <T> T onTransactionConnection(
+      DataSource dataSource, Function<Connection, T> work) {
+    Connection connection = DataSourceUtils.getConnection(dataSource);
+    try {
+      return work.apply(connection);
+    } finally {
+      DataSourceUtils.releaseConnection(connection, dataSource);
+    }
   }
 }

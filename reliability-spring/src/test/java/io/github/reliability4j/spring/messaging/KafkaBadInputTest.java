@@ -45,7 +45,6 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaOperations;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -214,9 +213,7 @@ class KafkaBadInputTest {
                   new DefaultKafkaProducerFactory<>(
                       producer, new StringSerializer(), new ByteArraySerializer())),
               String.class,
-              new KafkaTemplate<>(
-                  new DefaultKafkaProducerFactory<>(
-                      producer, new StringSerializer(), new StringSerializer())));
+              TestKafka.template(brokers));
       return new DefaultErrorHandler(
           new DeadLetterPublishingRecoverer(templates), new FixedBackOff(100, 50));
     }
@@ -232,19 +229,8 @@ class KafkaBadInputTest {
             }
             return s;
           };
-      ConcurrentKafkaListenerContainerFactory<String, String> factory =
-          new ConcurrentKafkaListenerContainerFactory<>();
-      factory.setConsumerFactory(
-          new DefaultKafkaConsumerFactory<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  brokers,
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                  "earliest"),
-              new StringDeserializer(),
-              new ErrorHandlingDeserializer<>(payments)));
-      factory.setCommonErrorHandler(errorHandler);
-      return factory;
+      return TestKafka.listenerFactory(
+          brokers, new ErrorHandlingDeserializer<>(payments), Map.of(), errorHandler);
     }
 
     @Bean

@@ -29,10 +29,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,9 +48,6 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
-import org.springframework.kafka.core.DefaultKafkaProducerFactory;
-import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -276,16 +271,10 @@ class KafkaStoreDownTest {
 
     @Bean
     DefaultErrorHandler errorHandler(@Value("${test.brokers}") String brokers, Failures failures) {
-      KafkaTemplate<String, String> template =
-          new KafkaTemplate<>(
-              new DefaultKafkaProducerFactory<>(
-                  Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers),
-                  new StringSerializer(),
-                  new StringSerializer()));
       // Transient failures (the store down) are retried without limit: never dead-lettered.
       DefaultErrorHandler handler =
           new DefaultErrorHandler(
-              new DeadLetterPublishingRecoverer(template),
+              new DeadLetterPublishingRecoverer(TestKafka.template(brokers)),
               new FixedBackOff(100, FixedBackOff.UNLIMITED_ATTEMPTS));
       handler.setRetryListeners((record, ex, attempt) -> failures.count.incrementAndGet());
       return handler;
@@ -294,21 +283,11 @@ class KafkaStoreDownTest {
     @Bean
     ConcurrentKafkaListenerContainerFactory<String, String> kafkaListenerContainerFactory(
         @Value("${test.brokers}") String brokers, DefaultErrorHandler errorHandler) {
-      ConcurrentKafkaListenerContainerFactory<String, String> factory =
-          new ConcurrentKafkaListenerContainerFactory<>();
-      factory.setConsumerFactory(
-          new DefaultKafkaConsumerFactory<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  brokers,
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                  "earliest",
-                  ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-                  50),
-              new StringDeserializer(),
-              new StringDeserializer()));
-      factory.setCommonErrorHandler(errorHandler);
-      return factory;
+      return TestKafka.listenerFactory(
+          brokers,
+          new StringDeserializer(),
+          Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50),
+          errorHandler);
     }
 
     @Bean
