@@ -37,11 +37,11 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  * {@code @Transactional} listener.
  *
  * <p>Every record carries a new key, the expensive path (a duplicate costs the failed insert, a
- * rollback and the engine's claim: three round trips and no business write). Broker: embedded KRaft in this JVM, topic of 2 partitions, filled once; each
- * measurement drains it with a fresh consumer group ({@code max.poll.records=500}, offsets
- * committed after each batch) on one thread. Database: the embedded PostgreSQL of the benchmarks
- * ({@code fsync=off}), through a HikariCP pool over a round-trip counter. Rounds alternate bare and
- * dedup; the ratio is of the medians.
+ * rollback and the engine's claim: three round trips and no business write). Broker: embedded KRaft
+ * in this JVM, topic of 2 partitions, filled once; each measurement drains it with a fresh consumer
+ * group ({@code max.poll.records=500}, offsets committed after each batch) on one thread. Database:
+ * the embedded PostgreSQL of the benchmarks ({@code fsync=off}), through a HikariCP pool over a
+ * round-trip counter. Rounds alternate bare and dedup; the ratio is of the medians.
  *
  * <pre>{@code
  * ./mvnw -B -q -pl benchmarks -am -DskipTests package
