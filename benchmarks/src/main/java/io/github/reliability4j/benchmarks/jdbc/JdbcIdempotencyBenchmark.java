@@ -73,6 +73,7 @@ public class JdbcIdempotencyBenchmark {
       StoredOutcome.ok("{\"paymentId\":\"p-1\",\"status\":\"captured\"}");
   static final RequestFingerprint FINGERPRINT =
       RequestFingerprint.ofParts("POST", "/payments", "{\"amount\":1200}");
+  static final byte[] FINGERPRINT_BYTES = FINGERPRINT.bytes();
 
   @Param({"10000", "1000000"})
   public int rows;
@@ -86,7 +87,7 @@ public class JdbcIdempotencyBenchmark {
   private JdbcMessageIdRepository camel;
   private IdempotencyKey[] dupKeys;
   private String[] dupIds;
-  private String[] dupHashes;
+  private byte[][] dupHashes;
   private String rawInsertSql;
   private String rawSelectSql;
 
@@ -106,12 +107,12 @@ public class JdbcIdempotencyBenchmark {
 
     dupKeys = new IdempotencyKey[DUPLICATES];
     dupIds = new String[DUPLICATES];
-    dupHashes = new String[DUPLICATES];
+    dupHashes = new byte[DUPLICATES][];
     rawInsertSql =
         "INSERT INTO "
             + ourTable
             + " (key_hash, scope, operation, client_key, state, owner_token, fingerprint,"
-            + " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " created_at, expires_at, purge_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     rawSelectSql =
         "SELECT state, owner_token, fingerprint, created_at, expires_at, result_code, metadata,"
             + " body FROM "
@@ -119,7 +120,7 @@ public class JdbcIdempotencyBenchmark {
             + " WHERE key_hash = ?";
     for (int i = 0; i < DUPLICATES; i++) {
       dupKeys[i] = IdempotencyKey.of(DUP_SCOPE, OPERATION, "dup-" + i);
-      ClaimResult claim = store.claim(dupKeys[i], FINGERPRINT, LEASE);
+      ClaimResult claim = store.claim(dupKeys[i], FINGERPRINT, LEASE, RETENTION);
       if (claim instanceof ClaimResult.Acquired) {
         store.complete(dupKeys[i], ((ClaimResult.Acquired) claim).ownerToken(), OUTCOME, RETENTION);
       }
@@ -168,15 +169,16 @@ public class JdbcIdempotencyBenchmark {
         PreparedStatement ps = c.prepareStatement(rawInsertSql)) {
       String k = keys.fresh();
       long now = System.currentTimeMillis();
-      ps.setString(1, k + k);
+      ps.setBytes(1, RequestFingerprint.sha256(k).bytes());
       ps.setString(2, NEW_SCOPE);
       ps.setString(3, OPERATION);
       ps.setString(4, k);
       ps.setString(5, "C");
       ps.setString(6, k);
-      ps.setString(7, FINGERPRINT.hex());
+      ps.setBytes(7, FINGERPRINT_BYTES);
       ps.setLong(8, now);
       ps.setLong(9, now + RETENTION.toMillis());
+      ps.setLong(10, now + RETENTION.toMillis());
       return ps.executeUpdate();
     }
   }
@@ -186,7 +188,7 @@ public class JdbcIdempotencyBenchmark {
   public boolean rawSelect(Keys keys) throws SQLException {
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement(rawSelectSql)) {
-      ps.setString(1, dupHashes[keys.nextDuplicate()]);
+      ps.setBytes(1, dupHashes[keys.nextDuplicate()]);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getString(1) != null;
       }
@@ -196,7 +198,8 @@ public class JdbcIdempotencyBenchmark {
   @Benchmark
   public boolean r4jClaimComplete(Keys keys) {
     IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, keys.fresh());
-    ClaimResult.Acquired claim = (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE);
+    ClaimResult.Acquired claim =
+        (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE, RETENTION);
     return store.complete(key, claim.ownerToken(), OUTCOME, RETENTION);
   }
 
@@ -229,7 +232,8 @@ public class JdbcIdempotencyBenchmark {
   public boolean r4jTransactionalNewKey(Keys keys) throws SQLException {
     String id = keys.fresh();
     IdempotencyKey key = IdempotencyKey.of(NEW_SCOPE, OPERATION, id);
-    ClaimResult.Acquired claim = (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE);
+    ClaimResult.Acquired claim =
+        (ClaimResult.Acquired) store.claim(key, FINGERPRINT, LEASE, RETENTION);
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -266,7 +270,7 @@ public class JdbcIdempotencyBenchmark {
 
   @Benchmark
   public ClaimResult r4jDuplicateClaim(Keys keys) {
-    return store.claim(dupKeys[keys.nextDuplicate()], FINGERPRINT, LEASE);
+    return store.claim(dupKeys[keys.nextDuplicate()], FINGERPRINT, LEASE, RETENTION);
   }
 
   @Benchmark

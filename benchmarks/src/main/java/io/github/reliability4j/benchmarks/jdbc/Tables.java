@@ -35,11 +35,13 @@ final class Tables {
           "INSERT INTO "
               + ourTable
               + " (key_hash, scope, operation, client_key, state, owner_token, fingerprint,"
-              + " created_at, expires_at, took_over, result_code, metadata, body)"
-              + " SELECT encode(sha256(('bulk-' || g)::bytea), 'hex'), 'bulk', 'create-payment',"
-              + " 'bulk-' || g, 'C', md5(g::text), '"
+              + " created_at, expires_at, purge_at, took_over, result_code, metadata, body)"
+              + " SELECT sha256(('bulk-' || g)::bytea), 'bulk', 'create-payment',"
+              + " 'bulk-' || g, 'C', md5(g::text), decode('"
               + JdbcIdempotencyBenchmark.FINGERPRINT.hex()
-              + "', 0, "
+              + "', 'hex'), 0, "
+              + JdbcIdempotencyBenchmark.FAR_FUTURE_MILLIS
+              + ", "
               + JdbcIdempotencyBenchmark.FAR_FUTURE_MILLIS
               + ", 0, 200, NULL, '\\x7b7d'::bytea FROM generate_series(1, "
               + rows
@@ -83,7 +85,7 @@ final class Tables {
   }
 
   /** Reads the key hashes of the {@code scope}'s rows, ordered by client key, into {@code out}. */
-  static void loadHashes(BenchDatabase db, String table, String scope, String[] out)
+  static void loadHashes(BenchDatabase db, String table, String scope, byte[][] out)
       throws SQLException {
     try (Connection c = BenchDatabase.plain(db.primaryUrl()).getConnection();
         PreparedStatement ps =
@@ -93,7 +95,7 @@ final class Tables {
       try (ResultSet rs = ps.executeQuery()) {
         int i = 0;
         while (rs.next()) {
-          out[i++] = rs.getString(1);
+          out[i++] = rs.getBytes(1);
         }
         if (i != out.length) {
           throw new IllegalStateException("expected " + out.length + " rows in scope " + scope);

@@ -1,9 +1,13 @@
 package io.github.reliability4j.benchmarks.redis;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliability4j.benchmarks.support.BenchDatabase;
 import io.github.reliability4j.core.idempotency.ClaimResult;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
 import io.github.reliability4j.redis.idempotency.RedisIdempotencyStore;
 import io.github.reliability4j.redis.idempotency.RedisIdempotencyStoreConfig;
 import io.lettuce.core.RedisClient;
@@ -40,6 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * New key:   rawSetNxThenSet (floor: SET NX PX for the claim, then SET PX for the completion, two
  *            round trips and no fencing), redisClaimComplete (store.claim + store.complete, two
  *            EVALSHA), rawSet (one SET, the issue's "one raw SET" reference).
+ *
+ * JDBC:      jdbcDuplicateClaim and jdbcClaimComplete, the same two operations through the JDBC
+ *            store on the run's embedded PostgreSQL primary (pool of 2), for the same-run
+ *            comparison the issue asks for.
  *
  * Keys live under a random prefix with TTLs of a minute; nothing is flushed. Round trips per
  * operation are counted by a Lettuce CommandListener in main() (printed, not measured here).
@@ -118,6 +126,50 @@ public class RedisIdempotencyBenchmark {
     IdempotencyKey k = IdempotencyKey.of("bench", "op", "k" + counter++);
     ClaimResult.Acquired a = (ClaimResult.Acquired) store.claim(k, FP, LEASE);
     return store.complete(k, a.ownerToken(), OUTCOME, RETENTION);
+  }
+
+  /** The JDBC store on the run's embedded PostgreSQL primary, for the same-run comparison. */
+  @State(Scope.Benchmark)
+  public static class Jdbc {
+    BenchDatabase db;
+    HikariDataSource pool;
+    JdbcIdempotencyStore store;
+    IdempotencyKey completedKey;
+    long counter;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      db = BenchDatabase.open();
+      pool = BenchDatabase.pool("bench-redis-jdbc", BenchDatabase.plain(db.primaryUrl()), 2);
+      store =
+          JdbcIdempotencyStore.create(
+              pool,
+              JdbcIdempotencyStoreConfig.custom()
+                  .tableName("r4j_idem_vs_redis")
+                  .initializeSchema(true)
+                  .build());
+      completedKey = IdempotencyKey.of("bench", "op", "completed-" + UUID.randomUUID());
+      ClaimResult.Acquired a = (ClaimResult.Acquired) store.claim(completedKey, FP, LEASE);
+      store.complete(completedKey, a.ownerToken(), OUTCOME, Duration.ofHours(1));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      pool.close();
+      db.close();
+    }
+  }
+
+  @Benchmark
+  public ClaimResult jdbcDuplicateClaim(Jdbc jdbc) {
+    return jdbc.store.claim(jdbc.completedKey, FP, LEASE);
+  }
+
+  @Benchmark
+  public boolean jdbcClaimComplete(Jdbc jdbc) {
+    IdempotencyKey k = IdempotencyKey.of("bench", "op", prefix + "k" + jdbc.counter++);
+    ClaimResult.Acquired a = (ClaimResult.Acquired) jdbc.store.claim(k, FP, LEASE);
+    return jdbc.store.complete(k, a.ownerToken(), OUTCOME, RETENTION);
   }
 
   /** Prints the round trips (commands sent) per store operation, counted by Lettuce. */

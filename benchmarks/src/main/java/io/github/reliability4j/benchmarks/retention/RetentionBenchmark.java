@@ -8,6 +8,8 @@ import io.github.reliability4j.jdbc.retention.RetentionRun;
 import io.github.reliability4j.jdbc.retention.RetentionRunner;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
 import io.github.reliability4j.jdbc.routing.RoutingConfig;
+import io.github.reliability4j.test.mariadb.MariaDbCluster;
+import io.github.reliability4j.test.postgres.ClusterConfig;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -21,16 +23,26 @@ import javax.sql.DataSource;
 
 /**
  * Batched retention runner vs one naive {@code DELETE ... WHERE created_at < cut} on the same
- * 1,000,000-row table (500,000 rows eligible), embedded PostgreSQL primary + streaming replica, in
- * one run. Not a JMH benchmark: each side is one long operation, measured once per round.
+ * 1,000,000-row table (500,000 rows eligible), primary + one replica, in one run per database:
+ * embedded PostgreSQL 14 with streaming replication, and MariaDB 10.11 with GTID replication (local
+ * {@code mariadbd} from the test kit). Not a JMH benchmark: each side is one long operation,
+ * measured once per round.
  *
- * <p>Replica lag is measured as staleness: a heartbeat thread writes the primary's clock into a
- * one-row table every 20 ms, a sampler reads it on the replica every 20 ms, and the lag is the
- * primary's now minus the newest heartbeat the replica shows. A replica replaying one huge
- * transaction shows no heartbeat committed after it until that transaction is replayed.
+ * <p>PostgreSQL runs with durable commits on both nodes ({@code fsync=on}, {@code
+ * synchronous_commit=on}; the kit's defaults are off): with asynchronous commit the WAL writer
+ * flushes only every {@code wal_writer_delay} (200 ms), which set the floor of the earlier
+ * measurements and hid any difference.
+ *
+ * <p>Replica lag is measured three ways, sampled every 20 ms: staleness (a heartbeat thread writes
+ * the primary's clock into a one-row table, a sampler reads it on the replica; lag is the primary's
+ * now minus the newest heartbeat the replica shows), and on PostgreSQL also the WAL bytes the
+ * replica has not replayed ({@code pg_current_wal_lsn() - replay_lsn}) and {@code replay_lag} from
+ * {@code pg_stat_replication}. On MariaDB a transaction reaches the replica's relay log only when
+ * it commits, so one giant delete holds the replica behind for as long as it takes to apply.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar
- * io.github.reliability4j.benchmarks.retention.RetentionBenchmark [rounds]}.
+ * io.github.reliability4j.benchmarks.retention.RetentionBenchmark [rounds]
+ * [postgres|mariadb|both]}.
  */
 public final class RetentionBenchmark {
 
@@ -39,103 +51,225 @@ public final class RetentionBenchmark {
 
   private RetentionBenchmark() {}
 
+  /** What differs between the two databases. */
+  interface Db {
+    String name();
+
+    DataSource primary();
+
+    DataSource replica();
+
+    void awaitCaughtUp() throws Exception;
+
+    void load(String table) throws SQLException;
+
+    String naiveDelete(String table);
+
+    /** WAL bytes not yet replayed and replay_lag in ms, or null where not measurable. */
+    long[] walLag(Statement primary) throws SQLException;
+  }
+
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-    try (PostgresCluster cluster = PostgresCluster.start(1)) {
-      HikariDataSource primary = pool(cluster.primary().jdbcUrl(), "primary");
-      HikariDataSource replica = pool(cluster.replica(0).jdbcUrl(), "replica");
-      try (ReplicaRoutingDataSource routing =
-          new ReplicaRoutingDataSource(
-              RoutingConfig.custom()
-                  .primary("primary", primary)
-                  .replica("replica", replica)
-                  .tokenKey("retention-benchmark-key-0123456789".getBytes(StandardCharsets.UTF_8))
-                  .policy(
-                      RoutingPolicy.custom()
-                          .sampleInterval(Duration.ofMillis(50))
-                          .maxReplicaLag(Duration.ofSeconds(30))
-                          .sampleExpiry(Duration.ofSeconds(30))
-                          .build())
+    String which = args.length > 1 ? args[1] : "both";
+    System.out.printf(
+        "cpus: %d, load average: %.2f%n",
+        Runtime.getRuntime().availableProcessors(),
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    if (!which.equals("mariadb")) {
+      try (PostgresCluster cluster =
+          PostgresCluster.start(
+              ClusterConfig.custom()
+                  .replicas(1)
+                  .serverSetting("fsync", "on")
+                  .serverSetting("synchronous_commit", "on")
                   .build())) {
-        exec(primary, "CREATE TABLE heartbeat (id int PRIMARY KEY, at_ms bigint NOT NULL)");
-        exec(primary, "INSERT INTO heartbeat VALUES (1, 0)");
-        System.out.printf(
-            "cpus: %d, load average: %.2f%n",
-            Runtime.getRuntime().availableProcessors(),
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                .getSystemLoadAverage());
-        System.out.println(
-            "| round | method | rows deleted | seconds | rows/s | peak replica lag (ms) | batches"
-                + " | max batch (ms) | throttled (ms) |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
-        for (int round = 1; round <= rounds; round++) {
-          for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
-            String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
-            load(primary, t);
-            cluster.awaitReplicasCaughtUp(Duration.ofMinutes(2));
-            LagMeter lag = new LagMeter(primary, replica);
-            lag.start();
-            lag.awaitFresh();
-            long t0 = System.nanoTime();
-            long deleted;
-            long batches = 1;
-            long throttled = 0;
-            long maxBatch;
-            if (method.startsWith("naive")) {
-              try (Connection c = primary.getConnection();
-                  Statement st = c.createStatement()) {
-                deleted =
-                    st.executeUpdate(
-                        "DELETE FROM " + t + " WHERE created_at < now() - interval '7 days'");
-              }
-              maxBatch = (System.nanoTime() - t0) / 1_000_000;
-            } else {
-              RetentionRun run =
-                  RetentionRunner.builder(
-                          primary,
-                          RetentionPolicy.custom()
-                              .table(t)
-                              .ageColumn("created_at")
-                              .maxAge(Duration.ofDays(7))
-                              .initialBatchSize(1000)
-                              .maxBatchSize(10_000)
-                              .batchTimeBudget(Duration.ofMillis(200))
-                              .maxReplicaLag(Duration.ofMillis(500))
-                              .throttlePollInterval(Duration.ofMillis(50))
-                              .build())
-                      .lagView(routing.lagView())
-                      .build()
-                      .run();
-              deleted = run.rowsDeleted();
-              batches = run.batches();
-              maxBatch = run.maxBatchDuration().toMillis();
-              throttled = run.throttled().toMillis();
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            cluster.awaitReplicasCaughtUp(Duration.ofMinutes(2));
-            lag.stopAndWait();
-            System.out.printf(
-                "| %d | %s | %d | %.1f | %.0f | %d | %d | %d | %d |%n",
-                round,
-                method,
-                deleted,
-                seconds,
-                deleted / seconds,
-                lag.peak.get(),
-                batches,
-                maxBatch,
-                throttled);
-            exec(primary, "DROP TABLE " + t);
-          }
+        HikariDataSource primary = pool(cluster.primary().jdbcUrl(), "pg-primary");
+        HikariDataSource replica = pool(cluster.replica(0).jdbcUrl(), "pg-replica");
+        try {
+          compare(
+              rounds,
+              new Db() {
+                public String name() {
+                  return "PostgreSQL";
+                }
+
+                public DataSource primary() {
+                  return primary;
+                }
+
+                public DataSource replica() {
+                  return replica;
+                }
+
+                public void awaitCaughtUp() {
+                  cluster.awaitReplicasCaughtUp(Duration.ofMinutes(2));
+                }
+
+                public void load(String t) throws SQLException {
+                  loadPostgres(primary, t);
+                }
+
+                public String naiveDelete(String t) {
+                  return "DELETE FROM " + t + " WHERE created_at < now() - interval '7 days'";
+                }
+
+                public long[] walLag(Statement st) throws SQLException {
+                  try (ResultSet rs =
+                      st.executeQuery(
+                          "SELECT COALESCE(max(pg_current_wal_lsn() - replay_lsn), 0)::bigint,"
+                              + " COALESCE(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint"
+                              + " FROM pg_stat_replication")) {
+                    rs.next();
+                    return new long[] {rs.getLong(1), rs.getLong(2)};
+                  }
+                }
+              });
+        } finally {
+          primary.close();
+          replica.close();
         }
-      } finally {
-        primary.close();
-        replica.close();
+      }
+    }
+    if (!which.equals("postgres")) {
+      if (!MariaDbCluster.binariesAvailable()) {
+        System.out.println("MariaDB: mariadbd not found, skipped");
+        return;
+      }
+      try (MariaDbCluster cluster = MariaDbCluster.start(1)) {
+        HikariDataSource primary = pool(cluster.primary().jdbcUrl(), "m-primary");
+        HikariDataSource replica = pool(cluster.replica(0).jdbcUrl(), "m-replica");
+        try {
+          compare(
+              rounds,
+              new Db() {
+                public String name() {
+                  return "MariaDB";
+                }
+
+                public DataSource primary() {
+                  return primary;
+                }
+
+                public DataSource replica() {
+                  return replica;
+                }
+
+                public void awaitCaughtUp() {
+                  cluster.awaitReplicasCaughtUp(Duration.ofMinutes(5));
+                }
+
+                public void load(String t) throws SQLException {
+                  loadMariaDb(primary, t);
+                }
+
+                public String naiveDelete(String t) {
+                  return "DELETE FROM " + t + " WHERE created_at < now() - interval 7 day";
+                }
+
+                public long[] walLag(Statement st) {
+                  return null;
+                }
+              });
+        } finally {
+          primary.close();
+          replica.close();
+        }
       }
     }
   }
 
-  static void load(DataSource ds, String t) throws SQLException {
+  static void compare(int rounds, Db db) throws Exception {
+    DataSource primary = db.primary();
+    DataSource replica = db.replica();
+    try (ReplicaRoutingDataSource routing =
+        new ReplicaRoutingDataSource(
+            RoutingConfig.custom()
+                .primary("primary", primary)
+                .replica("replica", replica)
+                .tokenKey("retention-benchmark-key-0123456789".getBytes(StandardCharsets.UTF_8))
+                .policy(
+                    RoutingPolicy.custom()
+                        .sampleInterval(Duration.ofMillis(50))
+                        .maxReplicaLag(Duration.ofSeconds(30))
+                        .sampleExpiry(Duration.ofSeconds(30))
+                        .build())
+                .build())) {
+      exec(primary, "DROP TABLE IF EXISTS heartbeat");
+      exec(primary, "CREATE TABLE heartbeat (id int PRIMARY KEY, at_ms bigint NOT NULL)");
+      exec(primary, "INSERT INTO heartbeat VALUES (1, 0)");
+      System.out.printf("%n%s%n%n", db.name());
+      System.out.println(
+          "| round | method | rows deleted | seconds | rows/s | peak staleness (ms) | peak WAL"
+              + " bytes not replayed | peak replay_lag (ms) | batches | max batch (ms) |"
+              + " throttled (ms) |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+      for (int round = 1; round <= rounds; round++) {
+        for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
+          String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
+          exec(primary, "DROP TABLE IF EXISTS " + t);
+          db.load(t);
+          db.awaitCaughtUp();
+          LagMeter lag = new LagMeter(db);
+          lag.start();
+          lag.awaitFresh();
+          long t0 = System.nanoTime();
+          long deleted;
+          long batches = 1;
+          long throttled = 0;
+          long maxBatch;
+          if (method.startsWith("naive")) {
+            try (Connection c = primary.getConnection();
+                Statement st = c.createStatement()) {
+              deleted = st.executeUpdate(db.naiveDelete(t));
+            }
+            maxBatch = (System.nanoTime() - t0) / 1_000_000;
+          } else {
+            RetentionRun run =
+                RetentionRunner.builder(
+                        primary,
+                        RetentionPolicy.custom()
+                            .table(t)
+                            .ageColumn("created_at")
+                            .maxAge(Duration.ofDays(7))
+                            .initialBatchSize(1000)
+                            .maxBatchSize(10_000)
+                            .batchTimeBudget(Duration.ofMillis(200))
+                            .maxReplicaLag(Duration.ofMillis(500))
+                            .throttlePollInterval(Duration.ofMillis(50))
+                            .build())
+                    .lagView(routing.lagView())
+                    .build()
+                    .run();
+            deleted = run.rowsDeleted();
+            batches = run.batches();
+            maxBatch = run.maxBatchDuration().toMillis();
+            throttled = run.throttled().toMillis();
+          }
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          db.awaitCaughtUp();
+          lag.stopAndWait();
+          System.out.printf(
+              "| %d | %s | %d | %.2f | %.0f | %d | %s | %s | %d | %d | %d |%n",
+              round,
+              method,
+              deleted,
+              seconds,
+              deleted / seconds,
+              lag.peak.get(),
+              lag.measuresWal ? Long.toString(lag.peakWalBytes.get()) : "—",
+              lag.measuresWal ? Long.toString(lag.peakReplayLag.get()) : "—",
+              batches,
+              maxBatch,
+              throttled);
+          exec(primary, "DROP TABLE " + t);
+        }
+      }
+      exec(primary, "DROP TABLE heartbeat");
+    }
+  }
+
+  static void loadPostgres(DataSource ds, String t) throws SQLException {
     exec(
         ds,
         "CREATE TABLE "
@@ -156,19 +290,48 @@ public final class RetentionBenchmark {
     exec(ds, "VACUUM ANALYZE " + t);
   }
 
-  /** Heartbeat on the primary, staleness sampled on the replica. */
+  static void loadMariaDb(DataSource ds, String t) throws SQLException {
+    exec(
+        ds,
+        "CREATE TABLE "
+            + t
+            + " (id bigint AUTO_INCREMENT PRIMARY KEY, created_at datetime(6) NOT NULL,"
+            + " status varchar(16) NOT NULL, payload varchar(64)) ENGINE=InnoDB");
+    exec(
+        ds,
+        "INSERT INTO "
+            + t
+            + " (created_at, status, payload) SELECT CASE WHEN seq <= "
+            + ELIGIBLE
+            + " THEN now() - interval 30 day ELSE now() END, 'DONE', md5(seq)"
+            + " FROM seq_1_to_"
+            + ROWS);
+    exec(ds, "CREATE INDEX " + t + "_age ON " + t + " (created_at)");
+    exec(ds, "ANALYZE TABLE " + t);
+  }
+
+  /**
+   * Heartbeat on the primary, staleness sampled on the replica; on PostgreSQL also the WAL bytes
+   * not yet replayed and replay_lag, sampled on the primary.
+   */
   static final class LagMeter {
+    final Db db;
     final DataSource primary;
     final DataSource replica;
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong peak = new AtomicLong();
+    final AtomicLong peakWalBytes = new AtomicLong();
+    final AtomicLong peakReplayLag = new AtomicLong();
     final AtomicLong lastSeen = new AtomicLong();
+    volatile boolean measuresWal;
     Thread writer;
     Thread sampler;
+    Thread walSampler;
 
-    LagMeter(DataSource primary, DataSource replica) {
-      this.primary = primary;
-      this.replica = replica;
+    LagMeter(Db db) {
+      this.db = db;
+      this.primary = db.primary();
+      this.replica = db.replica();
     }
 
     void start() {
@@ -196,8 +359,22 @@ public final class RetentionBenchmark {
                           peak.accumulateAndGet(lag, Math::max);
                         }
                       }));
+      walSampler =
+          new Thread(
+              () ->
+                  loop(
+                      primary,
+                      st -> {
+                        long[] w = db.walLag(st);
+                        if (w != null) {
+                          measuresWal = true;
+                          peakWalBytes.accumulateAndGet(w[0], Math::max);
+                          peakReplayLag.accumulateAndGet(w[1], Math::max);
+                        }
+                      }));
       writer.start();
       sampler.start();
+      walSampler.start();
     }
 
     /** Waits until the replica shows a recent heartbeat, then forgets the warm-up samples. */
@@ -207,12 +384,15 @@ public final class RetentionBenchmark {
         Thread.sleep(10);
       }
       peak.set(0);
+      peakWalBytes.set(0);
+      peakReplayLag.set(0);
     }
 
     void stopAndWait() throws InterruptedException {
       stop.set(true);
       writer.join();
       sampler.join();
+      walSampler.join();
     }
 
     interface Step {

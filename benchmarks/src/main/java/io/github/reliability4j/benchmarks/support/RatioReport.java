@@ -107,6 +107,20 @@ public final class RatioReport {
               null,
               List.of("rawPool", "routingNoToken", "routingCoveredToken")),
           new Group(
+              "5a. Redis store, duplicate lookup of a completed key (JDBC store on PostgreSQL for"
+                  + " comparison)",
+              List.of("RedisIdempotencyBenchmark"),
+              "rawGet",
+              null,
+              List.of("rawGet", "redisDuplicateClaim", "jdbcDuplicateClaim")),
+          new Group(
+              "5b. Redis store, new key: claim + complete (JDBC store on PostgreSQL for"
+                  + " comparison)",
+              List.of("RedisIdempotencyBenchmark"),
+              "rawSet",
+              "rawSetNxThenSet",
+              List.of("rawSet", "rawSetNxThenSet", "redisClaimComplete", "jdbcClaimComplete")),
+          new Group(
               "4. Readiness snapshot read",
               List.of("ReadinessReadBenchmark"),
               "oneProbe",
@@ -370,6 +384,22 @@ public final class RatioReport {
           1.10,
           false);
     }
+    target(
+        lines,
+        "Redis duplicate lookup ≤ 1.3× raw GET",
+        "redisDuplicateClaim",
+        find("RedisIdempotencyBenchmark", "redisDuplicateClaim", x -> true),
+        find("RedisIdempotencyBenchmark", "rawGet", x -> true),
+        1.3,
+        false);
+    target(
+        lines,
+        "Redis claim + complete ≤ 2.2× one raw SET",
+        "redisClaimComplete",
+        find("RedisIdempotencyBenchmark", "redisClaimComplete", x -> true),
+        find("RedisIdempotencyBenchmark", "rawSet", x -> true),
+        2.2,
+        false);
     Row fifty = find("ReadinessReadBenchmark", "fiftyProbesTenHanging", x -> true);
     target(
         lines,

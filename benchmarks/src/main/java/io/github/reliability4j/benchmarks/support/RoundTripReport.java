@@ -114,7 +114,10 @@ public final class RoundTripReport {
         measure(
             g,
             "reliability4j `claim` (new key)",
-            i -> tokens[i] = ((ClaimResult.Acquired) store.claim(keys[i], FP, LEASE)).ownerToken());
+            i ->
+                tokens[i] =
+                    ((ClaimResult.Acquired) store.claim(keys[i], FP, LEASE, RETENTION))
+                        .ownerToken());
         measure(
             g,
             "reliability4j `complete`",
@@ -122,7 +125,8 @@ public final class RoundTripReport {
         measure(
             g,
             "reliability4j `claim` of a completed key (duplicate lookup)",
-            i -> check(store.claim(keys[i], FP, LEASE) instanceof ClaimResult.Completed));
+            i ->
+                check(store.claim(keys[i], FP, LEASE, RETENTION) instanceof ClaimResult.Completed));
         measure(
             g, "reliability4j `find` (completed key)", i -> check(store.find(keys[i]).isPresent()));
         measure(

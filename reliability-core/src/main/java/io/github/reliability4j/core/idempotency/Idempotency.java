@@ -6,6 +6,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +19,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -92,7 +92,7 @@ public final class Idempotency {
   private final Duration storeCallTimeout;
   private final boolean localStore;
   private final ExecutorService storeExecutor;
-  private final ScheduledExecutorService renewalScheduler;
+  private final LeaseSweeper leaseSweeper;
   private final ConcurrentMap<IdempotencyKey, CompletableFuture<Void>> signals =
       new ConcurrentHashMap<>();
 
@@ -109,8 +109,8 @@ public final class Idempotency {
     this.storeCallTimeout = b.storeCallTimeout;
     this.localStore = b.store.isLocal();
     this.storeExecutor = b.storeExecutor != null ? b.storeExecutor : Defaults.STORE_EXECUTOR;
-    this.renewalScheduler =
-        b.renewalScheduler != null ? b.renewalScheduler : Defaults.RENEWAL_SCHEDULER;
+    this.leaseSweeper =
+        b.renewalScheduler != null ? new LeaseSweeper(b.renewalScheduler) : Defaults.LEASE_SWEEPER;
   }
 
   /** An engine with default settings for every operation. */
@@ -199,13 +199,15 @@ public final class Idempotency {
       Function<T, StoredOutcome> encode,
       Function<StoredOutcome, T> decode) {
     Objects.requireNonNull(key, "key");
-    Object claimed = claim(key, fingerprint, configFor(key.operation()));
-    if (claimed instanceof StoredOutcome) {
+    IdempotencyConfig config = configFor(key.operation());
+    ClaimResult claimed = claim(key, fingerprint, config);
+    if (claimed instanceof ClaimResult.Completed) {
       // The replay path allocates only the result: no execution object for a finished hold.
       return new IdempotencyResult<>(
-          decode.apply((StoredOutcome) claimed), IdempotencyResult.Status.REPLAYED);
+          decode.apply(((ClaimResult.Completed) claimed).outcome()),
+          IdempotencyResult.Status.REPLAYED);
     }
-    try (IdempotentExecution execution = (IdempotentExecution) claimed) {
+    try (IdempotentExecution execution = hold(key, config, (ClaimResult.Acquired) claimed)) {
       T value;
       StoredOutcome outcome;
       try {
@@ -245,17 +247,47 @@ public final class Idempotency {
   public IdempotentExecution begin(
       IdempotencyKey key, RequestFingerprint fingerprint, IdempotencyConfig config) {
     Objects.requireNonNull(key, "key");
-    Object claimed = claim(key, fingerprint, config);
-    return claimed instanceof StoredOutcome
-        ? IdempotentExecution.replay(this, config, key, (StoredOutcome) claimed)
-        : (IdempotentExecution) claimed;
+    ClaimResult claimed = claim(key, fingerprint, config);
+    return claimed instanceof ClaimResult.Completed
+        ? IdempotentExecution.replay(this, config, key, ((ClaimResult.Completed) claimed).outcome())
+        : hold(key, config, (ClaimResult.Acquired) claimed);
   }
 
   /**
-   * The claim loop behind {@link #begin}: returns the {@link StoredOutcome} to replay, or an {@link
-   * IdempotentExecution} of kind OWNER or UNGUARDED; throws as documented on begin.
+   * The result of the claim loop when the outage policy lets the action run without dedup: {@link
+   * #hold} turns exactly this instance (compared by identity) into an UNGUARDED execution.
    */
-  private Object claim(
+  private static final ClaimResult.Acquired UNGUARDED =
+      new ClaimResult.Acquired("unguarded", Instant.EPOCH, false);
+
+  /**
+   * Turns what the claim loop acquired into the caller's hold: an OWNER execution whose lease
+   * renewal has started, or an UNGUARDED one for {@link #UNGUARDED}.
+   */
+  private IdempotentExecution hold(
+      IdempotencyKey key, IdempotencyConfig config, ClaimResult.Acquired acquired) {
+    if (acquired == UNGUARDED) {
+      return IdempotentExecution.unguarded(this, config, key);
+    }
+    IdempotentExecution execution = IdempotentExecution.owner(this, config, key, acquired);
+    try {
+      execution.startRenewal();
+    } catch (RuntimeException e) {
+      // A rejected renewal schedule must not leak the claim.
+      execution.close();
+      throw e;
+    }
+    return execution;
+  }
+
+  /**
+   * The claim loop behind {@link #begin} and {@link #execute}. Returns only two of the four {@link
+   * ClaimResult} kinds: {@link ClaimResult.Completed} (replay its outcome) or {@link
+   * ClaimResult.Acquired} (the caller owns the key; {@link #UNGUARDED} when the outage policy runs
+   * the action without dedup), which {@link #hold} turns into an execution. In progress (after any
+   * waiting), mismatch and outages under FAIL_CLOSED throw as documented on begin.
+   */
+  private ClaimResult claim(
       IdempotencyKey key, RequestFingerprint fingerprint, IdempotencyConfig config) {
     Objects.requireNonNull(fingerprint, "fingerprint");
     Objects.requireNonNull(config, "config");
@@ -273,14 +305,17 @@ public final class Idempotency {
         result =
             localStore
                 ? store.claim(key, fingerprint, config.getLeaseDuration())
-                : guarded(() -> store.claim(key, fingerprint, config.getLeaseDuration()));
+                : guarded(
+                    () ->
+                        store.claim(
+                            key, fingerprint, config.getLeaseDuration(), config.getRetention()));
       } catch (RuntimeException e) {
         forget(key, signal);
         publish(IdempotencyEvent.Type.STORE_ERROR, key, start, "claim failed", e);
         if (config.getOutagePolicy() == OutagePolicy.FAIL_OPEN) {
           log.warn("Idempotency store unavailable; running {} without dedup (FAIL_OPEN)", key, e);
           publish(IdempotencyEvent.Type.FAIL_OPEN, key, start, "running without dedup", e);
-          return IdempotentExecution.unguarded(this, config, key);
+          return UNGUARDED;
         }
         throw new IdempotencyStoreUnavailableException(key, e);
       }
@@ -295,12 +330,11 @@ public final class Idempotency {
               "status " + outcome.status() + (waited ? " after waiting" : ""),
               null);
         }
-        return outcome;
+        return result;
       }
       if (result instanceof ClaimResult.Acquired) {
         forget(key, signal);
         ClaimResult.Acquired acquired = (ClaimResult.Acquired) result;
-        IdempotentExecution execution = IdempotentExecution.owner(this, config, key, acquired);
         if (acquired.takeover()) {
           publish(
               IdempotencyEvent.Type.TAKEOVER,
@@ -311,14 +345,7 @@ public final class Idempotency {
         } else {
           publish(IdempotencyEvent.Type.CLAIMED, key, start, null, null);
         }
-        try {
-          execution.startRenewal();
-        } catch (RuntimeException e) {
-          // A rejected renewal schedule must not leak the claim.
-          execution.close();
-          throw e;
-        }
-        return execution;
+        return acquired;
       }
       if (result instanceof ClaimResult.Mismatch) {
         forget(key, signal);
@@ -379,19 +406,9 @@ public final class Idempotency {
     }
   }
 
-  ScheduledFuture<?> scheduleRenewal(Runnable task, long periodNanos) {
-    return renewalScheduler.scheduleAtFixedRate(
-        () -> {
-          try {
-            task.run();
-          } catch (RuntimeException e) {
-            // A periodic task that throws is silently cancelled by the scheduler; keep renewing.
-            log.warn("Lease renewal task failed", e);
-          }
-        },
-        periodNanos,
-        periodNanos,
-        TimeUnit.NANOSECONDS);
+  /** The one task renewing every owner's lease on this engine's renewal scheduler. */
+  LeaseSweeper leaseSweeper() {
+    return leaseSweeper;
   }
 
   /**
@@ -572,7 +589,11 @@ public final class Idempotency {
       return this;
     }
 
-    /** Scheduler for lease renewals; default a shared single daemon thread. */
+    /**
+     * Scheduler for lease renewals; default a shared single daemon thread. Whatever the number of
+     * owners, it runs one periodic task per scheduler (see {@code LeaseSweeper}), which renews each
+     * owner within one period of its renewal interval.
+     */
     public Builder renewalScheduler(ScheduledExecutorService scheduler) {
       this.renewalScheduler = Objects.requireNonNull(scheduler, "renewalScheduler");
       return this;
@@ -608,6 +629,9 @@ public final class Idempotency {
     }
 
     static final ScheduledExecutorService RENEWAL_SCHEDULER = newScheduler();
+
+    /** Shared by every engine on the default scheduler: one sweep task for all their owners. */
+    static final LeaseSweeper LEASE_SWEEPER = new LeaseSweeper(RENEWAL_SCHEDULER);
 
     private static ScheduledExecutorService newScheduler() {
       ScheduledThreadPoolExecutor s =

@@ -67,6 +67,27 @@ public interface IdempotencyStore {
   ClaimResult claim(IdempotencyKey key, RequestFingerprint fingerprint, Duration leaseDuration);
 
   /**
+   * {@link #claim(IdempotencyKey, RequestFingerprint, Duration)} with the retention the caller will
+   * pass to {@link #complete} if it acquires the key (the engine passes its operation's {@code
+   * retention}). The hint changes no outcome: a store may use it to fix at claim time what
+   * completion would otherwise change (the JDBC store sets its indexed purge key to {@code now +
+   * lease + retentionHint}, so that a completion touches no indexed column), and must still keep a
+   * completed record for the retention passed to {@code complete}, longer or shorter than the hint.
+   * The default ignores the hint.
+   *
+   * @param leaseDuration positive lease length
+   * @param retentionHint positive retention the caller expects to complete with
+   */
+  default ClaimResult claim(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Duration leaseDuration,
+      Duration retentionHint) {
+    java.util.Objects.requireNonNull(retentionHint, "retentionHint");
+    return claim(key, fingerprint, leaseDuration);
+  }
+
+  /**
    * Compare-and-set IN_PROGRESS(ownerToken, live lease) → COMPLETED(outcome, now + retention).
    *
    * @return true if this owner's record is now completed; false if the caller did not own a live

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -50,7 +49,9 @@ public final class IdempotentExecution implements AutoCloseable {
   private final long startNanos = System.nanoTime();
   private volatile Instant leaseExpiry;
   private volatile boolean leaseLost;
-  private volatile ScheduledFuture<?> renewal;
+  private volatile boolean renewing;
+  private long renewalIntervalNanos; // written before registration, read by the sweeper
+  private volatile long nextRenewalNanos;
 
   private IdempotentExecution(
       Idempotency engine,
@@ -311,10 +312,22 @@ public final class IdempotentExecution implements AutoCloseable {
       return;
     }
     long nanos = interval.get().toNanos();
-    renewal = engine.scheduleRenewal(this::renewOnce, nanos);
+    renewalIntervalNanos = nanos;
+    nextRenewalNanos = System.nanoTime() + nanos;
+    engine.leaseSweeper().register(this, nanos);
+    renewing = true;
     if (finished.get()) {
       stopRenewal();
     }
+  }
+
+  /** Called by the engine's {@link LeaseSweeper} on each tick: renews if the interval passed. */
+  void renewIfDue(long nowNanos) {
+    if (nowNanos - nextRenewalNanos < 0) {
+      return;
+    }
+    nextRenewalNanos = nowNanos + renewalIntervalNanos;
+    renewOnce();
   }
 
   private void renewOnce() {
@@ -343,9 +356,8 @@ public final class IdempotentExecution implements AutoCloseable {
   }
 
   private void stopRenewal() {
-    ScheduledFuture<?> r = renewal;
-    if (r != null) {
-      r.cancel(false);
+    if (renewing) {
+      engine.leaseSweeper().unregister(this);
     }
   }
 

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +25,18 @@ import java.util.concurrent.ConcurrentMap;
  * record completed: a replay allocates nothing here and reads the clock once, through Caffeine's
  * ticker, whose expiry for a completed record is its retention expiry to the nanosecond.
  *
+ * <p><b>Coarse clock on the replay path.</b> With the default clock (the system UTC clock),
+ * Caffeine's ticker is a shared {@link CoarseTicker}: a field that one daemon thread refreshes from
+ * the system clock every millisecond, so a replay costs a volatile read instead of a clock read.
+ * Tolerance: the ticker is never ahead of the clock and lags it by at most 1 ms while its thread
+ * runs on time (longer only while the JVM cannot schedule it, e.g. an overloaded CPU or a safepoint
+ * pause). So a completed record may still be <em>replayed</em> for up to that lag after its
+ * retention expiry (a retry that arrives that late gets the original outcome instead of running
+ * again), and is never dropped before it. Every decision that matters for exclusion — whether an
+ * in-progress record is live, whether its owner still holds the lease, takeovers, completion,
+ * release, renewal and {@link #find} — reads the exact clock inside the atomic {@code compute}, as
+ * before. With an injected clock ({@link Builder#clock}) Caffeine reads that clock exactly.
+ *
  * <p><b>Expiry and bounds.</b> Each entry gets its own Caffeine expiry: a completed record is
  * dropped at its retention expiry; an in-progress record is kept {@link #TAKEOVER_GRACE} past its
  * lease expiry so that a takeover can be reported as one. At most {@code maximumSize} records are
@@ -42,6 +55,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   public static final long DEFAULT_MAXIMUM_SIZE = 100_000;
 
+  private static final Clock SYSTEM_CLOCK = Clock.systemUTC();
+
   private static final ClaimResult.Mismatch COMPLETED_MISMATCH =
       new ClaimResult.Mismatch(RecordState.COMPLETED);
 
@@ -53,12 +68,21 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private InMemoryIdempotencyStore(Builder builder) {
     this.clock = builder.clock;
     Clock c = builder.clock;
+    Ticker ticker;
+    if (builder.coarseTicker != null) {
+      ticker = builder.coarseTicker::read;
+    } else if (builder.clock == SYSTEM_CLOCK) {
+      CoarseTicker system = CoarseTicker.system();
+      ticker = system::read;
+    } else {
+      // Nanoseconds of the injected clock: a completed record's Caffeine expiry is then its
+      // retention expiry to the nanosecond, which the claim fast path relies on.
+      ticker = () -> toNanos(c.instant());
+    }
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(builder.maximumSize)
-            // Nanoseconds of the injected clock: a completed record's Caffeine expiry is then its
-            // retention expiry to the nanosecond, which the claim fast path relies on.
-            .ticker(() -> toNanos(c.instant()))
+            .ticker(ticker)
             .expireAfter(new RecordExpiry())
             .build();
     this.map = cache.asMap();
@@ -224,12 +248,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private static long toNanos(Instant instant) {
     // Saturates instead of overflowing for clocks set far into the future.
-    try {
-      return Math.addExact(
-          Math.multiplyExact(instant.getEpochSecond(), 1_000_000_000L), instant.getNano());
-    } catch (ArithmeticException e) {
-      return instant.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
+    return CoarseTicker.toNanos(instant);
   }
 
   /**
@@ -281,14 +300,25 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   /** Builder for {@link InMemoryIdempotencyStore}. Not thread-safe. */
   public static final class Builder {
-    private Clock clock = Clock.systemUTC();
+    private Clock clock = SYSTEM_CLOCK;
     private long maximumSize = DEFAULT_MAXIMUM_SIZE;
+    private CoarseTicker coarseTicker;
 
     private Builder() {}
 
-    /** Clock for leases and retention; tests inject a movable one. */
+    /**
+     * Clock for leases and retention; tests inject a movable one. With the default (the system UTC
+     * clock) replays read the shared {@link CoarseTicker coarse ticker} (see the class
+     * documentation); with any clock set here every read is exact.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Test hook: Caffeine's ticker (the replay path's clock) reads {@code ticker}. */
+    Builder coarseTicker(CoarseTicker ticker) {
+      this.coarseTicker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

@@ -5,89 +5,194 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Per-dialect SQL. Every statement of one dialect sits in its subclass; the shared ones (complete,
- * release, renew, find) are standard SQL and live here. The algorithm is described on {@link
- * JdbcIdempotencyStore}.
+ * The SQL of one database product. Each product has its own small subclass holding its claim and
+ * purge statements next to the description of how they work ({@link PostgresDialect}, {@link
+ * PostgresPartitionedDialect}, {@link MariaDbDialect}, {@link MySqlDialect}, {@link H2Dialect});
+ * the statements every product shares (complete, release, renew, find, ping) are standard SQL and
+ * live here. The overall algorithm is described on {@link JdbcIdempotencyStore}; the two row
+ * formats on {@link RowFormat}.
  *
- * <p>Instances are immutable and thread-safe; statements are prepared per call on the caller's
+ * <p>Instances are immutable (every field is final and set by the constructor, the query timeout
+ * and the row format included) and thread-safe; statements are prepared per call on the caller's
  * connection.
  */
 abstract class Dialect {
 
   static final List<String> SUPPORTED = List.of("PostgreSQL", "MariaDB", "MySQL", "H2");
 
+  private static final HexFormat HEX = HexFormat.of();
+
   /** Columns every statement reads back, in this order. */
   static final String RETURNED =
       "state, owner_token, fingerprint, created_at, expires_at, result_code, metadata, body,"
           + " took_over";
 
-  static final String INSERTED =
-      "key_hash, scope, operation, client_key, state, owner_token, fingerprint, created_at,"
-          + " expires_at";
-
   final String table;
+  final RowFormat format;
+
+  /** Columns a claim inserts, in the order {@link #bindInsert} binds them. */
+  final String inserted;
+
+  /** {@code ?} placeholders for {@link #inserted}, comma-separated. */
+  final String insertedParams;
+
   private final String name;
   private final String schemaResource;
-  private int queryTimeoutSeconds;
+  private final int queryTimeoutSeconds;
+  private final String findSql;
+  private final String completeSql;
+  private final String releaseSql;
+  private final String deleteOwnedSql;
+  private final String renewSql;
+  private final String pingSql;
 
-  Dialect(String name, String schemaResource, String table) {
+  /**
+   * @param queryTimeoutSeconds JDBC query timeout applied to every statement; 0 means none
+   */
+  Dialect(
+      String name, String schemaResource, String table, int queryTimeoutSeconds, RowFormat format) {
+    if (queryTimeoutSeconds < 0) {
+      throw new IllegalArgumentException(
+          "queryTimeoutSeconds must be zero or positive, but was " + queryTimeoutSeconds);
+    }
     this.name = name;
     this.schemaResource = schemaResource;
     this.table = table;
-  }
-
-  /** Sets the JDBC query timeout applied to every statement; 0 means none. */
-  final Dialect withQueryTimeout(int seconds) {
-    this.queryTimeoutSeconds = seconds;
-    return this;
-  }
-
-  final PreparedStatement prepare(Connection c, String sql) throws SQLException {
-    PreparedStatement ps = c.prepareStatement(sql);
-    if (queryTimeoutSeconds > 0) {
-      ps.setQueryTimeout(queryTimeoutSeconds);
-    }
-    return ps;
+    this.format = format;
+    this.queryTimeoutSeconds = queryTimeoutSeconds;
+    boolean v2 = format == RowFormat.V2_BINARY;
+    this.inserted =
+        "key_hash, scope, operation, client_key, state, owner_token, fingerprint, created_at,"
+            + " expires_at"
+            + (v2 ? ", purge_at" : "");
+    this.insertedParams = v2 ? "?, ?, ?, ?, ?, ?, ?, ?, ?, ?" : "?, ?, ?, ?, ?, ?, ?, ?, ?";
+    this.findSql = "SELECT " + RETURNED + " FROM " + table + " WHERE key_hash = ?";
+    // V2: the purge key only ever grows, and GREATEST leaves it unchanged when the claim's value
+    // already covers the new expiry, so the update touches no indexed column (HOT on PostgreSQL).
+    this.completeSql =
+        "UPDATE "
+            + table
+            + " SET state = 'C', expires_at = ?, "
+            + (v2 ? "purge_at = GREATEST(purge_at, ?), " : "")
+            + "result_code = ?, metadata = ?, body = ?"
+            + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
+    this.releaseSql =
+        "DELETE FROM "
+            + table
+            + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
+    this.deleteOwnedSql = "DELETE FROM " + table + " WHERE key_hash = ? AND owner_token = ?";
+    this.renewSql =
+        "UPDATE "
+            + table
+            + " SET expires_at = ?"
+            + (v2 ? ", purge_at = GREATEST(purge_at, ?)" : "")
+            + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
+    this.pingSql = "SELECT 1 FROM " + table + " WHERE key_hash = ?";
   }
 
   /**
    * Chooses the dialect from {@link DatabaseMetaData#getDatabaseProductName()}; MySQL Connector/J
-   * reports "MySQL" for a MariaDB server too, so the version string decides between them.
+   * reports "MySQL" for a MariaDB server too, so the version string decides between them. The
+   * partition-per-day layout always uses {@link RowFormat#V1_HEX}.
+   *
+   * @throws UnsupportedDatabaseException if the product has no dialect
+   * @throws IllegalStateException if {@code partitionedByDay} is set on a database other than
+   *     PostgreSQL
    */
   static Dialect detect(
-      String productName, String productVersion, String table, boolean partitionedByDay) {
-    Dialect d = detect(productName, productVersion, table);
-    if (!partitionedByDay) {
-      return d;
+      String productName,
+      String productVersion,
+      String table,
+      boolean partitionedByDay,
+      int queryTimeoutSeconds,
+      RowFormat format,
+      boolean asyncClaimCommit) {
+    String product = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
+    String version = productVersion == null ? "" : productVersion.toLowerCase(Locale.ROOT);
+    Dialect d;
+    if (product.contains("postgresql")) {
+      d =
+          partitionedByDay
+              ? new PostgresPartitionedDialect(table, queryTimeoutSeconds)
+              : new PostgresDialect(table, queryTimeoutSeconds, format, asyncClaimCommit);
+    } else if (product.contains("mariadb")
+        || (product.contains("mysql") && version.contains("mariadb"))) {
+      d = new MariaDbDialect(table, queryTimeoutSeconds, format);
+    } else if (product.contains("mysql")) {
+      d = new MySqlDialect(table, queryTimeoutSeconds, format);
+    } else if (product.equals("h2")) {
+      d = new H2Dialect(table, queryTimeoutSeconds, format);
+    } else {
+      throw new UnsupportedDatabaseException(productName, productVersion, SUPPORTED);
     }
-    if (!(d instanceof Postgres)) {
+    if (partitionedByDay && !(d instanceof PostgresDialect)) {
       throw new IllegalStateException(
           "partitionedByDay requires PostgreSQL 11+, but the database is " + d.name());
     }
-    return new PostgresPartitioned(table);
+    return d;
+  }
+
+  static Dialect detect(
+      String productName,
+      String productVersion,
+      String table,
+      boolean partitionedByDay,
+      int queryTimeoutSeconds) {
+    return detect(
+        productName,
+        productVersion,
+        table,
+        partitionedByDay,
+        queryTimeoutSeconds,
+        RowFormat.V2_BINARY,
+        true);
+  }
+
+  static Dialect detect(
+      String productName, String productVersion, String table, boolean partitionedByDay) {
+    return detect(productName, productVersion, table, partitionedByDay, 0);
   }
 
   static Dialect detect(String productName, String productVersion, String table) {
-    String product = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
-    String version = productVersion == null ? "" : productVersion.toLowerCase(Locale.ROOT);
-    if (product.contains("postgresql")) {
-      return new Postgres(table);
+    return detect(productName, productVersion, table, false, 0);
+  }
+
+  /**
+   * The row format of the existing table: {@link RowFormat#V2_BINARY} iff it has a {@code purge_at}
+   * column (never for the partition-per-day layout), {@link RowFormat#V1_HEX} if it has only the
+   * 0.1.0 columns, {@code null} if the table does not exist. Leaves the connection's transaction as
+   * it found it (rolls back a failed probe when auto-commit is off).
+   */
+  final RowFormat probeFormat(Connection c) throws SQLException {
+    if (!(this instanceof PostgresPartitionedDialect) && hasColumn(c, "purge_at")) {
+      return RowFormat.V2_BINARY;
     }
-    if (product.contains("mariadb") || (product.contains("mysql") && version.contains("mariadb"))) {
-      return new MariaDb(table);
+    return hasColumn(c, "key_hash") ? RowFormat.V1_HEX : null;
+  }
+
+  private boolean hasColumn(Connection c, String column) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      if (queryTimeoutSeconds > 0) {
+        st.setQueryTimeout(queryTimeoutSeconds);
+      }
+      st.executeQuery("SELECT " + column + " FROM " + table + " WHERE 1 = 0").close();
+      return true;
+    } catch (SQLException e) {
+      if (!isMissingTable(e)) {
+        throw e;
+      }
+      if (!c.getAutoCommit()) {
+        c.rollback();
+      }
+      return false;
     }
-    if (product.contains("mysql")) {
-      return new MySql(table);
-    }
-    if (product.equals("h2")) {
-      return new H2(table);
-    }
-    throw new UnsupportedDatabaseException(productName, productVersion, SUPPORTED);
   }
 
   final String name() {
@@ -99,22 +204,72 @@ abstract class Dialect {
     return schemaResource;
   }
 
+  /** The JDBC query timeout applied to every statement, in seconds; 0 means none. */
+  final int queryTimeoutSeconds() {
+    return queryTimeoutSeconds;
+  }
+
+  final PreparedStatement prepare(Connection c, String sql) throws SQLException {
+    PreparedStatement ps = c.prepareStatement(sql);
+    if (queryTimeoutSeconds > 0) {
+      ps.setQueryTimeout(queryTimeoutSeconds);
+    }
+    return ps;
+  }
+
   /**
    * Inserts the record as in progress, or takes it over if its {@code expires_at} has passed, and
    * returns the row as it stands afterwards; the caller owns the lease iff the returned owner token
    * is its own. Returns {@code null} only if no row could be read back (the dialect's fallback read
-   * raced with a delete) so the caller retries.
+   * raced with a delete) so the caller retries. By default runs {@link #claimSql()}, a single
+   * statement whose first result row holds the {@link #RETURNED} columns.
    */
-  abstract StoredRow claim(Connection c, ClaimParams p) throws SQLException;
+  StoredRow claim(Connection c, ClaimParams p) throws SQLException {
+    return claimInOneStatement(c, p);
+  }
 
-  /** Deletes at most {@code batchSize} rows with {@code expires_at <= now}; returns the count. */
-  abstract int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException;
+  /**
+   * Runs {@link #claimSql()} with the {@link #inserted} parameters; the first row is the result.
+   */
+  final StoredRow claimInOneStatement(Connection c, ClaimParams p) throws SQLException {
+    try (PreparedStatement ps = prepare(c, claimSql())) {
+      bindInsert(ps, 1, p);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? read(rs) : null;
+      }
+    }
+  }
+
+  /** The claim statement as sent (for tests that compare it with the documentation). */
+  abstract String claimSql();
+
+  /** The complete, release and renew statements as sent, in this order (for the same tests). */
+  final List<String> compareAndSetSql() {
+    return List.of(completeSql, releaseSql, renewSql);
+  }
 
   /**
    * The purge statement; parameters are now, batch size and (PostgreSQL only) now again. Exposed
    * for plan checks in tests.
    */
   abstract String purgeSql();
+
+  /**
+   * The indexed column a purge searches: {@code expires_at} in V1, {@code purge_at} in V2 (always
+   * at or after {@code expires_at}, so a row it finds has expired).
+   */
+  final String purgeColumn() {
+    return format == RowFormat.V2_BINARY ? "purge_at" : "expires_at";
+  }
+
+  /** Deletes at most {@code batchSize} expired rows; returns the count. */
+  int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException {
+    try (PreparedStatement ps = prepare(c, purgeSql())) {
+      ps.setLong(1, nowMillis);
+      ps.setInt(2, batchSize);
+      return ps.executeUpdate();
+    }
+  }
 
   /** Whether {@code e} says the table (or one of its columns) does not exist. */
   abstract boolean isMissingTable(SQLException e);
@@ -130,19 +285,25 @@ abstract class Dialect {
         || ("23000".equals(state) && e.getErrorCode() == 1062);
   }
 
-  StoredRow find(Connection c, String keyHash) throws SQLException {
-    try (PreparedStatement ps =
-        prepare(c, "SELECT " + RETURNED + " FROM " + table + " WHERE key_hash = ?")) {
-      ps.setString(1, keyHash);
+  /** {@code SELECT <returned> FROM t WHERE key_hash = ?}: the row, expired or not, or null. */
+  StoredRow find(Connection c, byte[] keyHash) throws SQLException {
+    try (PreparedStatement ps = prepare(c, findSql)) {
+      bindDigest(ps, 1, keyHash);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? read(rs) : null;
       }
     }
   }
 
+  /**
+   * {@code UPDATE t SET state = 'C', expires_at = now + retention, [V2: purge_at =
+   * GREATEST(purge_at, now + retention),] result_code = ?, metadata = ?, body = ? WHERE key_hash =
+   * ? AND owner_token = ? AND state = 'P' AND expires_at > now}; returns the update count (1 iff
+   * the caller still owned a live lease).
+   */
   int complete(
       Connection c,
-      String keyHash,
+      byte[] keyHash,
       String ownerToken,
       long nowMillis,
       long expiresAtMillis,
@@ -150,20 +311,18 @@ abstract class Dialect {
       byte[] metadata,
       byte[] body)
       throws SQLException {
-    try (PreparedStatement ps =
-        prepare(
-            c,
-            "UPDATE "
-                + table
-                + " SET state = 'C', expires_at = ?, result_code = ?, metadata = ?, body = ?"
-                + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?")) {
-      ps.setLong(1, expiresAtMillis);
-      ps.setInt(2, resultCode);
-      setBytes(ps, 3, metadata);
-      setBytes(ps, 4, body);
-      ps.setString(5, keyHash);
-      ps.setString(6, ownerToken);
-      ps.setLong(7, nowMillis);
+    try (PreparedStatement ps = prepare(c, completeSql)) {
+      int i = 1;
+      ps.setLong(i++, expiresAtMillis);
+      if (format == RowFormat.V2_BINARY) {
+        ps.setLong(i++, expiresAtMillis);
+      }
+      ps.setInt(i++, resultCode);
+      setBytes(ps, i++, metadata);
+      setBytes(ps, i++, body);
+      bindDigest(ps, i++, keyHash);
+      ps.setString(i++, ownerToken);
+      ps.setLong(i, nowMillis);
       return ps.executeUpdate();
     }
   }
@@ -173,6 +332,9 @@ abstract class Dialect {
    * same key; returns 1 if inserted, 0 if the key has a row (live or expired), or -1 without a
    * round trip if this dialect has no such statement (callers then claim as usual). Must wait for
    * an uncommitted insert of the same key and then see it, so two transactions never both insert.
+   * The row is written in this dialect's {@link RowFormat}: {@code p.leaseExpiresAtMillis()} is the
+   * retention's expiry and, in {@link RowFormat#V2_BINARY}, {@code p.purgeAtMillis()} its {@code
+   * purge_at}.
    */
   int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
       throws SQLException {
@@ -184,43 +346,46 @@ abstract class Dialect {
     return false;
   }
 
-  /** Deletes the caller's row of the key whatever its state; the update count. */
-  int deleteOwned(Connection c, String keyHash, String ownerToken) throws SQLException {
-    try (PreparedStatement ps =
-        prepare(c, "DELETE FROM " + table + " WHERE key_hash = ? AND owner_token = ?")) {
-      ps.setString(1, keyHash);
+  /**
+   * {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ?}: deletes the caller's row of the
+   * key whatever its state; the update count.
+   */
+  int deleteOwned(Connection c, byte[] keyHash, String ownerToken) throws SQLException {
+    try (PreparedStatement ps = prepare(c, deleteOwnedSql)) {
+      bindDigest(ps, 1, keyHash);
       ps.setString(2, ownerToken);
       return ps.executeUpdate();
     }
   }
 
-  int release(Connection c, String keyHash, String ownerToken, long nowMillis) throws SQLException {
-    try (PreparedStatement ps =
-        prepare(
-            c,
-            "DELETE FROM "
-                + table
-                + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?")) {
-      ps.setString(1, keyHash);
+  /**
+   * {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at >
+   * now}.
+   */
+  int release(Connection c, byte[] keyHash, String ownerToken, long nowMillis) throws SQLException {
+    try (PreparedStatement ps = prepare(c, releaseSql)) {
+      bindDigest(ps, 1, keyHash);
       ps.setString(2, ownerToken);
       ps.setLong(3, nowMillis);
       return ps.executeUpdate();
     }
   }
 
-  int renew(Connection c, String keyHash, String ownerToken, long nowMillis, long expiresAtMillis)
+  /**
+   * {@code UPDATE t SET expires_at = now + lease [V2: , purge_at = GREATEST(purge_at, now + lease)]
+   * WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > now}.
+   */
+  int renew(Connection c, byte[] keyHash, String ownerToken, long nowMillis, long expiresAtMillis)
       throws SQLException {
-    try (PreparedStatement ps =
-        prepare(
-            c,
-            "UPDATE "
-                + table
-                + " SET expires_at = ? WHERE key_hash = ? AND owner_token = ? AND state = 'P'"
-                + " AND expires_at > ?")) {
-      ps.setLong(1, expiresAtMillis);
-      ps.setString(2, keyHash);
-      ps.setString(3, ownerToken);
-      ps.setLong(4, nowMillis);
+    try (PreparedStatement ps = prepare(c, renewSql)) {
+      int i = 1;
+      ps.setLong(i++, expiresAtMillis);
+      if (format == RowFormat.V2_BINARY) {
+        ps.setLong(i++, expiresAtMillis);
+      }
+      bindDigest(ps, i++, keyHash);
+      ps.setString(i++, ownerToken);
+      ps.setLong(i, nowMillis);
       return ps.executeUpdate();
     }
   }
@@ -231,12 +396,15 @@ abstract class Dialect {
   }
 
   void ping(Connection c, int timeoutSeconds) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT 1 FROM " + table + " WHERE key_hash = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(pingSql)) {
       if (timeoutSeconds > 0) {
         ps.setQueryTimeout(timeoutSeconds);
       }
-      ps.setString(1, "");
+      if (format == RowFormat.V2_BINARY) {
+        ps.setBytes(1, new byte[0]);
+      } else {
+        ps.setString(1, "");
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
       }
@@ -251,26 +419,46 @@ abstract class Dialect {
     }
   }
 
-  static void bindInsert(PreparedStatement ps, int from, ClaimParams p) throws SQLException {
-    ps.setString(from, p.keyHash());
+  /** Binds a 32-byte digest as the format stores it: raw bytes (V2) or 64 hex characters (V1). */
+  final void bindDigest(PreparedStatement ps, int index, byte[] digest) throws SQLException {
+    if (format == RowFormat.V2_BINARY) {
+      ps.setBytes(index, digest);
+    } else {
+      ps.setString(index, HEX.formatHex(digest));
+    }
+  }
+
+  /** Binds the {@link #inserted} columns from position {@code from} on. */
+  final void bindInsert(PreparedStatement ps, int from, ClaimParams p) throws SQLException {
+    bindDigest(ps, from, p.keyHash());
     ps.setString(from + 1, p.scope());
     ps.setString(from + 2, p.operation());
     ps.setString(from + 3, p.clientKey());
     ps.setString(from + 4, "P");
     ps.setString(from + 5, p.ownerToken());
-    ps.setString(from + 6, p.fingerprint());
+    bindDigest(ps, from + 6, p.fingerprint());
     ps.setLong(from + 7, p.nowMillis());
     ps.setLong(from + 8, p.leaseExpiresAtMillis());
+    if (format == RowFormat.V2_BINARY) {
+      ps.setLong(from + 9, p.purgeAtMillis());
+    }
   }
 
   /** Reads the {@link #RETURNED} columns at positions 1..9. */
-  static StoredRow read(ResultSet rs) throws SQLException {
+  final StoredRow read(ResultSet rs) throws SQLException {
     int code = rs.getInt(6);
     Integer resultCode = rs.wasNull() ? null : code;
+    String fingerprint;
+    if (format == RowFormat.V2_BINARY) {
+      byte[] fp = rs.getBytes(3);
+      fingerprint = fp == null ? null : HEX.formatHex(fp);
+    } else {
+      fingerprint = rs.getString(3);
+    }
     return new StoredRow(
         "C".equals(rs.getString(1)),
         rs.getString(2),
-        rs.getString(3),
+        fingerprint,
         rs.getLong(4),
         rs.getLong(5),
         resultCode,
@@ -279,348 +467,19 @@ abstract class Dialect {
         rs.getInt(9) != 0);
   }
 
-  /** Parameters of one claim. */
+  /**
+   * Parameters of one claim. {@code keyHash} and {@code fingerprint} are the 32-byte digests;
+   * {@code purgeAtMillis} (V2 only) is when the row may be deleted unless completion or renewal
+   * pushes it later.
+   */
   record ClaimParams(
-      String keyHash,
+      byte[] keyHash,
       String scope,
       String operation,
       String clientKey,
       String ownerToken,
-      String fingerprint,
+      byte[] fingerprint,
       long nowMillis,
-      long leaseExpiresAtMillis) {}
-
-  /**
-   * PostgreSQL 9.5+. Claim: one statement, one round trip. Its first CTE reads the live row of the
-   * key; only when there is none does the data-modifying CTE run its {@code INSERT ... ON CONFLICT
-   * DO UPDATE ... WHERE}, which takes over only an expired row and returns it. A duplicate (a live
-   * row) is therefore answered by a plain index read: {@code ON CONFLICT DO UPDATE} would lock the
-   * conflicting row even when its {@code WHERE} is false, which writes WAL and consumes a
-   * transaction ID per retry. A row committed by a concurrent claim after the statement's snapshot
-   * still meets the {@code ON CONFLICT} clause (nothing is returned then, and the row is read by a
-   * second statement).
-   */
-  static class Postgres extends Dialect {
-
-    private final String claimSql;
-    private final String purgeSql;
-    private final String insertCompletedSql;
-
-    Postgres(String table) {
-      this(table, "schema-postgresql.sql");
-    }
-
-    Postgres(String table, String resource) {
-      super("PostgreSQL", resource, table);
-      String returnedR =
-          "r.state, r.owner_token, r.fingerprint, r.created_at, r.expires_at, r.result_code,"
-              + " r.metadata, r.body, r.took_over";
-      claimSql =
-          "WITH live AS (SELECT "
-              + returnedR.replace("r.", "t.")
-              + " FROM "
-              + table
-              + " t WHERE t.key_hash = ? AND t.expires_at > ?), claimed AS (INSERT INTO "
-              + table
-              + " AS r ("
-              + INSERTED
-              + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM live)"
-              + " ON CONFLICT (key_hash) DO UPDATE SET"
-              + " took_over = CASE WHEN r.state = 'P' THEN 1 ELSE 0 END, state = EXCLUDED.state,"
-              + " owner_token = EXCLUDED.owner_token, fingerprint = EXCLUDED.fingerprint,"
-              + " created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,"
-              + " result_code = NULL, metadata = NULL, body = NULL"
-              + " WHERE r.expires_at <= EXCLUDED.created_at"
-              + " RETURNING "
-              + returnedR
-              + ") SELECT "
-              + RETURNED
-              + " FROM claimed UNION ALL SELECT "
-              + RETURNED
-              + " FROM live";
-      insertCompletedSql =
-          "INSERT INTO "
-              + table
-              + " ("
-              + INSERTED
-              + ", result_code, metadata, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-              + " ON CONFLICT (key_hash) DO NOTHING";
-      purgeSql =
-          "DELETE FROM "
-              + table
-              + " WHERE key_hash = ANY(ARRAY(SELECT key_hash FROM "
-              + table
-              + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED))"
-              + " AND expires_at <= ?";
-    }
-
-    @Override
-    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
-      try (PreparedStatement ps = prepare(c, claimSql)) {
-        ps.setString(1, p.keyHash());
-        ps.setLong(2, p.nowMillis());
-        bindInsert(ps, 3, p);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            return read(rs);
-          }
-        }
-      }
-      // The conflicting row was committed by a concurrent claim after this statement's snapshot
-      // was taken, so the live branch could not see it; a fresh statement can.
-      return find(c, p.keyHash());
-    }
-
-    @Override
-    String purgeSql() {
-      return purgeSql;
-    }
-
-    @Override
-    int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException {
-      try (PreparedStatement ps = prepare(c, purgeSql)) {
-        ps.setLong(1, nowMillis);
-        ps.setInt(2, batchSize);
-        ps.setLong(3, nowMillis);
-        return ps.executeUpdate();
-      }
-    }
-
-    @Override
-    boolean supportsInsertCompleted() {
-      return true;
-    }
-
-    /**
-     * {@code INSERT ... ON CONFLICT (key_hash) DO NOTHING}: takes no lock on a committed
-     * conflicting row, and waits for an uncommitted one (then does nothing if it committed).
-     */
-    @Override
-    int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
-        throws SQLException {
-      try (PreparedStatement ps = prepare(c, insertCompletedSql)) {
-        bindInsert(ps, 1, p);
-        ps.setString(5, "C");
-        ps.setInt(10, resultCode);
-        setBytes(ps, 11, metadata);
-        setBytes(ps, 12, body);
-        return ps.executeUpdate();
-      }
-    }
-
-    @Override
-    boolean isMissingTable(SQLException e) {
-      // undefined_table, undefined_column, undefined_function (partitioned layout's claim)
-      return "42P01".equals(e.getSQLState())
-          || "42703".equals(e.getSQLState())
-          || "42883".equals(e.getSQLState());
-    }
-  }
-
-  /**
-   * PostgreSQL partition-per-day layout: the claim calls the layout's PL/pgSQL function (one round
-   * trip), which serializes claims of a key with an advisory lock because a partitioned table
-   * cannot have a unique index on {@code key_hash} alone. All other statements are inherited.
-   */
-  static final class PostgresPartitioned extends Postgres {
-
-    private final String claimSql;
-
-    PostgresPartitioned(String table) {
-      super(table, "schema-postgresql-partitioned.sql");
-      claimSql = "SELECT " + RETURNED + " FROM " + table + "_claim(?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    }
-
-    @Override
-    boolean supportsInsertCompleted() {
-      return false;
-    }
-
-    /** No unique index on {@code key_hash} alone across partitions: claims go the usual way. */
-    @Override
-    int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body) {
-      return -1;
-    }
-
-    @Override
-    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
-      try (PreparedStatement ps = prepare(c, claimSql)) {
-        bindInsert(ps, 1, p);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? read(rs) : null;
-        }
-      }
-    }
-  }
-
-  /**
-   * MySQL 8 and MariaDB share {@code INSERT ... ON DUPLICATE KEY UPDATE} with every column set
-   * through {@code IF(expires_at <= now, new, old)}. Assignments run left to right and see earlier
-   * assignments, so {@code expires_at} is assigned last and every condition reads its old value.
-   */
-  abstract static class MySqlFamily extends Dialect {
-
-    final String upsertSql;
-    private final String purgeSql;
-
-    MySqlFamily(String name, String resource, String table) {
-      super(name, resource, table);
-      String expired = "expires_at <= VALUES(created_at)";
-      upsertSql =
-          "INSERT INTO "
-              + table
-              + " ("
-              + INSERTED
-              + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-              + (" took_over = IF(" + expired + ", state = 'P', took_over),")
-              + (" owner_token = IF(" + expired + ", VALUES(owner_token), owner_token),")
-              + (" state = IF(" + expired + ", VALUES(state), state),")
-              + (" fingerprint = IF(" + expired + ", VALUES(fingerprint), fingerprint),")
-              + (" result_code = IF(" + expired + ", NULL, result_code),")
-              + (" metadata = IF(" + expired + ", NULL, metadata),")
-              + (" body = IF(" + expired + ", NULL, body),")
-              + (" created_at = IF(" + expired + ", VALUES(created_at), created_at),")
-              + (" expires_at = IF(" + expired + ", VALUES(expires_at), expires_at)");
-      purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?";
-    }
-
-    @Override
-    String purgeSql() {
-      return purgeSql;
-    }
-
-    @Override
-    int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException {
-      try (PreparedStatement ps = prepare(c, purgeSql)) {
-        ps.setLong(1, nowMillis);
-        ps.setInt(2, batchSize);
-        return ps.executeUpdate();
-      }
-    }
-
-    @Override
-    boolean isMissingTable(SQLException e) {
-      // ER_NO_SUCH_TABLE, ER_BAD_FIELD_ERROR
-      return e.getErrorCode() == 1146 || e.getErrorCode() == 1054;
-    }
-  }
-
-  /** MariaDB 10.5+: the upsert carries {@code RETURNING}, which yields the row as it stands. */
-  static final class MariaDb extends MySqlFamily {
-
-    private final String claimSql;
-
-    MariaDb(String table) {
-      super("MariaDB", "schema-mariadb.sql", table);
-      claimSql = upsertSql + " RETURNING " + RETURNED;
-    }
-
-    @Override
-    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
-      try (PreparedStatement ps = prepare(c, claimSql)) {
-        bindInsert(ps, 1, p);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? read(rs) : null;
-        }
-      }
-    }
-  }
-
-  /** MySQL 8 has no {@code RETURNING}: the upsert is followed by a read (two round trips). */
-  static final class MySql extends MySqlFamily {
-
-    MySql(String table) {
-      super("MySQL", "schema-mysql.sql", table);
-    }
-
-    @Override
-    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
-      try (PreparedStatement ps = prepare(c, upsertSql)) {
-        bindInsert(ps, 1, p);
-        ps.executeUpdate();
-      }
-      return find(c, p.keyHash());
-    }
-  }
-
-  /**
-   * H2 2.x: {@code MERGE INTO ... USING} wrapped in {@code FINAL TABLE}. The matched branch always
-   * updates (with {@code CASE} keeping the old values unless expired) so that the merged row is
-   * returned in one statement for duplicates too. H2 is meant for tests and development; the write
-   * on a duplicate does not matter there.
-   */
-  static final class H2 extends Dialect {
-
-    private final String claimSql;
-    private final String purgeSql;
-
-    H2(String table) {
-      super("H2", "schema-h2.sql", table);
-      String expired = "r.expires_at <= s.created_at";
-      claimSql =
-          "SELECT "
-              + RETURNED
-              + " FROM FINAL TABLE (MERGE INTO "
-              + table
-              + " r USING (VALUES (CAST(? AS CHAR(64)), CAST(? AS VARCHAR(1024)),"
-              + " CAST(? AS VARCHAR(1024)), CAST(? AS VARCHAR(1024)), CAST(? AS CHAR(1)),"
-              + " CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(128)), CAST(? AS BIGINT),"
-              + " CAST(? AS BIGINT))) s("
-              + INSERTED
-              + ") ON r.key_hash = s.key_hash"
-              + " WHEN NOT MATCHED THEN INSERT ("
-              + INSERTED
-              + ") VALUES (s.key_hash, s.scope, s.operation, s.client_key, s.state,"
-              + " s.owner_token, s.fingerprint, s.created_at, s.expires_at)"
-              + " WHEN MATCHED THEN UPDATE SET"
-              + (" took_over = CASE WHEN "
-                  + expired
-                  + " THEN CASE WHEN r.state = 'P' THEN 1 ELSE 0"
-                  + " END ELSE r.took_over END,")
-              + (" state = CASE WHEN " + expired + " THEN s.state ELSE r.state END,")
-              + (" owner_token = CASE WHEN "
-                  + expired
-                  + " THEN s.owner_token ELSE r.owner_token END,")
-              + (" fingerprint = CASE WHEN "
-                  + expired
-                  + " THEN s.fingerprint ELSE r.fingerprint END,")
-              + (" result_code = CASE WHEN " + expired + " THEN NULL ELSE r.result_code END,")
-              + (" metadata = CASE WHEN " + expired + " THEN NULL ELSE r.metadata END,")
-              + (" body = CASE WHEN " + expired + " THEN NULL ELSE r.body END,")
-              + (" created_at = CASE WHEN " + expired + " THEN s.created_at ELSE r.created_at END,")
-              + (" expires_at = CASE WHEN " + expired + " THEN s.expires_at ELSE r.expires_at END")
-              + ")";
-      purgeSql = "DELETE FROM " + table + " WHERE expires_at <= ? FETCH FIRST ? ROWS ONLY";
-    }
-
-    @Override
-    StoredRow claim(Connection c, ClaimParams p) throws SQLException {
-      try (PreparedStatement ps = prepare(c, claimSql)) {
-        bindInsert(ps, 1, p);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? read(rs) : null;
-        }
-      }
-    }
-
-    @Override
-    String purgeSql() {
-      return purgeSql;
-    }
-
-    @Override
-    int purgeBatch(Connection c, long nowMillis, int batchSize) throws SQLException {
-      try (PreparedStatement ps = prepare(c, purgeSql)) {
-        ps.setLong(1, nowMillis);
-        ps.setInt(2, batchSize);
-        return ps.executeUpdate();
-      }
-    }
-
-    @Override
-    boolean isMissingTable(SQLException e) {
-      // 42102 table not found, 42103 table not found with candidates, 42122 column not found
-      return e.getErrorCode() == 42102 || e.getErrorCode() == 42103 || e.getErrorCode() == 42122;
-    }
-  }
+      long leaseExpiresAtMillis,
+      long purgeAtMillis) {}
 }

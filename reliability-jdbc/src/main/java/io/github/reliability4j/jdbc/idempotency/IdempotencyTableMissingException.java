@@ -26,7 +26,8 @@ public class IdempotencyTableMissingException extends IdempotencyStoreException 
             + " (replacing '"
             + JdbcIdempotencyStoreConfig.DEFAULT_TABLE_NAME
             + "' by the table name) with your migration tool, or enable"
-            + " JdbcIdempotencyStoreConfig.custom().initializeSchema(true) (database said: "
+            + " JdbcIdempotencyStoreConfig.custom().initializeSchema(true) (Spring Boot:"
+            + " reliability.idempotency.jdbc.initialize-schema=true) (database said: "
             + cause.getMessage()
             + ")",
         cause);

@@ -156,9 +156,19 @@ public final class JdbcIdempotencySchema {
 
   static Dialect detect(Connection c, String tableName, boolean partitionedByDay)
       throws SQLException {
+    return detect(c, tableName, partitionedByDay, 0);
+  }
+
+  static Dialect detect(
+      Connection c, String tableName, boolean partitionedByDay, int queryTimeoutSeconds)
+      throws SQLException {
     DatabaseMetaData md = c.getMetaData();
     return Dialect.detect(
-        md.getDatabaseProductName(), md.getDatabaseProductVersion(), tableName, partitionedByDay);
+        md.getDatabaseProductName(),
+        md.getDatabaseProductVersion(),
+        tableName,
+        partitionedByDay,
+        queryTimeoutSeconds);
   }
 
   private static String read(String resource) {

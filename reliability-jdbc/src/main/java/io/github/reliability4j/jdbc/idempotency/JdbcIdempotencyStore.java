@@ -11,6 +11,7 @@ import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,17 +37,33 @@ import org.slf4j.LoggerFactory;
  * <h2>Table</h2>
  *
  * One row per key; the DDL per dialect is in {@link JdbcIdempotencySchema}. The primary key {@code
- * key_hash} is the hex SHA-256 of the length-prefixed (scope, operation, client key), so any key up
- * to {@link IdempotencyKey#ABSOLUTE_MAX_LENGTH} characters per component fits every dialect's index
- * limit; the components are stored beside it for operators. {@code state} is {@code 'P'} (in
- * progress) or {@code 'C'} (completed); {@code expires_at} (epoch milliseconds from the configured
- * {@link Clock}) is the lease end while in progress and the retention end once completed. A row
- * with {@code expires_at <= now} is logically absent. There is no separate lock: the row is the
- * lease, and a lease always ends, so a crashed worker never locks a key for longer than its lease.
+ * key_hash} is the SHA-256 of the length-prefixed (scope, operation, client key) — the digest of
+ * {@link RequestFingerprint#ofParts RequestFingerprint.ofParts(scope, operation, clientKey)} — so
+ * any key up to {@link IdempotencyKey#ABSOLUTE_MAX_LENGTH} characters per component fits every
+ * dialect's index limit; the components are stored beside it for operators. {@code state} is {@code
+ * 'P'} (in progress) or {@code 'C'} (completed); {@code expires_at} (epoch milliseconds from the
+ * configured {@link Clock}) is the lease end while in progress and the retention end once
+ * completed. A row with {@code expires_at <= now} is logically absent. There is no separate lock:
+ * the row is the lease, and a lease always ends, so a crashed worker never locks a key for longer
+ * than its lease.
+ *
+ * <p><b>Row formats.</b> A table created by this version's DDL ({@code RowFormat} 2) stores {@code
+ * key_hash} and {@code fingerprint} as 32 raw bytes ({@code BYTEA} / {@code BINARY(32)}) and has a
+ * separate indexed purge key {@code purge_at}, fixed at claim time to lease end plus the retention
+ * the engine will complete with ({@link #claim(IdempotencyKey, RequestFingerprint, Duration,
+ * Duration)}), only ever moved forward, always at or after {@code expires_at}. Completing a record
+ * then changes no indexed column (on PostgreSQL a HOT update; the DDL leaves 10% of each page free
+ * for it). A table created by 0.1.0 (hex {@code CHAR(64)} key and fingerprint, {@code expires_at}
+ * indexed) is detected from its columns when the store first reaches it and keeps being read and
+ * written in that format — a table is never written in a format it was not created with. The
+ * optional scripts {@code migrate-0.1-to-0.2-postgresql.sql} / {@code -mariadb.sql} / {@code
+ * -mysql.sql} beside the DDL convert such a table in place (the digests are decoded from hex, so
+ * every row keeps matching its key and fingerprint). The partition-per-day layout keeps the 0.1.0
+ * format. Owner tokens are 128 random bits as 22 base64url characters.
  *
  * <h2>SQL algorithm</h2>
  *
- * {@code now} and the fresh owner token (a random UUID) are computed in Java and bound as
+ * {@code now} and the fresh owner token (128 random bits) are computed in Java and bound as
  * parameters. All statements run in auto-commit mode on a connection of the store's {@link
  * DataSource} (if the pool hands out connections with auto-commit off, the store commits after each
  * operation, which costs one more round trip).
@@ -57,17 +74,26 @@ import org.slf4j.LoggerFactory;
  *       took_over = (old state = 'P')}), and returns the row as it stands afterwards. The caller
  *       owns the key iff the returned {@code owner_token} is the token it just generated; otherwise
  *       the returned (live) row decides between mismatch (fingerprint differs), completed (replay)
- *       and in progress. Per dialect:
+ *       and in progress. Per dialect (each dialect class holds its SQL next to this description in
+ *       more detail; {@code JdbcIdempotencyStoreSqlDocTest} checks that the fragments quoted here
+ *       are in the SQL the store runs):
  *       <ul>
- *         <li>PostgreSQL: {@code WITH claimed AS (INSERT ... ON CONFLICT (key_hash) DO UPDATE SET
- *             ... WHERE r.expires_at <= EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed
- *             UNION ALL SELECT ... FROM t WHERE key_hash = ? AND NOT EXISTS (SELECT 1 FROM
- *             claimed)}. A duplicate causes no write. The second branch reads the statement's
- *             snapshot, which can be older than the row version the {@code ON CONFLICT} check saw
- *             under lock (a concurrent transaction committed while this claim waited): then it
- *             returns nothing, or a version that is already expired although the takeover was
- *             declined. Only in that case a plain {@code SELECT} follows (two round trips, in a
- *             race only); the store never decides on such a stale row.
+ *         <li>PostgreSQL: {@code WITH live AS (SELECT ... FROM t WHERE t.key_hash = ? AND
+ *             t.expires_at > ?), claimed AS (INSERT INTO t AS r (...) SELECT ... WHERE NOT EXISTS
+ *             (SELECT 1 FROM live) ON CONFLICT (key_hash) DO UPDATE SET ... WHERE r.expires_at <=
+ *             EXCLUDED.created_at RETURNING ...) SELECT ... FROM claimed UNION ALL SELECT ... FROM
+ *             live}; unless {@link JdbcIdempotencyStoreConfig.Builder#durableClaims durableClaims},
+ *             the insert's condition also calls {@code set_config('synchronous_commit', 'off',
+ *             true)}, so the claim's commit does not wait for a WAL flush (why that is safe is
+ *             argued there). The first CTE reads the live row, so a duplicate is a plain index read
+ *             that writes nothing; only without a live row does the insert (or takeover of an
+ *             expired row) run. A row committed by a concurrent claim after the statement's
+ *             snapshot meets the {@code ON CONFLICT} clause and nothing is returned: then a plain
+ *             {@code SELECT} follows (two round trips, in that race only). If it returns a version
+ *             that is already expired although the takeover was declined, the store reads again; it
+ *             never decides on such a stale row.
+ *         <li>PostgreSQL, partition-per-day layout: {@code SELECT ... FROM t_claim(?, ...)}, a
+ *             PL/pgSQL function shipped in the DDL (see Retention below).
  *         <li>MariaDB 10.5+: {@code INSERT ... ON DUPLICATE KEY UPDATE c = IF(expires_at <=
  *             VALUES(created_at), VALUES(c), c), ..., expires_at = IF(...) RETURNING ...}: MariaDB
  *             evaluates assignments left to right, so {@code expires_at} is assigned last and every
@@ -75,30 +101,32 @@ import org.slf4j.LoggerFactory;
  *             existing.
  *         <li>MySQL 8: the same upsert without {@code RETURNING}, then a {@code SELECT} (two round
  *             trips; MySQL has no {@code RETURNING}).
- *         <li>H2: {@code SELECT ... FROM FINAL TABLE (MERGE INTO t USING (VALUES ...) ... WHEN NOT
- *             MATCHED THEN INSERT ... WHEN MATCHED THEN UPDATE SET c = CASE WHEN expired THEN new
- *             ELSE c END ...)}.
+ *         <li>H2: {@code SELECT ... FROM FINAL TABLE (MERGE INTO t r USING (VALUES ...) ... WHEN
+ *             NOT MATCHED THEN INSERT ... WHEN MATCHED THEN UPDATE SET c = CASE WHEN expired THEN
+ *             new ELSE c END ...)}.
  *       </ul>
  *       Two claims of the same new key serialize on the primary key (the second waits for the
  *       first's row lock, then sees its row); a deadlock or unique-violation race is retried up to
  *       three times.
- *   <li><b>complete</b> — {@code UPDATE t SET state = 'C', expires_at = now + retention,
- *       result_code = ?, metadata = ?, body = ? WHERE key_hash = ? AND owner_token = ? AND state =
- *       'P' AND expires_at > now}; one update count tells whether the caller still owned a live
- *       lease. The size limits are checked before the statement is sent.
+ *   <li><b>complete</b> — {@code UPDATE t SET state = 'C', expires_at = now + retention, purge_at =
+ *       GREATEST(purge_at, now + retention), result_code = ?, metadata = ?, body = ? WHERE key_hash
+ *       = ? AND owner_token = ? AND state = 'P' AND expires_at > now} (0.1.0 format: without {@code
+ *       purge_at}); one update count tells whether the caller still owned a live lease. The size
+ *       limits are checked before the statement is sent.
  *   <li><b>release</b> — {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ? AND state =
  *       'P' AND expires_at > now}.
- *   <li><b>renew</b> — {@code UPDATE t SET expires_at = now + lease WHERE key_hash = ? AND
- *       owner_token = ? AND state = 'P' AND expires_at > now}.
+ *   <li><b>renew</b> — {@code UPDATE t SET expires_at = now + lease, purge_at = GREATEST(purge_at,
+ *       now + lease) WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > now}
+ *       (0.1.0 format: without {@code purge_at}).
  *   <li><b>find</b> — {@code SELECT ... FROM t WHERE key_hash = ?}; an expired row is reported as
  *       absent.
- *   <li><b>purge</b> — bounded batches, each its own short auto-commit statement over the {@code
- *       expires_at} index: PostgreSQL {@code DELETE ... WHERE key_hash = ANY(ARRAY(SELECT key_hash
- *       ... WHERE expires_at <= now ORDER BY expires_at LIMIT n FOR UPDATE SKIP LOCKED)) AND
- *       expires_at <= now}; MariaDB/MySQL {@code DELETE ... WHERE expires_at <= now ORDER BY
- *       expires_at LIMIT n}; H2 {@code DELETE ... WHERE expires_at <= now FETCH FIRST n ROWS ONLY}.
- *       The repeated {@code expires_at <= now} means a row claimed again between selection and
- *       deletion is kept.
+ *   <li><b>purge</b> — bounded batches, each its own short auto-commit statement over the purge
+ *       index, {@code purge_at} (0.1.0 format: {@code expires_at}, written {@code p} below):
+ *       PostgreSQL {@code DELETE ... WHERE key_hash = ANY(ARRAY(SELECT key_hash ... WHERE p <= now
+ *       ORDER BY p LIMIT n FOR UPDATE SKIP LOCKED)) AND p <= now}; MariaDB/MySQL {@code DELETE ...
+ *       WHERE p <= now ORDER BY p LIMIT n}; H2 {@code DELETE ... WHERE p <= now FETCH FIRST n ROWS
+ *       ONLY}. The repeated {@code p <= now} means a row claimed again between selection and
+ *       deletion is kept; {@code purge_at >= expires_at} means a live row is never deleted.
  * </ol>
  *
  * Because complete, release and renew compare the owner token (a fencing token) and the lease in
@@ -167,7 +195,9 @@ import org.slf4j.LoggerFactory;
  *       DDL resource (checked eagerly by {@link #create} when the database is reachable).
  *   <li>Database product without a dialect: {@link UnsupportedDatabaseException} naming the product
  *       and the supported ones.
- *   <li>Outcome over the size limit: {@link OutcomeTooLargeException}, nothing written.
+ *   <li>Outcome over the size limit: {@link OutcomeTooLargeException}, nothing written; {@link
+ *       #complete} releases the caller's key first (a retry runs at once), a transactional
+ *       completion keeps it.
  * </ul>
  *
  * <h2>Thread-safety and guarantees</h2>
@@ -190,6 +220,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private final String table;
   private final Object resolveLock = new Object();
   private volatile Dialect dialect;
+  private volatile Dialect productDialect;
 
   private JdbcIdempotencyStore(DataSource dataSource, JdbcIdempotencyStoreConfig config) {
     this.dataSource = dataSource;
@@ -238,14 +269,55 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return store;
   }
 
+  /**
+   * Claims without a retention hint: the row's purge key is its lease end, as in 0.1.0, so an
+   * abandoned claim is purgeable as soon as its lease expires, and the completion moves the purge
+   * key to the retention end (an update of an indexed column). See {@link #claim(IdempotencyKey,
+   * RequestFingerprint, Duration, Duration)} for the cheaper completion.
+   */
   @Override
   public ClaimResult claim(
       IdempotencyKey key, RequestFingerprint fingerprint, Duration leaseDuration) {
+    return claim(key, fingerprint, leaseDuration, null, false);
+  }
+
+  /**
+   * Claims {@code key} with the retention the caller will complete with (the engine passes its
+   * operation's retention). In the {@link RowFormat#V2_BINARY} row format the row's indexed {@code
+   * purge_at} is fixed here at {@code now + leaseDuration + retentionHint}, so that the completion
+   * (within the lease, with that retention) changes no indexed column: on PostgreSQL it is a HOT
+   * update. A completion with a longer retention moves {@code purge_at} with it ({@code GREATEST}),
+   * so a row is never purged while live. The price: {@link #purgeExpired()} deletes a completed row
+   * up to one lease after its retention expiry (one completed with a shorter retention than the
+   * hint up to the difference later), and an abandoned claim (its owner died) only when a completed
+   * record would have gone; until then such rows take space but are logically absent (every read
+   * checks {@code expires_at}).
+   */
+  @Override
+  public ClaimResult claim(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Duration leaseDuration,
+      Duration retentionHint) {
+    Objects.requireNonNull(retentionHint, "retentionHint");
+    return claim(key, fingerprint, leaseDuration, retentionHint, true);
+  }
+
+  private ClaimResult claim(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Duration leaseDuration,
+      Duration retentionHint,
+      boolean hinted) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(fingerprint, "fingerprint");
     requirePositive("leaseDuration", leaseDuration);
-    String keyHash = hash(key);
-    String token = UUID.randomUUID().toString();
+    if (hinted) {
+      requirePositive("retentionHint", retentionHint);
+    }
+    byte[] keyHash = hash(key);
+    byte[] fingerprintBytes = fingerprint.bytes();
+    String token = newOwnerToken();
     try (Connection c = dataSource.getConnection()) {
       Dialect d = dialect(c);
       for (int attempt = 1; ; attempt++) {
@@ -257,9 +329,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
                 key.operation(),
                 key.clientKey(),
                 token,
-                fingerprint.hex(),
+                fingerprintBytes,
                 now,
-                plus(now, leaseDuration));
+                plus(now, leaseDuration),
+                hinted ? plus(plus(now, leaseDuration), retentionHint) : plus(now, leaseDuration));
         StoredRow row;
         try {
           row = d.claim(c, params);
@@ -323,7 +396,24 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(ownerToken, "ownerToken");
     Objects.requireNonNull(outcome, "outcome");
     requirePositive("retention", retention);
-    byte[] metadata = encodeChecked(outcome);
+    byte[] metadata;
+    try {
+      metadata = encodeChecked(outcome);
+    } catch (OutcomeTooLargeException refused) {
+      // Release the key so a retry runs at once instead of waiting for the lease.
+      boolean released = false;
+      RuntimeException releaseFailure = null;
+      try {
+        released = release(key, ownerToken);
+      } catch (RuntimeException e) {
+        releaseFailure = e;
+      }
+      OutcomeTooLargeException e = new OutcomeTooLargeException(refused, released);
+      if (releaseFailure != null) {
+        e.addSuppressed(releaseFailure);
+      }
+      throw e;
+    }
     try (Connection c = dataSource.getConnection()) {
       boolean done = completeOn(dialect(c), c, key, ownerToken, outcome, metadata, retention);
       commitIfNeeded(c);
@@ -423,10 +513,11 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(outcome, "outcome");
     requirePositive("retention", retention);
     byte[] metadata = encodeChecked(outcome);
-    String token = UUID.randomUUID().toString();
+    String token = newOwnerToken();
     try {
       Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
       long now = clock.millis();
+      long expiresAt = plus(now, retention);
       Dialect.ClaimParams params =
           new Dialect.ClaimParams(
               hash(key),
@@ -434,9 +525,10 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
               key.operation(),
               key.clientKey(),
               token,
-              fingerprint.hex(),
+              fingerprint.bytes(),
               now,
-              plus(now, retention));
+              expiresAt,
+              expiresAt);
       int inserted =
           d.insertCompleted(
               connection,
@@ -718,29 +810,82 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /**
+   * The dialect for this table, resolved on first use: the database product decides the class, the
+   * table's columns the {@link RowFormat} (a table is always written in the format it was created
+   * with). While the table does not exist the product's dialect is returned without being cached,
+   * so its statements fail with a missing-table error and a table created later is probed again.
+   */
   private Dialect dialect(Connection c) throws SQLException {
     Dialect d = dialect;
     if (d != null) {
       return d;
     }
     synchronized (resolveLock) {
-      if (dialect == null) {
-        Dialect detected = JdbcIdempotencySchema.detect(c, table, config.isPartitionedByDay());
-        long timeout = config.getQueryTimeout().toMillis();
-        detected.withQueryTimeout((int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000));
-        if (config.isInitializeSchema()) {
-          JdbcIdempotencySchema.apply(
-              c, JdbcIdempotencySchema.RESOURCE_DIRECTORY + detected.schemaResource(), table);
-          if (config.isPartitionedByDay()) {
-            commitIfNeeded(c);
-            DayPartitions.maintain(
-                c, table, config.unqualifiedTableName(), clock, config.getPartitionsAhead());
-          }
-          log.info("Applied idempotency schema for table '{}' ({})", table, detected.name());
-        }
-        dialect = detected;
+      if (dialect != null) {
+        return dialect;
       }
-      return dialect;
+      long timeout = config.getQueryTimeout().toMillis();
+      int timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, (timeout + 999) / 1000);
+      DatabaseMetaData md = c.getMetaData();
+      String product = md.getDatabaseProductName();
+      String version = md.getDatabaseProductVersion();
+      Dialect detected = newDialect(product, version, timeoutSeconds, RowFormat.V2_BINARY);
+      productDialect = detected;
+      if (config.isInitializeSchema()) {
+        JdbcIdempotencySchema.apply(
+            c, JdbcIdempotencySchema.RESOURCE_DIRECTORY + detected.schemaResource(), table);
+        if (config.isPartitionedByDay()) {
+          commitIfNeeded(c);
+          DayPartitions.maintain(
+              c, table, config.unqualifiedTableName(), clock, config.getPartitionsAhead());
+        }
+        log.info("Applied idempotency schema for table '{}' ({})", table, detected.name());
+      }
+      RowFormat format = detected.probeFormat(c);
+      if (format == null) {
+        return detected;
+      }
+      if (format != detected.format) {
+        detected = newDialect(product, version, timeoutSeconds, format);
+      }
+      if (format == RowFormat.V1_HEX && !config.isPartitionedByDay()) {
+        log.warn(
+            "Idempotency table '{}' has the 0.1.0 row format (hex keys, no purge_at); it keeps"
+                + " working as it is. Run {}migrate-0.1-to-0.2-{}.sql for binary keys and"
+                + " completions that touch no index",
+            table,
+            JdbcIdempotencySchema.RESOURCE_DIRECTORY,
+            detected.name().toLowerCase(java.util.Locale.ROOT));
+      }
+      dialect = detected;
+      return detected;
+    }
+  }
+
+  private Dialect newDialect(String product, String version, int timeoutSeconds, RowFormat format) {
+    return Dialect.detect(
+        product,
+        version,
+        table,
+        config.isPartitionedByDay(),
+        timeoutSeconds,
+        format,
+        !config.isDurableClaims());
+  }
+
+  /**
+   * The table's row format, resolving the dialect if needed: {@code V2_BINARY} for a table created
+   * by this version's DDL, {@code V1_HEX} for one created by 0.1.0 (or the partitioned layout). For
+   * tests and diagnostics.
+   */
+  String rowFormat() {
+    try (Connection c = dataSource.getConnection()) {
+      Dialect d = dialect(c);
+      commitIfNeeded(c);
+      return d.format.name();
+    } catch (SQLException e) {
+      throw translate("rowFormat", e);
     }
   }
 
@@ -765,7 +910,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   private IdempotencyStoreException translate(String operation, SQLException e) {
-    Dialect d = dialect;
+    Dialect d = dialect != null ? dialect : productDialect;
     if (config.isPartitionedByDay() && "23514".equals(e.getSQLState())) {
       return new IdempotencyStoreException(
           "idempotency store "
@@ -796,9 +941,26 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         e);
   }
 
-  private static String hash(IdempotencyKey key) {
-    return KeyHash.of(key.scope(), key.operation(), key.clientKey());
+  private static byte[] hash(IdempotencyKey key) {
+    return KeyHash.digest(key.scope(), key.operation(), key.clientKey());
   }
+
+  /**
+   * A fresh owner token: 128 random bits as 22 base64url characters (shorter than a UUID's 36, the
+   * same entropy; tokens are opaque, and rows holding older UUID tokens still compare as before).
+   */
+  private static String newOwnerToken() {
+    UUID u = UUID.randomUUID();
+    byte[] bytes =
+        java.nio.ByteBuffer.allocate(16)
+            .putLong(u.getMostSignificantBits())
+            .putLong(u.getLeastSignificantBits())
+            .array();
+    return TOKEN_ENCODER.encodeToString(bytes);
+  }
+
+  private static final java.util.Base64.Encoder TOKEN_ENCODER =
+      java.util.Base64.getUrlEncoder().withoutPadding();
 
   private static long plus(long nowMillis, Duration d) {
     long millis = d.toMillis();

@@ -43,6 +43,7 @@ public final class JdbcIdempotencyStoreConfig {
   private final boolean initializeSchema;
   private final boolean partitionedByDay;
   private final int partitionsAhead;
+  private final boolean durableClaims;
 
   private JdbcIdempotencyStoreConfig(Builder b) {
     this.tableName = b.tableName;
@@ -55,6 +56,7 @@ public final class JdbcIdempotencyStoreConfig {
     this.initializeSchema = b.initializeSchema;
     this.partitionedByDay = b.partitionedByDay;
     this.partitionsAhead = b.partitionsAhead;
+    this.durableClaims = b.durableClaims;
   }
 
   public static JdbcIdempotencyStoreConfig ofDefaults() {
@@ -78,6 +80,7 @@ public final class JdbcIdempotencyStoreConfig {
     b.initializeSchema = base.initializeSchema;
     b.partitionedByDay = base.partitionedByDay;
     b.partitionsAhead = base.partitionsAhead;
+    b.durableClaims = base.durableClaims;
     return b;
   }
 
@@ -92,6 +95,14 @@ public final class JdbcIdempotencyStoreConfig {
 
   public Duration getQueryTimeout() {
     return queryTimeout;
+  }
+
+  /**
+   * Whether PostgreSQL claims wait for their commit record to be flushed (default false: a claim
+   * commits with {@code synchronous_commit = off}; see {@link Builder#durableClaims}).
+   */
+  public boolean isDurableClaims() {
+    return durableClaims;
   }
 
   public int getMaxBodyBytes() {
@@ -194,6 +205,7 @@ public final class JdbcIdempotencyStoreConfig {
     private boolean initializeSchema;
     private boolean partitionedByDay;
     private int partitionsAhead = 3;
+    private boolean durableClaims;
 
     private Builder() {}
 
@@ -328,6 +340,28 @@ public final class JdbcIdempotencyStoreConfig {
             "partitionsAhead must be in 1..60, but was " + partitionsAhead);
       }
       this.partitionsAhead = partitionsAhead;
+      return this;
+    }
+
+    /**
+     * PostgreSQL only: whether a claim's commit waits for its WAL to be flushed (default false).
+     *
+     * <p>By default the claim statement sets {@code synchronous_commit = off} for its own
+     * transaction only ({@code set_config(..., true)} inside the statement: no extra round trip,
+     * nothing leaks into the pooled session), so the claim returns without waiting for a disk
+     * flush; completions, releases and renewals stay as durable as the server is configured. Why
+     * this is safe: a claim whose commit record is lost in a database crash (at most about three
+     * {@code wal_writer_delay}s of them, 600 ms by default) is exactly as if its lease had expired
+     * at the crash. Its owner's completion then finds no row and reports the lease lost, and the
+     * next request with the key runs the action again: what already happens when a lease expires
+     * while its action runs, and no worse than a durable claim through the same crash, whose owner
+     * cannot store its outcome while the database is down either, so the key runs again once its
+     * lease has expired. No completed record and no answer already replayed are affected. Set
+     * {@code true} to commit claims durably anyway (e.g. if a lost claim must never let a retry
+     * overlap a still-running owner).
+     */
+    public Builder durableClaims(boolean durableClaims) {
+      this.durableClaims = durableClaims;
       return this;
     }
 

@@ -1,32 +1,26 @@
 package io.github.reliability4j.jdbc.idempotency;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
 
 /**
- * The primary key of a record: lowercase hex SHA-256 over the length-prefixed UTF-8 components.
- * Length prefixes make ("a", "bc") and ("ab", "c") hash differently; a fixed 64-character key fits
- * every dialect's index limits whatever the component lengths.
+ * The primary key of a record: the lowercase hex of {@link RequestFingerprint#ofParts(String...)
+ * RequestFingerprint.ofParts(scope, operation, clientKey)}, i.e. SHA-256 over each component as a
+ * 4-byte big-endian UTF-8 length followed by its UTF-8 bytes. One model with the request
+ * fingerprint: the same length-prefixed encoding, so ("a", "bc") and ("ab", "c") hash differently,
+ * and a fixed 64-character key fits every dialect's index limits whatever the component lengths.
+ * The bytes are those written by every earlier version of the store (pinned by a golden value in
+ * {@code KeyHashTest}), so existing rows keep matching their keys.
  */
 final class KeyHash {
 
   private KeyHash() {}
 
   static String of(String scope, String operation, String clientKey) {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
-    for (String part : new String[] {scope, operation, clientKey}) {
-      byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-      digest.update(ByteBuffer.allocate(4).putInt(bytes.length).array());
-      digest.update(bytes);
-    }
-    return HexFormat.of().formatHex(digest.digest());
+    return RequestFingerprint.ofParts(scope, operation, clientKey).hex();
+  }
+
+  /** The same digest as {@link #of}, as the 32 raw bytes ({@link RowFormat#V2_BINARY}). */
+  static byte[] digest(String scope, String operation, String clientKey) {
+    return RequestFingerprint.ofParts(scope, operation, clientKey).bytes();
   }
 }

@@ -51,7 +51,12 @@ import org.slf4j.LoggerFactory;
  *       rolls back before touching the table.
  *   <li>{@code SELECT pk FROM t WHERE pk > :cursor AND age < :cut [AND (extra)] ORDER BY pk LIMIT
  *       :n FOR UPDATE}: keyset pagination on the primary key (no {@code OFFSET}); the selected rows
- *       are locked, so no other transaction can change or delete them until the commit.
+ *       are locked, so no other transaction can change or delete them until the commit. For the
+ *       {@link RetentionPolicy.Action#DELETE delete} action the batch ships no keys and takes no
+ *       separate lock: {@code SELECT count(*), max(pk)} over the same keyset-paginated subquery,
+ *       then {@code DELETE FROM t WHERE pk > :cursor AND pk <= :max AND age < :cut [AND (extra)]}
+ *       (the delete locks and re-checks its rows; a row that became eligible inside the range
+ *       meanwhile is deleted with them, as the policy says).
  *   <li>archive only: {@code INSERT INTO archive (cols) SELECT cols FROM t WHERE pk IN (:keys) AND
  *       age < :cut [AND (extra)]}
  *   <li>{@code DELETE FROM t WHERE pk IN (:keys) AND age < :cut [AND (extra)]}: the same predicate
@@ -365,6 +370,11 @@ public final class RetentionRunner {
           c, policy.getName(), owner, clock.millis() + policy.getLeaseDuration().toMillis())) {
         throw new LeaseLost(policy.getName(), lease.table());
       }
+      if (policy.getAction() == RetentionPolicy.Action.DELETE) {
+        Batch b = rangeBatch(c, cursor, size, cut);
+        done = true;
+        return b;
+      }
       List<Object> keys = new ArrayList<>(size);
       String select =
           "SELECT "
@@ -443,6 +453,68 @@ public final class RetentionRunner {
         }
       }
     }
+  }
+
+  /**
+   * A delete-only batch, in two statements that ship no keys: the batch's upper key and its row
+   * count ({@code SELECT count(*), max(pk) FROM (SELECT pk ... ORDER BY pk LIMIT n)}, no lock),
+   * then {@code DELETE ... WHERE pk > :cursor AND pk <= :upper AND age < :cut [AND (extra)]}. The
+   * delete locks and re-checks its rows itself, so a {@code FOR UPDATE} on the SELECT would only
+   * write each row's lock twice (PostgreSQL logs a lock record per row). Called inside the batch's
+   * transaction, after the lease renewal; the caller commits.
+   */
+  private Batch rangeBatch(Connection c, Object cursor, int size, Instant cut) throws SQLException {
+    String pk = policy.getPrimaryKey();
+    String where = " WHERE " + (cursor == null ? "" : pk + " > ? AND ") + eligible();
+    String bound =
+        "SELECT count(*), max(b."
+            + pk
+            + ") FROM (SELECT "
+            + pk
+            + " FROM "
+            + policy.getTable()
+            + where
+            + " ORDER BY "
+            + pk
+            + " LIMIT "
+            + size
+            + ") b";
+    int keys;
+    Object upper;
+    try (PreparedStatement ps = c.prepareStatement(bound)) {
+      int i = 1;
+      if (cursor != null) {
+        ps.setObject(i++, cursor);
+      }
+      bindCut(ps, i, cut);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        keys = rs.getInt(1);
+        upper = rs.getObject(2);
+      }
+    }
+    long deleted = 0;
+    if (keys > 0) {
+      String delete =
+          "DELETE FROM "
+              + policy.getTable()
+              + " WHERE "
+              + (cursor == null ? "" : pk + " > ? AND ")
+              + pk
+              + " <= ? AND "
+              + eligible();
+      try (PreparedStatement ps = c.prepareStatement(delete)) {
+        int i = 1;
+        if (cursor != null) {
+          ps.setObject(i++, cursor);
+        }
+        ps.setObject(i++, upper);
+        bindCut(ps, i, cut);
+        deleted = ps.executeUpdate();
+      }
+    }
+    c.commit();
+    return new Batch(keys, deleted, keys == 0 ? cursor : upper);
   }
 
   private long update(Connection c, String sql, List<Object> keys, Instant cut)

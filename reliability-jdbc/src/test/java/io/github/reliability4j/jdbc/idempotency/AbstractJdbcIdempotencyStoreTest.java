@@ -294,7 +294,7 @@ abstract class AbstractJdbcIdempotencyStoreTest {
   }
 
   @Test
-  void oversizedOutcomeIsRefusedBeforeWritingAndTheLeaseIsKept() {
+  void oversizedOutcomeIsRefusedBeforeWritingAndTheKeyIsReleased() {
     JdbcIdempotencyStore small =
         JdbcIdempotencyStore.create(
             counting.dataSource,
@@ -313,20 +313,32 @@ abstract class AbstractJdbcIdempotencyStoreTest {
               assertThat(e.getPart()).isEqualTo("body");
               assertThat(e.getSize()).isEqualTo(11);
               assertThat(e.getLimit()).isEqualTo(10);
-              assertThat(e).hasMessageContaining("maxBodyBytes");
+              assertThat(e.isReleased()).isTrue();
+              assertThat(e).hasMessageContaining("maxBodyBytes").hasMessageContaining("released");
             });
+    assertThat(counting.reset()).as("only the release is sent, no write").isEqualTo(1);
+    assertThat(small.find(key)).isEmpty();
+
+    String second = token(small.claim(key, FP, LEASE));
     assertThatThrownBy(
             () ->
                 small.complete(
                     key,
-                    owner,
+                    second,
                     StoredOutcome.of(200, Map.of("k", "v".repeat(40)), new byte[0]),
                     RETENTION))
         .isInstanceOf(OutcomeTooLargeException.class)
         .hasMessageContaining("metadata");
-    assertThat(counting.reset()).as("nothing sent").isZero();
-    assertThat(small.find(key).orElseThrow().state()).isEqualTo(RecordState.IN_PROGRESS);
-    assertThat(small.complete(key, owner, StoredOutcome.ok("1234567890"), RETENTION)).isTrue();
+    assertThat(small.find(key)).isEmpty();
+
+    String third = token(small.claim(key, FP, LEASE));
+    assertThatThrownBy(
+            () -> small.complete(key, second, StoredOutcome.ok("12345678901"), RETENTION))
+        .isInstanceOfSatisfying(
+            OutcomeTooLargeException.class,
+            e -> assertThat(e.isReleased()).as("stale owner releases nothing").isFalse());
+    assertThat(small.find(key).orElseThrow().ownerToken()).isEqualTo(third);
+    assertThat(small.complete(key, third, StoredOutcome.ok("1234567890"), RETENTION)).isTrue();
   }
 
   @Test

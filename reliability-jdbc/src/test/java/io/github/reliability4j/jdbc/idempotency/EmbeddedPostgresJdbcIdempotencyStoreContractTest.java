@@ -38,6 +38,11 @@ class EmbeddedPostgresJdbcIdempotencyStoreContractTest extends AbstractIdempoten
   }
 
   @Override
+  protected IdempotencyStore createStoreWithOutcomeLimit(Clock clock, int maxOutcomeBytes) {
+    return TestDatabases.withBodyLimit(dataSource, createStore(clock), maxOutcomeBytes);
+  }
+
+  @Override
   protected int raceThreads() {
     return 8;
   }

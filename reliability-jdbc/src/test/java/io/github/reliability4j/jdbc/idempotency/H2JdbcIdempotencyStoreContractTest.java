@@ -29,6 +29,11 @@ class H2JdbcIdempotencyStoreContractTest extends AbstractIdempotencyStoreContrac
   }
 
   @Override
+  protected IdempotencyStore createStoreWithOutcomeLimit(Clock clock, int maxOutcomeBytes) {
+    return TestDatabases.withBodyLimit(dataSource, createStore(clock), maxOutcomeBytes);
+  }
+
+  @Override
   protected int raceThreads() {
     return 8;
   }

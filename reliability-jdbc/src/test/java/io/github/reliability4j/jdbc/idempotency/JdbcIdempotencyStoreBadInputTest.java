@@ -232,8 +232,8 @@ class JdbcIdempotencyStoreBadInputTest {
         .anySatisfy(
             s ->
                 assertThat(s)
-                    .startsWith("CREATE INDEX IF NOT EXISTS idem_expires_idx")
-                    .contains("ON app.idem (expires_at)"))
+                    .startsWith("CREATE INDEX IF NOT EXISTS idem_purge_idx")
+                    .contains("ON app.idem (purge_at)"))
         .allSatisfy(
             s -> assertThat(s).doesNotContain("reliability_idempotency").doesNotContain("--"));
   }

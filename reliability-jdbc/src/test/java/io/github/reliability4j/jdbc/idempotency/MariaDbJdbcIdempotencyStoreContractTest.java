@@ -32,6 +32,11 @@ class MariaDbJdbcIdempotencyStoreContractTest extends AbstractIdempotencyStoreCo
   }
 
   @Override
+  protected IdempotencyStore createStoreWithOutcomeLimit(Clock clock, int maxOutcomeBytes) {
+    return TestDatabases.withBodyLimit(dataSource, createStore(clock), maxOutcomeBytes);
+  }
+
+  @Override
   protected int raceThreads() {
     return 8;
   }

@@ -34,6 +34,11 @@ class PostgresServiceJdbcIdempotencyStoreContractTest extends AbstractIdempotenc
   }
 
   @Override
+  protected IdempotencyStore createStoreWithOutcomeLimit(Clock clock, int maxOutcomeBytes) {
+    return TestDatabases.withBodyLimit(dataSource, createStore(clock), maxOutcomeBytes);
+  }
+
+  @Override
   protected int raceThreads() {
     return 8;
   }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Purging 100,000 expired rows: bounded batches, unexpired rows untouched, and the batch statement
- * reaches rows through the {@code expires_at} index rather than a table scan. Rows are inserted
- * with one {@code INSERT ... SELECT} each, not 100,000 round trips.
+ * reaches rows through the purge index ({@code purge_at}) rather than a table scan. Rows are
+ * inserted with one {@code INSERT ... SELECT} each, not 100,000 round trips.
  */
 @ReplicatedPostgres(replicas = 0)
 class PurgeAtScaleTest {
@@ -36,7 +36,8 @@ class PurgeAtScaleTest {
   @Test
   void purges100kExpiredRowsInBatchesOnEmbeddedPostgres() throws SQLException {
     String seriesSql =
-        "SELECT md5(g::text) || md5((g + 1)::text), 's', 'op', g::text, 'C', 'owner', 'fp', ?, ?"
+        "SELECT decode(md5(g::text) || md5((g + 1)::text), 'hex'), 's', 'op', g::text, 'C',"
+            + " 'owner', 'fp', ?, ?, ?"
             + " FROM generate_series(1, %d) g";
     run(cluster.primary().dataSource(), "pg", seriesSql);
   }
@@ -44,7 +45,8 @@ class PurgeAtScaleTest {
   @Test
   void purges100kExpiredRowsInBatchesOnMariaDb() throws SQLException {
     String seriesSql =
-        "SELECT CONCAT(MD5(seq), MD5(seq + 1)), 's', 'op', seq, 'C', 'owner', 'fp', ?, ?"
+        "SELECT UNHEX(CONCAT(MD5(seq), MD5(seq + 1))), 's', 'op', seq, 'C', 'owner', 'fp', ?, ?,"
+            + " ?"
             + " FROM seq_1_to_%d";
     run(TestDatabases.mariaDb(), "maria", seriesSql);
   }
@@ -96,11 +98,12 @@ class PurgeAtScaleTest {
         "INSERT INTO "
             + table
             + " (key_hash, scope, operation, client_key, state, owner_token, fingerprint,"
-            + " created_at, expires_at) "
+            + " created_at, expires_at, purge_at) "
             + String.format(seriesSql, n);
     try (var ps = c.prepareStatement(sql)) {
       ps.setLong(1, createdAt);
       ps.setLong(2, createdAt + 5_000);
+      ps.setLong(3, createdAt + 5_000);
       ps.executeUpdate();
     }
   }
@@ -111,13 +114,15 @@ class PurgeAtScaleTest {
         "INSERT INTO "
             + table
             + " (key_hash, scope, operation, client_key, state, owner_token, fingerprint,"
-            + " created_at, expires_at) VALUES (?, 's', 'op', ?, 'P', 'owner', 'fp', ?, ?)";
+            + " created_at, expires_at, purge_at) VALUES (?, 's', 'op', ?, 'P', 'owner', 'fp', ?, ?,"
+            + " ?)";
     try (var ps = c.prepareStatement(sql)) {
       for (int i = 0; i < LIVE; i++) {
-        ps.setString(1, String.format("L%063d", i));
+        ps.setBytes(1, KeyHash.digest("L", "live", Integer.toString(i)));
         ps.setString(2, "live" + i);
         ps.setLong(3, now);
         ps.setLong(4, now + 1 + i);
+        ps.setLong(5, now + 1 + i);
         ps.addBatch();
       }
       ps.executeBatch();

@@ -86,6 +86,22 @@ final class TestDatabases {
   /**
    * A table name unique to this JVM run, so parallel runs on the shared databases never collide.
    */
+  /**
+   * A store on {@code base}'s table and settings with {@code maxBodyBytes} as its outcome limit,
+   * for the contract's size-limit test.
+   */
+  static JdbcIdempotencyStore withBodyLimit(
+      DataSource dataSource,
+      io.github.reliability4j.core.idempotency.IdempotencyStore base,
+      int max) {
+    return JdbcIdempotencyStore.create(
+        dataSource,
+        JdbcIdempotencyStoreConfig.from(((JdbcIdempotencyStore) base).getConfig())
+            .maxBodyBytes(max)
+            .initializeSchema(false)
+            .build());
+  }
+
   static String uniqueTable(String prefix) {
     return prefix
         + "_"

@@ -61,33 +61,36 @@ public class IdempotencyBreakerAutoConfiguration {
     MeterBinder reliabilityIdempotencyBreakerMetrics(Idempotency idempotency) {
       return registry -> bind(idempotency.getCircuitBreaker(), registry);
     }
-  }
 
-  static void bind(CircuitBreaker breaker, MeterRegistry registry) {
-    for (CircuitBreaker.State s : CircuitBreaker.State.values()) {
-      Gauge.builder(STATE, breaker, b -> b.getState() == s ? 1 : 0)
-          .description("Idempotency store circuit breaker state (1 = current)")
+    // Micrometer types appear only in this nested class, which loads only when Micrometer is
+    // present: a signature on the outer class broke every start without Micrometer (found by
+    // .ci/release-dry-run's application, which has no Actuator).
+    static void bind(CircuitBreaker breaker, MeterRegistry registry) {
+      for (CircuitBreaker.State s : CircuitBreaker.State.values()) {
+        Gauge.builder(STATE, breaker, b -> b.getState() == s ? 1 : 0)
+            .description("Idempotency store circuit breaker state (1 = current)")
+            .tag("name", breaker.getName())
+            .tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
+            .register(registry);
+      }
+      Counter success = calls(registry, breaker, "success");
+      Counter failure = calls(registry, breaker, "failure");
+      Counter notPermitted = calls(registry, breaker, "not_permitted");
+      Counter ignored = calls(registry, breaker, "ignored");
+      breaker
+          .getEventPublisher()
+          .onSuccess(e -> success.increment())
+          .onError(e -> failure.increment())
+          .onCallNotPermitted(e -> notPermitted.increment())
+          .onIgnoredError(e -> ignored.increment());
+    }
+
+    private static Counter calls(MeterRegistry registry, CircuitBreaker breaker, String outcome) {
+      return Counter.builder(CALLS)
+          .description("Idempotency store calls through the circuit breaker, by outcome")
           .tag("name", breaker.getName())
-          .tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
+          .tag("outcome", outcome)
           .register(registry);
     }
-    Counter success = calls(registry, breaker, "success");
-    Counter failure = calls(registry, breaker, "failure");
-    Counter notPermitted = calls(registry, breaker, "not_permitted");
-    Counter ignored = calls(registry, breaker, "ignored");
-    breaker
-        .getEventPublisher()
-        .onSuccess(e -> success.increment())
-        .onError(e -> failure.increment())
-        .onCallNotPermitted(e -> notPermitted.increment())
-        .onIgnoredError(e -> ignored.increment());
-  }
-
-  private static Counter calls(MeterRegistry registry, CircuitBreaker breaker, String outcome) {
-    return Counter.builder(CALLS)
-        .description("Idempotency store calls through the circuit breaker, by outcome")
-        .tag("name", breaker.getName())
-        .tag("outcome", outcome)
-        .register(registry);
   }
 }

@@ -62,13 +62,7 @@ public final class RetentionMetrics implements RetentionListener {
             .tag("outcome", e.reason())
             .register(registry)
             .increment();
-        if (e.run() != null && e.run().rowsArchived() > 0) {
-          Counter.builder("reliability.retention.rows")
-              .tag("policy", e.policy())
-              .tag("action", "archived")
-              .register(registry)
-              .increment(e.run().rowsArchived());
-        }
+        // The last-run gauge first: whoever sees the archived rows counted also sees the run.
         lastRun
             .computeIfAbsent(
                 e.policy(),
@@ -81,6 +75,13 @@ public final class RetentionMetrics implements RetentionListener {
                   return v;
                 })
             .set(e.time().getEpochSecond());
+        if (e.run() != null && e.run().rowsArchived() > 0) {
+          Counter.builder("reliability.retention.rows")
+              .tag("policy", e.policy())
+              .tag("action", "archived")
+              .register(registry)
+              .increment(e.run().rowsArchived());
+        }
       }
       default -> {}
     }

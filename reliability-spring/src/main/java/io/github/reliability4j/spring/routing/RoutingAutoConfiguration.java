@@ -1,5 +1,6 @@
 package io.github.reliability4j.spring.routing;
 
+import io.github.reliability4j.core.routing.ReplicaOutageLog;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
 import io.github.reliability4j.spring.internal.RoutingDataSources;
 import javax.sql.DataSource;
@@ -53,6 +54,16 @@ public class RoutingAutoConfiguration {
   @Bean
   static RoutingDataSourcePostProcessor reliabilityRoutingDataSourcePostProcessor() {
     return new RoutingDataSourcePostProcessor();
+  }
+
+  /**
+   * Logs a replica outage once when it starts, at most once a minute while it lasts, and once when
+   * it ends (instead of one line per failed probe). Replace the bean to change the interval.
+   */
+  @Bean
+  @ConditionalOnMissingBean(ReplicaOutageLog.class)
+  static ReplicaOutageLog reliabilityReplicaOutageLog() {
+    return ReplicaOutageLog.ofDefaults();
   }
 
   @Bean

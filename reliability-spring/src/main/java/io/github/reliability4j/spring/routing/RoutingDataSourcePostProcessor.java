@@ -47,12 +47,66 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
     if (!p.isEnabled() || !p.hasReplicas() || !beanName.equals(p.getDataSourceBean())) {
       return bean;
     }
-    return wrap(primary, beanName, p);
+    namePool(primary, "reliability-primary");
+    List<DataSource> owned = new ArrayList<>();
+    try {
+      return wrap(primary, beanName, p, owned);
+    } catch (RuntimeException | Error e) {
+      // The bean's creation fails, so Spring will never destroy it: close what is open now. The
+      // replica pools are ours; the primary pool was started by the validation of the nodes and,
+      // its bean having failed, has no owner left to close it.
+      closeQuietly(owned, e);
+      closeQuietly(List.of(primary), e);
+      throw e;
+    }
   }
 
-  private RoutedDataSource wrap(DataSource primary, String beanName, RoutingProperties p) {
+  private static final boolean HIKARI_PRESENT =
+      org.springframework.util.ClassUtils.isPresent(
+          "com.zaxxer.hikari.HikariDataSource",
+          RoutingDataSourcePostProcessor.class.getClassLoader());
+
+  /**
+   * Names a HikariCP pool after its node ({@code reliability-primary}, {@code
+   * reliability-replica-0}) unless the application named it ({@code
+   * spring.datasource.hikari.pool-name}) or it already runs, so its log lines and {@code
+   * hikaricp.*} meters say which node they are about.
+   */
+  static void namePool(DataSource ds, String name) {
+    if (HIKARI_PRESENT) {
+      Hikari.name(ds, name);
+    }
+  }
+
+  private static final class Hikari {
+    static void name(DataSource ds, String name) {
+      if (ds instanceof com.zaxxer.hikari.HikariDataSource h
+          && h.getPoolName() == null
+          && !h.isRunning()) {
+        try {
+          h.setPoolName(name);
+        } catch (IllegalStateException sealed) {
+          // started concurrently: keep Hikari's name
+        }
+      }
+    }
+  }
+
+  private static void closeQuietly(List<DataSource> pools, Throwable failure) {
+    for (DataSource ds : pools) {
+      if (ds instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+  }
+
+  private RoutedDataSource wrap(
+      DataSource primary, String beanName, RoutingProperties p, List<DataSource> owned) {
     RoutingConfig.Builder builder = RoutingConfig.custom().primary("primary", primary);
-    List<DataSource> owned = new ArrayList<>();
     java.util.Map<String, DataSource> replicas = new java.util.LinkedHashMap<>();
     for (int i = 0; i < p.getReplicas().size(); i++) {
       RoutingProperties.Replica r = p.getReplicas().get(i);
@@ -66,6 +120,7 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
       DataSource replica = b.build();
       owned.add(replica);
       String name = r.getName() == null ? "replica-" + i : r.getName();
+      namePool(replica, "reliability-" + name);
       replicas.put(name, replica);
       builder.replica(name, replica);
     }

@@ -1,11 +1,15 @@
 package io.github.reliability4j.spring.routing;
 
 import io.github.reliability4j.core.routing.ReadPreference;
+import io.github.reliability4j.core.routing.RoutingPolicy;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.BindingResult;
 import org.springframework.validation.Errors;
+import org.springframework.validation.FieldError;
 import org.springframework.validation.Validator;
 
 /**
@@ -14,6 +18,9 @@ import org.springframework.validation.Validator;
  */
 @ConfigurationProperties(prefix = "reliability.routing")
 public class RoutingProperties implements Validator {
+
+  /** The core routing policy's defaults, which these properties start from. */
+  private static final RoutingPolicy CORE_DEFAULTS = RoutingPolicy.ofDefaults();
 
   /** Whether the application's DataSource is wrapped when replicas are configured. */
   private boolean enabled = true;
@@ -34,13 +41,13 @@ public class RoutingProperties implements Validator {
   private ReadPreference defaultReadPreference = ReadPreference.REPLICA_PREFERRED;
 
   /** Longest wait for a replica to catch up with a session's writes before reading the primary. */
-  private Duration maxCausalWait = Duration.ofMillis(100);
+  private Duration maxCausalWait = CORE_DEFAULTS.maxCausalWait();
 
   /** Replicas lagging more than this are taken out of rotation. */
-  private Duration maxReplicaLag = Duration.ofSeconds(10);
+  private Duration maxReplicaLag = CORE_DEFAULTS.maxReplicaLag();
 
   /** How often replica lag is sampled. */
-  private Duration sampleInterval = Duration.ofMillis(500);
+  private Duration sampleInterval = CORE_DEFAULTS.sampleInterval();
 
   /**
    * Secret that signs consistency tokens (at least 32 characters); must be the same on every
@@ -211,12 +218,33 @@ public class RoutingProperties implements Validator {
       }
     }
     if (p.tokenSecret != null && p.tokenSecret.length() < 32) {
-      errors.rejectValue(
-          "tokenSecret", "short", "must be at least 32 characters (it signs consistency tokens)");
+      // Never errors.rejectValue here: it records the field's value, which Spring Boot's failure
+      // report and BindValidationException's message print. Only the length is shown.
+      String message =
+          "must be at least 32 characters (it signs consistency tokens), but has "
+              + p.tokenSecret.length();
+      if (errors instanceof BindingResult result) {
+        result.addError(
+            new FieldError(
+                errors.getObjectName(),
+                "tokenSecret",
+                "<" + p.tokenSecret.length() + " characters, not shown>",
+                false,
+                result.resolveMessageCodes("short", "tokenSecret"),
+                null,
+                message));
+      } else {
+        errors.reject("short", "reliability.routing.token-secret " + message);
+      }
     }
-    positive(errors, "maxCausalWait", p.maxCausalWait, true);
-    positive(errors, "maxReplicaLag", p.maxReplicaLag, false);
-    positive(errors, "sampleInterval", p.sampleInterval, false);
+    // Owned by the core routing policy: the same rules and messages as RoutingPolicy.
+    RoutingPolicy.Builder core = RoutingPolicy.custom();
+    PropertyChecks.check(errors, "maxCausalWait", () -> core.maxCausalWait(p.maxCausalWait));
+    PropertyChecks.check(errors, "maxReplicaLag", () -> core.maxReplicaLag(p.maxReplicaLag));
+    if (PropertyChecks.check(
+        errors, "sampleInterval", () -> core.sampleInterval(p.sampleInterval))) {
+      PropertyChecks.check(errors, "sampleInterval", core::build);
+    }
     if (p.session.headerName == null
         || !p.session.headerName.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
       errors.rejectValue("session.headerName", "invalid", "must be a valid HTTP header name");

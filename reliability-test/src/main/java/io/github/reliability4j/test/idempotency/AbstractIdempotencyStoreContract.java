@@ -19,6 +19,7 @@ import io.github.reliability4j.core.idempotency.StoredOutcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,6 +71,28 @@ public abstract class AbstractIdempotencyStoreContract {
 
   /** Called after each test to close what {@link #createStore} opened. Default: nothing. */
   protected void closeStore(IdempotencyStore store) throws Exception {}
+
+  /**
+   * A second store over the same data as {@link #createStore} that refuses outcomes larger than
+   * {@code maxOutcomeBytes} (the store's own size limit: encoded size, or body size for a store
+   * that limits the body), or {@code null} if the store has no such limit (the limit tests are then
+   * skipped). A store with a limit must throw an {@link IllegalArgumentException} naming the limit
+   * from {@code complete} before writing anything, and release the caller's key.
+   */
+  protected IdempotencyStore createStoreWithOutcomeLimit(
+      java.time.Clock clock, int maxOutcomeBytes) {
+    return null;
+  }
+
+  /**
+   * Whether the store physically holds a record for {@code key} right now (for a store that drops
+   * records by itself, e.g. by a Redis TTL), or {@code null} if the store cannot tell. Used by the
+   * real-time expiry test to check that the physical record outlives the lease and goes after the
+   * retention.
+   */
+  protected Boolean physicallyStored(IdempotencyStore store, IdempotencyKey key) {
+    return null;
+  }
 
   /** Threads of the engine race test; at least 32 for the in-memory store. */
   protected int raceThreads() {
@@ -289,6 +312,53 @@ public abstract class AbstractIdempotencyStoreContract {
     assertThat(b.takeover()).as("an expired completed record is gone, not taken over").isFalse();
   }
 
+  // ---- retention hint at claim time (IdempotencyStore#claim with retentionHint) -------------
+
+  @Test
+  void aRetentionHintChangesNoOutcomeWhateverTheCompletionsRetention() {
+    for (Duration completedWith :
+        List.of(RETENTION, RETENTION.multipliedBy(3), Duration.ofSeconds(1))) {
+      IdempotencyKey k = key("hint-" + completedWith.toMillis());
+      Instant start = clock.instant();
+      ClaimResult r = store.claim(k, fp("a"), LEASE, RETENTION);
+      assertThat(r).isInstanceOf(ClaimResult.Acquired.class);
+      ClaimResult.Acquired a = (ClaimResult.Acquired) r;
+      assertThat(a.leaseExpiry()).isEqualTo(start.plus(LEASE));
+      assertThat(a.takeover()).isFalse();
+      assertThat(store.claim(k, fp("a"), LEASE, RETENTION))
+          .isInstanceOf(ClaimResult.InProgress.class);
+      clock.advance(LEASE.dividedBy(2));
+      Instant completedAt = clock.instant();
+      assertThat(store.complete(k, a.ownerToken(), outcome(200, "ok"), completedWith)).isTrue();
+      clock.advance(completedWith.minusMillis(1));
+      assertThat(store.claim(k, fp("a"), LEASE, RETENTION))
+          .as("live until the completion's own retention (%s), not the hint's", completedWith)
+          .isInstanceOf(ClaimResult.Completed.class);
+      assertThat(store.find(k))
+          .hasValueSatisfying(
+              rec -> assertThat(rec.expiry()).isEqualTo(completedAt.plus(completedWith)));
+      clock.advance(Duration.ofMillis(1));
+      assertThat(store.find(k)).isEmpty();
+      ClaimResult again = store.claim(k, fp("b"), LEASE, RETENTION);
+      assertThat(again).isInstanceOf(ClaimResult.Acquired.class);
+      assertThat(((ClaimResult.Acquired) again).takeover()).isFalse();
+    }
+  }
+
+  @Test
+  void aHintedClaimIsTakenOverAndRenewedLikeAnyOther() {
+    ClaimResult.Acquired a =
+        (ClaimResult.Acquired) store.claim(key("k"), fp("a"), LEASE, RETENTION);
+    assertThat(store.renew(key("k"), a.ownerToken(), LEASE.multipliedBy(2))).isPresent();
+    clock.advance(LEASE.multipliedBy(2));
+    ClaimResult b = store.claim(key("k"), fp("other"), LEASE, RETENTION);
+    assertThat(b).isInstanceOf(ClaimResult.Acquired.class);
+    assertThat(((ClaimResult.Acquired) b).takeover()).isTrue();
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "late"), RETENTION)).isFalse();
+    assertThatThrownBy(() -> store.claim(key("k"), fp("a"), LEASE, null))
+        .isInstanceOf(NullPointerException.class);
+  }
+
   @Test
   void retentionShorterThanLeaseIsHonoured() {
     ClaimResult.Acquired a = acquire(key("k"), fp("a"));
@@ -409,6 +479,241 @@ public abstract class AbstractIdempotencyStoreContract {
     assertThatThrownBy(() -> store.claim(key("k"), fp("a"), Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(store.find(key("k"))).isEmpty();
+  }
+
+  // ---- gaps found by the Redis store: stale owners, expiry, size limit -----------------------
+
+  /**
+   * After a takeover, every operation of the stale owner leaves the stored record exactly as it was
+   * (read back whole through {@code find}): in progress under the new owner, after the new owner
+   * renewed, after it completed, and after it released and a third caller claimed.
+   */
+  @Test
+  void staleOwnerAfterTakeoverChangesNothingInTheStoredRecord() {
+    ClaimResult.Acquired stale = acquire(key("k"), fp("a"));
+    clock.advance(LEASE.plusMillis(1));
+    ClaimResult.Acquired current = acquire(key("k"), fp("b"));
+    assertThat(current.takeover()).isTrue();
+
+    IdempotencyRecord inProgress = store.find(key("k")).orElseThrow();
+    assertThat(inProgress.ownerToken()).isEqualTo(current.ownerToken());
+    assertThat(inProgress.fingerprint()).isEqualTo(fp("b"));
+    assertStaleOperationsChangeNothing(key("k"), stale.ownerToken(), inProgress);
+
+    clock.advance(Duration.ofSeconds(3));
+    Instant renewed = store.renew(key("k"), current.ownerToken(), LEASE).orElseThrow();
+    IdempotencyRecord afterRenew = store.find(key("k")).orElseThrow();
+    assertThat(afterRenew.expiry()).isEqualTo(renewed);
+    assertStaleOperationsChangeNothing(key("k"), stale.ownerToken(), afterRenew);
+
+    assertThat(store.complete(key("k"), current.ownerToken(), outcome(201, "fresh"), RETENTION))
+        .isTrue();
+    IdempotencyRecord completed = store.find(key("k")).orElseThrow();
+    assertThat(completed.state()).isEqualTo(RecordState.COMPLETED);
+    assertStaleOperationsChangeNothing(key("k"), stale.ownerToken(), completed);
+    assertStaleOperationsChangeNothing(key("k"), current.ownerToken(), completed);
+
+    ClaimResult.Acquired other = acquire(key("k2"), fp("a"));
+    assertThat(store.release(key("k2"), other.ownerToken())).isTrue();
+    ClaimResult.Acquired third = acquire(key("k2"), fp("c"));
+    IdempotencyRecord reclaimed = store.find(key("k2")).orElseThrow();
+    assertStaleOperationsChangeNothing(key("k2"), other.ownerToken(), reclaimed);
+    assertThat(store.find(key("k2")).orElseThrow().ownerToken()).isEqualTo(third.ownerToken());
+  }
+
+  /** A stale owner's operations on a key whose record is gone do not bring a record back. */
+  @Test
+  void staleOwnerCannotResurrectAReleasedKey() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    assertThat(store.release(key("k"), a.ownerToken())).isTrue();
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "late"), RETENTION)).isFalse();
+    assertThat(store.renew(key("k"), a.ownerToken(), LEASE)).isEmpty();
+    assertThat(store.release(key("k"), a.ownerToken())).isFalse();
+    assertThat(store.find(key("k"))).isEmpty();
+    assertThat(acquire(key("k"), fp("a")).takeover()).isFalse();
+  }
+
+  private void assertStaleOperationsChangeNothing(
+      IdempotencyKey k, String staleToken, IdempotencyRecord expected) {
+    assertThat(store.complete(k, staleToken, outcome(200, "stale"), RETENTION)).isFalse();
+    assertThat(store.find(k)).contains(expected);
+    assertThat(store.release(k, staleToken)).isFalse();
+    assertThat(store.find(k)).contains(expected);
+    assertThat(store.renew(k, staleToken, Duration.ofDays(1))).isEmpty();
+    assertThat(store.find(k)).contains(expected);
+  }
+
+  /** An in-progress record is found until its lease ends and claimable from then on, not before. */
+  @Test
+  void inProgressRecordIsFoundUntilItsLeaseThenClaimable() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(LEASE.minusMillis(1));
+    IdempotencyRecord live = store.find(key("k")).orElseThrow();
+    assertThat(live.ownerToken()).isEqualTo(a.ownerToken());
+    assertThat(live.expiry()).isEqualTo(a.leaseExpiry());
+    assertThat(store.claim(key("k"), fp("b"), LEASE))
+        .isEqualTo(new ClaimResult.Mismatch(RecordState.IN_PROGRESS));
+    clock.advance(Duration.ofMillis(1));
+    assertThat(store.find(key("k"))).isEmpty();
+    assertThat(acquire(key("k"), fp("b")).takeover()).isTrue();
+  }
+
+  /** A renewed lease moves both bounds: not claimable at the old expiry, claimable at the new. */
+  @Test
+  void renewedLeaseIsClaimableAtItsNewExpiryNotEarlier() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(Duration.ofSeconds(6));
+    Instant renewed = store.renew(key("k"), a.ownerToken(), LEASE).orElseThrow();
+    clock.set(a.leaseExpiry());
+    assertThat(store.claim(key("k"), fp("a"), LEASE))
+        .isEqualTo(new ClaimResult.InProgress(renewed));
+    clock.set(renewed.minusMillis(1));
+    assertThat(store.find(key("k")).orElseThrow().expiry()).isEqualTo(renewed);
+    clock.set(renewed);
+    assertThat(store.find(key("k"))).isEmpty();
+    assertThat(acquire(key("k"), fp("a")).takeover()).isTrue();
+  }
+
+  /** A completed record is found, whole, until its retention ends, and gone from then on. */
+  @Test
+  void completedRecordIsFoundUntilRetentionThenGone() {
+    ClaimResult.Acquired a = acquire(key("k"), fp("a"));
+    clock.advance(Duration.ofSeconds(1));
+    Instant retainedUntil = clock.instant().plus(RETENTION);
+    assertThat(store.complete(key("k"), a.ownerToken(), outcome(200, "kept"), RETENTION)).isTrue();
+    clock.set(retainedUntil.minusMillis(1));
+    IdempotencyRecord kept = store.find(key("k")).orElseThrow();
+    assertThat(kept.state()).isEqualTo(RecordState.COMPLETED);
+    assertThat(kept.outcome()).isEqualTo(outcome(200, "kept"));
+    assertThat(kept.expiry()).isEqualTo(retainedUntil);
+    clock.set(retainedUntil);
+    assertThat(store.find(key("k"))).isEmpty();
+    assertThat(store.claim(key("k"), fp("b"), LEASE)).isInstanceOf(ClaimResult.Acquired.class);
+  }
+
+  /**
+   * The same bounds with the system clock and short real durations, for stores that also expire
+   * records by themselves (a Redis TTL): polled with deadlines, and every observation is checked
+   * against clock readings taken around the call, so a slow machine cannot make it fail. An
+   * in-progress record is never claimable before its lease ends (and, where the store can tell, is
+   * still physically stored while it is live); a completed record is found until its retention ends
+   * and is gone afterwards (physically too).
+   */
+  @Test
+  void realTimeLeaseAndRetentionAreHonouredWithTheSystemClock() throws Exception {
+    java.time.Clock system = java.time.Clock.systemUTC();
+    IdempotencyStore real = createStore(system);
+    try {
+      Duration lease = Duration.ofMillis(700);
+      ClaimResult first = real.claim(key("rt"), fp("a"), lease);
+      assertThat(first).isInstanceOf(ClaimResult.Acquired.class);
+      Instant leaseEnd = ((ClaimResult.Acquired) first).leaseExpiry();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      ClaimResult.Acquired takeover = null;
+      while (takeover == null) {
+        assertThat(System.nanoTime()).as("lease never became claimable").isLessThan(deadline);
+        Instant before = system.instant();
+        Boolean stored = physicallyStored(real, key("rt"));
+        ClaimResult r = real.claim(key("rt"), fp("a"), Duration.ofMinutes(1));
+        Instant after = system.instant();
+        if (r instanceof ClaimResult.Acquired) {
+          assertThat(after).as("claimable before the lease ended").isAfterOrEqualTo(leaseEnd);
+          takeover = (ClaimResult.Acquired) r;
+        } else {
+          assertThat(r).isEqualTo(new ClaimResult.InProgress(leaseEnd));
+          assertThat(before).as("in progress after the lease ended").isBefore(leaseEnd);
+          if (stored != null) {
+            assertThat(stored).as("live in-progress record dropped by the store").isTrue();
+          }
+          Thread.sleep(50);
+        }
+      }
+      assertThat(takeover.takeover()).isTrue();
+
+      Duration retention = Duration.ofMillis(700);
+      Instant beforeComplete = system.instant();
+      assertThat(real.complete(key("rt"), takeover.ownerToken(), outcome(200, "rt"), retention))
+          .isTrue();
+      Instant afterComplete = system.instant();
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        assertThat(System.nanoTime()).as("retention never ended").isLessThan(deadline);
+        Instant before = system.instant();
+        Optional<IdempotencyRecord> found = real.find(key("rt"));
+        Instant after = system.instant();
+        if (found.isEmpty()) {
+          assertThat(after)
+              .as("completed record gone before its retention")
+              .isAfterOrEqualTo(beforeComplete.truncatedTo(ChronoUnit.MILLIS).plus(retention));
+          break;
+        }
+        assertThat(found.get().outcome()).isEqualTo(outcome(200, "rt"));
+        assertThat(before.truncatedTo(ChronoUnit.MILLIS))
+            .as("completed record found after its retention")
+            .isBefore(afterComplete.plus(retention));
+        Thread.sleep(50);
+      }
+      while (Boolean.TRUE.equals(physicallyStored(real, key("rt")))) {
+        assertThat(System.nanoTime()).as("record stored past its retention").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      // A store may answer replays from a coarser clock than find (the in-memory store's ticker
+      // lags the system clock by about a millisecond), so the expired key becomes claimable
+      // shortly after find stopped reporting it; until then only the completed record may answer.
+      while (true) {
+        ClaimResult r = real.claim(key("rt"), fp("b"), lease);
+        if (r instanceof ClaimResult.Acquired) {
+          break;
+        }
+        assertThat(r).isEqualTo(new ClaimResult.Mismatch(RecordState.COMPLETED));
+        assertThat(System.nanoTime()).as("expired key never claimable").isLessThan(deadline);
+        Thread.sleep(10);
+      }
+    } finally {
+      closeStore(real);
+    }
+  }
+
+  /**
+   * An outcome over the store's size limit is refused with an {@link IllegalArgumentException}
+   * naming the limit before anything is written, and the caller's key is released, so a retry runs
+   * at once; a stale owner's oversized outcome changes nothing; an outcome within the limit is
+   * stored.
+   */
+  @Test
+  void outcomeOverTheStoreLimitIsRefusedBeforeTheWriteAndTheKeyReleased() throws Exception {
+    int limit = 2048;
+    IdempotencyStore limited = createStoreWithOutcomeLimit(clock, limit);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        limited != null, "the store has no outcome size limit");
+    try {
+      byte[] big = new byte[4 * limit];
+      ClaimResult.Acquired a = (ClaimResult.Acquired) limited.claim(key("big"), fp("a"), LEASE);
+      assertThatThrownBy(
+              () ->
+                  limited.complete(
+                      key("big"), a.ownerToken(), StoredOutcome.of(200, big), RETENTION))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(Integer.toString(limit));
+      assertThat(limited.find(key("big"))).as("key released, nothing stored").isEmpty();
+      ClaimResult.Acquired retry = (ClaimResult.Acquired) limited.claim(key("big"), fp("a"), LEASE);
+      assertThat(retry.takeover()).isFalse();
+
+      IdempotencyRecord before = limited.find(key("big")).orElseThrow();
+      assertThatThrownBy(
+              () ->
+                  limited.complete(
+                      key("big"), a.ownerToken(), StoredOutcome.of(200, big), RETENTION))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(limited.find(key("big"))).as("stale oversized outcome").contains(before);
+
+      StoredOutcome small = outcome(200, "s".repeat(limit / 4));
+      assertThat(limited.complete(key("big"), retry.ownerToken(), small, RETENTION)).isTrue();
+      assertThat(limited.claim(key("big"), fp("a"), LEASE))
+          .isEqualTo(new ClaimResult.Completed(small, clock.instant().plus(RETENTION)));
+    } finally {
+      closeStore(limited);
+    }
   }
 
   // ---- concurrency ----------------------------------------------------------------------------

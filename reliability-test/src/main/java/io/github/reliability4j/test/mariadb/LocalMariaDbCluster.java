@@ -628,7 +628,7 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     }
   }
 
-  private static Path tempRoot() {
+  static Path tempRoot() {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     // PREFIX + random + "/replica-15.sock" must fit a unix socket path (107 bytes).
     if (tmp.toAbsolutePath().toString().length() > 60 && Files.isDirectory(Path.of("/tmp"))) {
@@ -641,6 +641,14 @@ final class LocalMariaDbCluster implements MariaDbCluster {
     if (!REAPED.compareAndSet(false, true)) {
       return;
     }
+    reapStale(tmp);
+  }
+
+  /**
+   * Stops the servers of every cluster directory in {@code tmp} whose owner JVM is gone and deletes
+   * the directory; {@link #reapOnce} runs it before this JVM's first start.
+   */
+  static void reapStale(Path tmp) {
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, PREFIX + "*")) {
       for (Path d : dirs) {
         if (Files.isDirectory(d) && OwnerFiles.isStale(d, Duration.ofMinutes(10))) {

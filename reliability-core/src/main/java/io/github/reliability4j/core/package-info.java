@@ -1,2 +1,0 @@
-/** reliability4j core module. */
-package io.github.reliability4j.core;

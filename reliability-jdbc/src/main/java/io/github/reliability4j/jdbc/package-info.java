@@ -1,2 +1,0 @@
-/** reliability4j jdbc module. */
-package io.github.reliability4j.jdbc;

@@ -1,2 +1,0 @@
-/** reliability4j test module. */
-package io.github.reliability4j.test;
