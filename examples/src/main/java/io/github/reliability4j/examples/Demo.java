@@ -1,6 +1,7 @@
 package io.github.reliability4j.examples;
 
 import io.github.reliability4j.examples.service.DemoApplication;
+import io.github.reliability4j.examples.service.EmbeddedKafka;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,8 +14,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  *
  * <ul>
  *   <li>{@code report} (default): starts the service on a free port (embedded PostgreSQL primary
- *       and streaming replica), drives it over HTTP, prints the report, stops everything and exits
- *       0 if every guarantee held, 1 otherwise.
+ *       and streaming replica, embedded Kafka broker), drives it over HTTP, prints the report,
+ *       stops everything and exits 0 if every guarantee held, 1 otherwise.
  *   <li>{@code serve}: starts the service on port 8080 and keeps it running (Ctrl+C stops it).
  * </ul>
  *
@@ -59,6 +60,9 @@ public final class Demo {
     args.add("--logging.level.com.zaxxer.hikari=ERROR");
     args.add("--reliability.routing.token-secret=" + DEMO_TOKEN_SECRET);
     args.add("--logging.level.io.github.reliability4j.examples.service.ProblemResponses=ERROR");
+    // The embedded broker's own warnings (a fresh metadata log, clients closing at exit).
+    args.add("--logging.level.org.apache.kafka=ERROR");
+    args.add("--logging.level.kafka=ERROR");
     args.addAll(Arrays.asList(springArgs));
     try (ConfigurableApplicationContext service =
         DemoApplication.start(args.toArray(String[]::new))) {
@@ -66,6 +70,15 @@ public final class Demo {
       System.out.printf(
           "service on http://localhost:%d (embedded PostgreSQL 14: primary + 1 streaming replica)%n",
           port);
+      service
+          .getBean(EmbeddedKafka.Broker.class)
+          .embeddedStartup()
+          .ifPresent(
+              d ->
+                  System.out.printf(
+                      "embedded Kafka broker (KRaft, in this JVM) for the payment events, started"
+                          + " in %.1f s%n",
+                      d.toMillis() / 1e3));
       DemoReport.Result result =
           new DemoReport(URI.create("http://localhost:" + port), System.out).run();
       System.out.println();

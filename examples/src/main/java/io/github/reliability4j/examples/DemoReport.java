@@ -77,6 +77,7 @@ public final class DemoReport {
     readYourWrites();
     truthfulHealth();
     badInput();
+    paymentEvents();
     return new Result(List.copyOf(failures));
   }
 
@@ -347,6 +348,111 @@ public final class DemoReport {
         post("/payments", "{\"account\":", "\"bad-json-" + runId + "\""),
         400);
     problem("GET /profiles/unknown-" + runId, get("/profiles/unknown-" + runId, null), 404);
+  }
+
+  // ---------------------------------------------------------------- 5. message redelivery
+
+  /** Events published while the consumer is paused; above the lag probe's warn threshold (10). */
+  static final int PAUSED_EVENTS = 25;
+
+  void paymentEvents() throws InterruptedException {
+    out.println();
+    out.println("5. Message redelivery: payment events from Kafka, applied by @IdempotentListener");
+    String account = "acct-events-" + runId;
+    String key = "evt-" + UUID.randomUUID();
+    post("/payment-events/consumer/crash-after-commit?key=" + key, "", null);
+    long runsBefore = read(get("/payment-events/consumer", null)).path("handlerRuns").asLong();
+    double duplicatesBefore = listenerCount("duplicate");
+    HttpResponse<String> sent = post("/payment-events", payment(account), key);
+    require(sent.statusCode() == 202, "POST /payment-events", sent);
+    HttpResponse<String> skipped =
+        poll(
+            () -> get("/payment-events/consumer", null),
+            r -> listenerCount("duplicate") > duplicatesBefore);
+    long runs =
+        read(get("/payment-events/consumer", null)).path("handlerRuns").asLong() - runsBefore;
+    long charges = chargesOf(account);
+    out.printf(
+        "   event \"%s...\" (25.00 EUR); the consumer fails after the database commit,%n"
+            + "   before its offset commit (as if killed there): the event is delivered again%n"
+            + "      deliveries: 2; handler ran: %d; redelivery skipped as duplicate: %s;"
+            + " rows charged: %d%n",
+        key.substring(0, 12), runs, skipped != null ? "yes" : "NO", charges);
+    check(skipped != null, "the redelivered event must be skipped as a duplicate", "");
+    check(charges == 1, "a redelivered event must charge exactly once", charges);
+    check(runs == 1, "the handler must run once for the event and its redelivery", runs);
+
+    // The health model first: readiness passes (the pool section's failure window has passed).
+    HttpResponse<String> readyBefore = poll(() -> get(READY, null), r -> hasStatus(r, "pass"));
+    post("/payment-events/consumer/pause", "", null);
+    String pausedAccount = "acct-paused-" + runId;
+    for (int i = 0; i < PAUSED_EVENTS; i++) {
+      post("/payment-events", payment(pausedAccount), "evt-paused-" + runId + "-" + i);
+    }
+    HttpResponse<String> readyPaused =
+        poll(() -> get(READY, null), r -> hasStatus(r, "warn") && lagCheckNotPassing(r));
+    long chargedWhilePaused = chargesOf(pausedAccount);
+    out.printf(
+        "   consumer paused, %d events published: readiness %s; rows charged so far: %d%n",
+        PAUSED_EVENTS, describe(readyPaused), chargedWhilePaused);
+    if (readyPaused != null) {
+      for (String line : failingChecks(readyPaused)) {
+        out.println("              " + line);
+      }
+    }
+    post("/payment-events/consumer/resume", "", null);
+    HttpResponse<String> caughtUp =
+        poll(
+            () -> get("/payments?account=" + pausedAccount, null),
+            r -> chargesOf(pausedAccount) == PAUSED_EVENTS);
+    HttpResponse<String> readyAfter = poll(() -> get(READY, null), r -> hasStatus(r, "pass"));
+    out.printf(
+        "   consumer resumed: rows charged %d; readiness %s after catch-up%n",
+        chargesOf(pausedAccount), readyAfter == null ? "did not recover" : describe(readyAfter));
+    check(readyBefore != null, "readiness must pass before the consumer is paused", "");
+    check(
+        readyPaused != null,
+        "readiness must warn (consumer lag) while the consumer is paused",
+        describe(get(READY, null)));
+    check(caughtUp != null, "the consumer must apply every event after it resumed", "");
+    check(readyAfter != null, "readiness must pass again after the consumer caught up", "");
+    verdict(
+        skipped != null && charges == 1 && readyPaused != null && readyAfter != null
+            ? "OK: a redelivery has one effect; a paused consumer shows in readiness"
+            : "BROKEN");
+  }
+
+  /** True if the Kafka consumer-lag check ({@code kafka-consumer-lag:lag}) is not pass. */
+  private boolean lagCheckNotPassing(HttpResponse<String> r) {
+    for (Map.Entry<String, JsonNode> check : read(r).path("checks").properties()) {
+      if (check.getKey().startsWith("kafka-consumer-lag")) {
+        for (JsonNode entry : check.getValue()) {
+          if (!"pass".equals(entry.path("status").asString())) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The payment-events listener's message counter for one outcome, from Actuator. */
+  private double listenerCount(String outcome) {
+    HttpResponse<String> r =
+        get(
+            "/actuator/metrics/reliability.messaging.listener.messages?tag=listener:payment-events"
+                + "&tag=outcome:"
+                + outcome,
+            null);
+    if (r.statusCode() != 200) {
+      return 0;
+    }
+    for (JsonNode m : read(r).path("measurements")) {
+      if ("COUNT".equals(m.path("statistic").asString())) {
+        return m.path("value").asDouble();
+      }
+    }
+    return 0;
   }
 
   private void problem(String what, HttpResponse<String> r, int expected) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.reliability4j.examples.service.DemoApplication;
+import io.github.reliability4j.examples.service.EmbeddedKafka;
 import io.github.reliability4j.examples.service.EmbeddedPostgres;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +16,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +45,9 @@ class DemoServiceTest {
     "--logging.level.io.github.reliability4j=WARN",
     "--logging.level.com.zaxxer.hikari=ERROR",
     "--reliability.routing.token-secret=test-only-secret-0123456789abcdefghij",
-    "--logging.level.io.github.reliability4j.examples.service.ProblemResponses=OFF"
+    "--logging.level.io.github.reliability4j.examples.service.ProblemResponses=OFF",
+    "--logging.level.org.apache.kafka=ERROR",
+    "--logging.level.kafka=ERROR"
   };
 
   private ConfigurableApplicationContext service;
@@ -71,7 +83,66 @@ class DemoServiceTest {
         .contains("POST /payments/transactional -> 20x 201; rows charged: 1")
         .contains("GET with the token     -> version 2 from primary")
         .contains("GET without the token  -> version 1 from replica-0")
-        .contains("liveness  pass (200)");
+        .contains("liveness  pass (200)")
+        .contains(
+            "deliveries: 2; handler ran: 1; redelivery skipped as duplicate: yes; rows charged: 1")
+        .contains("kafka-consumer-lag:lag warn: group demo-ledger lags")
+        .contains("consumer resumed: rows charged 25; readiness pass (200) after catch-up");
+    assertThat(service.getBean(EmbeddedKafka.Broker.class).embeddedStartup()).isPresent();
+  }
+
+  /**
+   * A payment event whose key was already applied with another payment is dead-lettered with the
+   * reason, and an invalid payment is dead-lettered as poison: neither charges, neither is retried.
+   */
+  @Test
+  void eventsThatCanNeverApplyAreDeadLetteredWithTheirReason() throws Exception {
+    String key = "evt-" + UUID.randomUUID();
+    assertThat(post("/payment-events", payment("acct-evt-reuse"), key).statusCode()).isEqualTo(202);
+    awaitCount("acct-evt-reuse", 1);
+    assertThat(
+            post("/payment-events", payment("acct-evt-reuse").replace("2500", "9900"), key)
+                .statusCode())
+        .isEqualTo(202);
+    String bad = "evt-bad-" + UUID.randomUUID();
+    assertThat(
+            post("/payment-events", payment("acct-evt-bad").replace("2500", "-1"), bad)
+                .statusCode())
+        .isEqualTo(202);
+    Map<String, String> reasons = new HashMap<>();
+    Properties p = new Properties();
+    p.put(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        service.getEnvironment().getProperty("demo.kafka.bootstrap-servers"));
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "dlt-reader-" + UUID.randomUUID());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    try (KafkaConsumer<String, String> dlt =
+        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      dlt.subscribe(List.of("demo-payment-events-dlt"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!(reasons.containsKey(key) && reasons.containsKey(bad))) {
+        assertThat(System.nanoTime() - deadline).as("dead letters: " + reasons).isNegative();
+        for (ConsumerRecord<String, String> r : dlt.poll(Duration.ofMillis(200))) {
+          Header reason = r.headers().lastHeader("kafka_dlt-exception-message");
+          reasons.put(
+              r.key(), reason == null ? "" : new String(reason.value(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    assertThat(reasons.get(key)).contains("MISMATCH");
+    assertThat(reasons.get(bad)).contains("POISON");
+    assertThat(countOf("acct-evt-reuse")).isEqualTo(1);
+    assertThat(countOf("acct-evt-bad")).isZero();
+  }
+
+  private void awaitCount(String account, long expected) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (countOf(account) != expected) {
+      assertThat(System.nanoTime() - deadline)
+          .as(account + " never reached " + expected)
+          .isNegative();
+      Thread.sleep(50);
+    }
   }
 
   @Test

@@ -27,7 +27,10 @@ import org.springframework.context.annotation.Bean;
  * and {@code application.properties}: the DataSource is wrapped for read routing because a replica
  * is configured, {@code @Idempotent} uses the JDBC store in the same database, the health checker
  * probes the primary, the replica and their pools and feeds Actuator. This class only adds a
- * liveness probe and a replica-lag probe of its own.
+ * liveness probe and a replica-lag probe of its own. Payment events from Kafka (an embedded KRaft
+ * broker unless {@code demo.kafka.bootstrap-servers} is set) are applied by {@link
+ * PaymentEventsListener} through {@code @IdempotentListener}; the consumer-lag probe comes from the
+ * auto-configuration.
  *
  * <p>Run it with {@code ./mvnw -B -q -Pdemo -pl examples -am -DskipTests verify -Ddemo.args=serve};
  * it listens on port 8080 unless {@code --server.port} says otherwise.
@@ -39,7 +42,7 @@ public class DemoApplication {
   /** Starts the service; {@code args} are Spring Boot command-line properties. */
   public static ConfigurableApplicationContext start(String... args) {
     SpringApplication app = new SpringApplication(DemoApplication.class);
-    app.addInitializers(new EmbeddedPostgres());
+    app.addInitializers(new EmbeddedPostgres(), new EmbeddedKafka());
     return app.run(args);
   }
 

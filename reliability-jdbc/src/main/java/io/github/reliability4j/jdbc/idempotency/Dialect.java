@@ -49,6 +49,7 @@ abstract class Dialect {
   private final String findSql;
   private final String completeSql;
   private final String releaseSql;
+  private final String deleteOwnedSql;
   private final String renewSql;
   private final String pingSql;
 
@@ -86,6 +87,7 @@ abstract class Dialect {
         "DELETE FROM "
             + table
             + " WHERE key_hash = ? AND owner_token = ? AND state = 'P' AND expires_at > ?";
+    this.deleteOwnedSql = "DELETE FROM " + table + " WHERE key_hash = ? AND owner_token = ?";
     this.renewSql =
         "UPDATE "
             + table
@@ -321,6 +323,37 @@ abstract class Dialect {
       bindDigest(ps, i++, keyHash);
       ps.setString(i++, ownerToken);
       ps.setLong(i, nowMillis);
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Inserts a new key directly as completed, without waiting on or locking a committed row of the
+   * same key; returns 1 if inserted, 0 if the key has a row (live or expired), or -1 without a
+   * round trip if this dialect has no such statement (callers then claim as usual). Must wait for
+   * an uncommitted insert of the same key and then see it, so two transactions never both insert.
+   * The row is written in this dialect's {@link RowFormat}: {@code p.leaseExpiresAtMillis()} is the
+   * retention's expiry and, in {@link RowFormat#V2_BINARY}, {@code p.purgeAtMillis()} its {@code
+   * purge_at}.
+   */
+  int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    return -1;
+  }
+
+  /** Whether {@link #insertCompleted} has a statement in this dialect. */
+  boolean supportsInsertCompleted() {
+    return false;
+  }
+
+  /**
+   * {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ?}: deletes the caller's row of the
+   * key whatever its state; the update count.
+   */
+  int deleteOwned(Connection c, byte[] keyHash, String ownerToken) throws SQLException {
+    try (PreparedStatement ps = prepare(c, deleteOwnedSql)) {
+      bindDigest(ps, 1, keyHash);
+      ps.setString(2, ownerToken);
       return ps.executeUpdate();
     }
   }

@@ -475,6 +475,110 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /**
+   * Transactional mode for a new key, in one statement: inserts {@code key} directly as completed
+   * with {@code outcome} on {@code connection}, inside the caller's open transaction, without
+   * committing. For callers that know the outcome before the business write (a message listener
+   * records "processed") and put the business write in the same transaction: claim and completion
+   * then cost one round trip instead of a committed claim plus a completion.
+   *
+   * <p>Until the caller commits, the row is invisible and another transaction or claim of the same
+   * key waits for the caller's transaction on the primary key (bounded by the store's query
+   * timeout), then replays the committed record or, after a rollback, claims the key itself: an
+   * in-flight duplicate is never executed twice, and nothing stays locked past the caller's
+   * transaction. The caller must make its transaction roll back (or {@link #deleteInTransaction
+   * delete} the row) when the business write fails, because the row already says completed.
+   *
+   * <p>Returns empty, with nothing written, if the key already has a row (live, completed or
+   * expired: use {@link #claim} and {@link #completeInTransaction}, which decide replay, mismatch,
+   * in progress and takeover) and, without a round trip, if the dialect has no insert that skips a
+   * committed row without locking it (PostgreSQL has; MariaDB's {@code INSERT IGNORE} keeps a
+   * shared lock on the duplicate until the caller's transaction ends, and the day-partitioned
+   * layout has no unique index on the key alone, so those always return empty).
+   *
+   * @return the owner token of the inserted row (for {@link #deleteInTransaction}), or empty
+   * @throws OutcomeTooLargeException if the outcome exceeds the size limits (nothing written)
+   * @throws IdempotencyStoreException if the statement fails; the caller's transaction is then
+   *     aborted on PostgreSQL
+   */
+  public Optional<String> insertCompletedInTransaction(
+      Connection connection,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      StoredOutcome outcome,
+      Duration retention) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    Objects.requireNonNull(outcome, "outcome");
+    requirePositive("retention", retention);
+    byte[] metadata = encodeChecked(outcome);
+    String token = newOwnerToken();
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      long now = clock.millis();
+      long expiresAt = plus(now, retention);
+      Dialect.ClaimParams params =
+          new Dialect.ClaimParams(
+              hash(key),
+              key.scope(),
+              key.operation(),
+              key.clientKey(),
+              token,
+              fingerprint.bytes(),
+              now,
+              expiresAt,
+              expiresAt);
+      int inserted =
+          d.insertCompleted(
+              connection,
+              params,
+              outcome.status(),
+              metadata,
+              outcome.bodyLength() == 0 ? null : outcome.body());
+      return inserted == 1 ? Optional.of(token) : Optional.empty();
+    } catch (SQLException e) {
+      throw translate("insertCompletedInTransaction", e);
+    }
+  }
+
+  /**
+   * Whether {@link #insertCompletedInTransaction} can insert on this store's database (PostgreSQL,
+   * plain layout); when false it always returns empty. Resolves the dialect on a connection of the
+   * store the first time.
+   *
+   * @throws IdempotencyStoreException if the dialect is not known yet and the database is
+   *     unreachable
+   */
+  public boolean supportsInsertCompletedInTransaction() {
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      return d.supportsInsertCompleted();
+    } catch (SQLException e) {
+      throw translate("supportsInsertCompletedInTransaction", e);
+    }
+  }
+
+  /**
+   * Deletes, on {@code connection} inside the caller's transaction, the row that {@link
+   * #insertCompletedInTransaction} inserted with {@code ownerToken}: for a caller whose business
+   * write failed but whose transaction commits anyway.
+   *
+   * @return true if the row was deleted
+   * @throws IdempotencyStoreException if the statement fails
+   */
+  public boolean deleteInTransaction(Connection connection, IdempotencyKey key, String ownerToken) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(ownerToken, "ownerToken");
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      return d.deleteOwned(connection, hash(key), ownerToken) == 1;
+    } catch (SQLException e) {
+      throw translate("deleteInTransaction", e);
+    }
+  }
+
   private boolean completeOn(
       Dialect d,
       Connection c,

@@ -42,6 +42,20 @@ import java.sql.SQLException;
  *
  * found through the {@code expires_at} index; concurrent purgers skip each other's locked rows, and
  * the repeated {@code expires_at <= now} keeps a row claimed again between selection and deletion.
+ *
+ * <h2>Insert completed: one statement inside the caller's transaction</h2>
+ *
+ * <pre>{@code
+ * INSERT INTO t (<inserted>, result_code, metadata, body) VALUES (?, ..., 'C', ..., ?, ?, ?)
+ *     ON CONFLICT (key_hash) DO NOTHING
+ * }</pre>
+ *
+ * for {@link JdbcIdempotencyStore#insertCompletedInTransaction}: writes the row already completed
+ * (in V2 with {@code purge_at} equal to the retention's expiry). {@code DO NOTHING} takes no lock
+ * on a committed conflicting row (live or expired: the caller then claims the usual way), and waits
+ * for an uncommitted insert of the same key, then does nothing if it committed; so two transactions
+ * never both insert the key. It does not set {@code synchronous_commit}: the row commits with the
+ * caller's business write.
  */
 class PostgresDialect extends Dialect {
 
@@ -61,6 +75,7 @@ class PostgresDialect extends Dialect {
 
   private final String claimSql;
   private final String purgeSql;
+  private final String insertCompletedSql;
 
   PostgresDialect(
       String table, int queryTimeoutSeconds, RowFormat format, boolean asyncClaimCommit) {
@@ -102,6 +117,14 @@ class PostgresDialect extends Dialect {
             + " FROM claimed UNION ALL SELECT "
             + RETURNED
             + " FROM live";
+    insertCompletedSql =
+        "INSERT INTO "
+            + table
+            + " ("
+            + inserted
+            + ", result_code, metadata, body) VALUES ("
+            + insertedParams
+            + ", ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING";
     purgeSql =
         "DELETE FROM "
             + table
@@ -136,6 +159,25 @@ class PostgresDialect extends Dialect {
     // The conflicting row was committed by a concurrent claim after this statement's snapshot
     // was taken, so the live branch could not see it; a fresh statement can.
     return find(c, p.keyHash());
+  }
+
+  @Override
+  boolean supportsInsertCompleted() {
+    return true;
+  }
+
+  @Override
+  int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    try (PreparedStatement ps = prepare(c, insertCompletedSql)) {
+      bindInsert(ps, 1, p);
+      ps.setString(5, "C");
+      int next = format == RowFormat.V2_BINARY ? 11 : 10;
+      ps.setInt(next, resultCode);
+      setBytes(ps, next + 1, metadata);
+      setBytes(ps, next + 2, body);
+      return ps.executeUpdate();
+    }
   }
 
   @Override

@@ -18,7 +18,8 @@ import java.sql.SQLException;
  * it into today's partition) when it expired, and returns the row as it stands. This layout keeps
  * {@link RowFormat#V1_HEX}: its purge drops whole partitions, so there is no purge index to keep
  * out of the completion. Complete, release, renew, find and purge are {@link PostgresDialect}'s:
- * each probes every partition's primary-key index.
+ * each probes every partition's primary-key index. {@link #insertCompleted} has no statement here
+ * (no unique index on {@code key_hash} alone): the transactional inbox claims the usual way.
  */
 final class PostgresPartitionedDialect extends PostgresDialect {
 
@@ -32,6 +33,17 @@ final class PostgresPartitionedDialect extends PostgresDialect {
   @Override
   String claimSql() {
     return claimSql;
+  }
+
+  /** No unique index on {@code key_hash} alone across partitions: claims go the usual way. */
+  @Override
+  boolean supportsInsertCompleted() {
+    return false;
+  }
+
+  @Override
+  int insertCompleted(Connection c, ClaimParams p, int resultCode, byte[] metadata, byte[] body) {
+    return -1;
   }
 
   @Override

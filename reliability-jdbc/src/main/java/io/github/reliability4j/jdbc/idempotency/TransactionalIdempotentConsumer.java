@@ -5,6 +5,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
 import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
 import io.github.reliability4j.core.idempotency.IdempotentConsumer;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
@@ -13,9 +14,13 @@ import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A transactional inbox for plain message clients (the Kafka consumer, the RabbitMQ Java client):
@@ -40,12 +45,17 @@ import javax.sql.DataSource;
  * <p>Per message, {@link #process}: a completed key returns {@link
  * IdempotencyResult.Status#REPLAYED} without calling the handler (acknowledge it); a new key runs
  * the handler on a connection with auto-commit off, completes the key on that connection, commits,
- * and returns {@link IdempotencyResult.Status#STORED}. A crash after the commit and before the
- * acknowledgement or offset commit therefore redelivers a message that is then replayed. When the
- * handler or the commit throws, the transaction is rolled back, the key released and the exception
- * rethrown: redeliver the message. {@link IdempotencyKeyMismatchException} (the key was used with
- * another payload) and {@link InvalidIdempotencyKeyException} never succeed: dead-letter such a
- * message. {@link IdempotencyConflictException} (in flight elsewhere) and {@link
+ * and returns {@link IdempotencyResult.Status#STORED}. On PostgreSQL a new key costs one statement
+ * more than the business transaction: the key is inserted as completed in that transaction ({@link
+ * JdbcIdempotencyStore#insertCompletedInTransaction}) before the handler runs, so a concurrent
+ * delivery of the same key waits for the transaction and then replays it (or, after a rollback,
+ * processes it); a key that already has a row costs that insert, a rollback and the engine's claim.
+ * A crash after the commit and before the acknowledgement or offset commit therefore redelivers a
+ * message that is then replayed. When the handler or the commit throws, the transaction is rolled
+ * back, the key released and the exception rethrown: redeliver the message. {@link
+ * IdempotencyKeyMismatchException} (the key was used with another payload) and {@link
+ * InvalidIdempotencyKeyException} never succeed: dead-letter such a message. {@link
+ * IdempotencyConflictException} (in flight elsewhere) and {@link
  * IdempotencyStoreUnavailableException} (store down, fail-closed) are retryable. Under the
  * fail-open outage policy the handler runs in its own transaction without deduplication and the
  * status is {@link IdempotencyResult.Status#NOT_DEDUPLICATED}.
@@ -57,6 +67,7 @@ import javax.sql.DataSource;
  */
 public final class TransactionalIdempotentConsumer<M> {
 
+  private static final Logger log = LoggerFactory.getLogger(TransactionalIdempotentConsumer.class);
   private static final StoredOutcome PROCESSED =
       StoredOutcome.of(StoredOutcome.STATUS_NO_CONTENT, new byte[0]);
 
@@ -74,6 +85,7 @@ public final class TransactionalIdempotentConsumer<M> {
   private final Function<? super M, String> messageKey;
   private final Function<? super M, RequestFingerprint> fingerprint;
   private final Handler<? super M> handler;
+  private volatile Boolean insertSupported;
 
   private TransactionalIdempotentConsumer(Builder<M> b) {
     this.idempotency = b.idempotency;
@@ -127,6 +139,9 @@ public final class TransactionalIdempotentConsumer<M> {
     IdempotencyKey key = IdempotencyKey.of(scope, operation, clientKey);
     RequestFingerprint fp =
         Objects.requireNonNull(fingerprint.apply(message), "fingerprint returned null");
+    if (insertCompleted(message, key, fp)) {
+      return IdempotencyResult.Status.STORED;
+    }
     try (IdempotentExecution execution = idempotency.begin(key, fp)) {
       switch (execution.kind()) {
         case REPLAY:
@@ -143,21 +158,82 @@ public final class TransactionalIdempotentConsumer<M> {
     }
   }
 
+  /**
+   * The one-statement path for a new key: inserts the key as completed in the business transaction,
+   * runs the handler and commits. False, with the transaction rolled back and nothing written, if
+   * the key already has a row, the dialect has no such insert or the insert failed: the engine's
+   * claim path then decides (replay, mismatch, in flight, takeover, outage policy).
+   */
+  private boolean insertCompleted(M message, IdempotencyKey key, RequestFingerprint fp)
+      throws SQLException {
+    Boolean supported = insertSupported;
+    if (supported == null) {
+      try {
+        supported = store.supportsInsertCompletedInTransaction();
+        insertSupported = supported;
+      } catch (IdempotencyStoreException e) {
+        return false;
+      }
+    }
+    if (!supported) {
+      return false;
+    }
+    Duration retention = idempotency.configFor(operation).getRetention();
+    return inTransaction(
+        connection -> {
+          Optional<String> owned;
+          try {
+            owned = store.insertCompletedInTransaction(connection, key, fp, PROCESSED, retention);
+          } catch (IdempotencyStoreException e) {
+            log.debug("One-statement claim of {} failed; claiming through the engine", key, e);
+            owned = Optional.empty();
+          }
+          if (owned.isEmpty()) {
+            return false;
+          }
+          handler.handle(message, connection);
+          return true;
+        });
+  }
+
   private void inTransaction(M message, IdempotentExecution execution) throws SQLException {
+    inTransaction(
+        connection -> {
+          handler.handle(message, connection);
+          if (execution != null) {
+            store.completeInTransactionOrThrow(
+                connection,
+                execution.key(),
+                execution.ownerToken().orElseThrow(),
+                PROCESSED,
+                execution.config().getRetention());
+          }
+          return true;
+        });
+  }
+
+  /** Work on a transaction's connection; true commits, false rolls back. */
+  @FunctionalInterface
+  private interface TransactionBody {
+    boolean run(Connection connection) throws SQLException;
+  }
+
+  /**
+   * Runs {@code body} on a connection with auto-commit off and commits if it returned true; rolls
+   * back if it returned false or threw (rethrown). Returns what the body returned.
+   */
+  private boolean inTransaction(TransactionBody body) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
-        handler.handle(message, connection);
-        if (execution != null) {
-          store.completeInTransactionOrThrow(
-              connection,
-              execution.key(),
-              execution.ownerToken().orElseThrow(),
-              PROCESSED,
-              execution.config().getRetention());
+        boolean commit = body.run(connection);
+        if (commit) {
+          connection.commit();
+        } else {
+          connection.rollback();
         }
-        connection.commit();
+        return commit;
       } catch (SQLException | RuntimeException | Error e) {
         try {
           connection.rollback();

@@ -60,6 +60,67 @@ class RowFormatMigrationTest {
     assertThat(storedKey(ds, table, "fresh")).isEqualTo(KeyHash.of("tenant", "pay", "fresh"));
   }
 
+  /**
+   * The transactional inbox's one-statement insert writes each table's own format: hex digests in a
+   * 0.1.0 table, 32 bytes and {@code purge_at} after the migration; the owned delete finds both.
+   */
+  @Test
+  void postgresOneStatementInsertWritesTheTablesFormat() throws Exception {
+    DataSource ds = TestDatabases.machinePostgres();
+    String table = TestDatabases.uniqueTable("idem_mig_ins");
+    StoredOutcome processed = StoredOutcome.of(204, new byte[0]);
+    try {
+      createOldTable(ds, "postgresql", table);
+      JdbcIdempotencyStore old = store(ds, table);
+      assertThat(old.supportsInsertCompletedInTransaction()).isTrue();
+      IdempotencyKey v1 = IdempotencyKey.of("tenant", "pay", "ins-v1");
+      insertCompleted(ds, old, v1, processed);
+      assertThat(storedKey(ds, table, "ins-v1")).isEqualTo(KeyHash.of("tenant", "pay", "ins-v1"));
+      assertThat(old.claim(v1, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+      assertThat(old.claim(v1, RequestFingerprint.sha256("other"), LEASE))
+          .isInstanceOf(ClaimResult.Mismatch.class);
+
+      try (Connection c = ds.getConnection()) {
+        JdbcIdempotencySchema.apply(
+            c,
+            JdbcIdempotencySchema.RESOURCE_DIRECTORY + "migrate-0.1-to-0.2-postgresql.sql",
+            table);
+      }
+      JdbcIdempotencyStore migrated = store(ds, table);
+      assertThat(migrated.rowFormat()).isEqualTo("V2_BINARY");
+      IdempotencyKey v2 = IdempotencyKey.of("tenant", "pay", "ins-v2");
+      insertCompleted(ds, migrated, v2, processed);
+      assertThat(storedKey(ds, table, "ins-v2")).isEqualTo(KeyHash.of("tenant", "pay", "ins-v2"));
+      assertThat(migrated.claim(v1, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+      assertThat(migrated.claim(v2, FP, LEASE)).isInstanceOf(ClaimResult.Completed.class);
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(false);
+        IdempotencyKey gone = IdempotencyKey.of("tenant", "pay", "ins-gone");
+        String token =
+            migrated.insertCompletedInTransaction(c, gone, FP, processed, RETENTION).orElseThrow();
+        assertThat(migrated.deleteInTransaction(c, gone, token)).isTrue();
+        c.commit();
+        assertThat(migrated.find(gone)).isEmpty();
+      }
+      clock.advance(RETENTION.minusSeconds(1));
+      assertThat(migrated.purgeExpired()).as("purge_at is the retention's expiry").isZero();
+      clock.advance(Duration.ofSeconds(2));
+      assertThat(migrated.purgeExpired()).isEqualTo(2);
+    } finally {
+      TestDatabases.dropTable(ds, table);
+    }
+  }
+
+  private void insertCompleted(
+      DataSource ds, JdbcIdempotencyStore store, IdempotencyKey key, StoredOutcome outcome)
+      throws SQLException {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      assertThat(store.insertCompletedInTransaction(c, key, FP, outcome, RETENTION)).isPresent();
+      c.commit();
+    }
+  }
+
   private void run(DataSource ds, String database, String prefix) throws Exception {
     String table = TestDatabases.uniqueTable(prefix);
     try {

@@ -1,9 +1,15 @@
 package io.github.reliability4j.spring.internal;
 
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import java.sql.Connection;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import javax.sql.DataSource;
 import org.springframework.core.Ordered;
@@ -23,6 +29,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * commit, so the transaction rolls back. After a commit the execution is marked completed
  * externally; the callback then learns the transaction's status and decides what to do with an
  * execution whose transaction rolled back (release it, or leave it to another layer).
+ *
+ * <p>{@link #insertCompleted} is the one-statement variant for a new key whose outcome is known
+ * before the business write (a message listener's "processed"): the key is inserted as completed on
+ * the transaction's connection before the business write ({@link
+ * JdbcIdempotencyStore#insertCompletedInTransaction}), and {@link #registerInserted} removes it
+ * again before the commit if the business code failed but the transaction commits anyway.
  *
  * <p>Stateless; the synchronization runs on the committing thread.
  */
@@ -68,17 +80,17 @@ public final class TransactionalCompletion {
 
           @Override
           public void beforeCommit(boolean readOnly) {
-            Connection connection = DataSourceUtils.getConnection(dataSource);
-            try {
-              store.completeInTransactionOrThrow(
-                  connection,
-                  execution.key(),
-                  execution.ownerToken().orElseThrow(),
-                  outcome,
-                  execution.config().getRetention());
-            } finally {
-              DataSourceUtils.releaseConnection(connection, dataSource);
-            }
+            onTransactionConnection(
+                dataSource,
+                connection -> {
+                  store.completeInTransactionOrThrow(
+                      connection,
+                      execution.key(),
+                      execution.ownerToken().orElseThrow(),
+                      outcome,
+                      execution.config().getRetention());
+                  return null;
+                });
           }
 
           @Override
@@ -89,5 +101,73 @@ public final class TransactionalCompletion {
             afterCompletion.accept(status);
           }
         });
+  }
+
+  /**
+   * Inserts {@code key} as completed with {@code outcome} on the current transaction's connection
+   * of {@code dataSource} (see {@link JdbcIdempotencyStore#insertCompletedInTransaction}): present
+   * with the owner token if inserted (commits with the transaction), empty if the key already has a
+   * row or the dialect cannot do it; then use the engine's claim and {@link #register}.
+   *
+   * @throws io.github.reliability4j.core.idempotency.IdempotencyStoreException if the statement
+   *     fails; on PostgreSQL the transaction is then aborted and must roll back
+   */
+  public static Optional<String> insertCompleted(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      StoredOutcome outcome,
+      Duration retention) {
+    return onTransactionConnection(
+        dataSource,
+        connection ->
+            store.insertCompletedInTransaction(connection, key, fingerprint, outcome, retention));
+  }
+
+  /**
+   * Registers the end of a transaction that {@link #insertCompleted inserted} {@code key}: before a
+   * commit, if {@code failed} says the business code failed, the inserted row is deleted in the
+   * transaction (so a transaction that commits despite the failure leaves the key free, as a
+   * released claim would); {@code afterCompletion} then receives the transaction's status.
+   */
+  public static void registerInserted(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      IdempotencyKey key,
+      String ownerToken,
+      BooleanSupplier failed,
+      IntConsumer afterCompletion) {
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public int getOrder() {
+            return Ordered.LOWEST_PRECEDENCE - 1;
+          }
+
+          @Override
+          public void beforeCommit(boolean readOnly) {
+            if (failed.getAsBoolean()) {
+              onTransactionConnection(
+                  dataSource, connection -> store.deleteInTransaction(connection, key, ownerToken));
+            }
+          }
+
+          @Override
+          public void afterCompletion(int status) {
+            afterCompletion.accept(status);
+          }
+        });
+  }
+
+  /** Applies {@code work} to the current transaction's connection of {@code dataSource}. */
+  private static <T> T onTransactionConnection(
+      DataSource dataSource, Function<Connection, T> work) {
+    Connection connection = DataSourceUtils.getConnection(dataSource);
+    try {
+      return work.apply(connection);
+    } finally {
+      DataSourceUtils.releaseConnection(connection, dataSource);
+    }
   }
 }

@@ -58,7 +58,18 @@ import java.lang.annotation.Target;
  * {@code @Transactional}, or a listener container's transaction manager) on the JDBC store's
  * DataSource, the key is completed inside that transaction: the business write and the dedup record
  * commit or roll back together. A crash after the commit and before the acknowledgement redelivers
- * the message, which is then acknowledged without running the method.
+ * the message, which is then acknowledged without running the method. On PostgreSQL (plain layout)
+ * and under the fail-closed outage policy, a new key costs one statement in that transaction and
+ * nothing else: it is inserted as completed before the method runs ({@code INSERT ... ON CONFLICT
+ * DO NOTHING}) and commits with the business write; an exception from the method rolls it back (or,
+ * if the transaction commits anyway, it is deleted before the commit). A delivery of the same key
+ * while that transaction is open waits for it on the primary key, under {@code REJECT} too, bounded
+ * by the store's query timeout ({@code reliability.idempotency.jdbc.query-timeout}; then it fails
+ * and is redelivered), and afterwards replays it or, after a rollback, owns the key. A store
+ * failure in that statement aborts the transaction and fails the message with {@code
+ * IdempotencyStoreUnavailableException}. A key that already has a row (a duplicate, a key in flight
+ * outside a transaction, an expired lease) goes the usual claim path; so does every key on other
+ * databases.
  *
  * <p>Dead-lettering: Spring AMQP rejects the message without requeue ({@code
  * AmqpRejectAndDontRequeueException}; the queue's dead-letter exchange receives it); Spring Kafka

@@ -7,9 +7,11 @@ import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
 import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
 import io.github.reliability4j.core.idempotency.IdempotencyResult;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
+import io.github.reliability4j.core.idempotency.OutagePolicy;
 import io.github.reliability4j.core.idempotency.OutcomePolicy;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
@@ -21,7 +23,10 @@ import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -142,6 +147,24 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
       throw reject(message, name, Reason.INVALID_KEY, e.getMessage(), e);
     }
     RequestFingerprint fingerprint = definition.fingerprint(message);
+    if (settings.isTransactional()
+        && store != null
+        && definition.config.getOutagePolicy() == OutagePolicy.FAIL_CLOSED
+        && TransactionalCompletion.isActiveOn(dataSource)) {
+      Optional<String> inserted;
+      try {
+        inserted =
+            TransactionalCompletion.insertCompleted(
+                store, dataSource, key, fingerprint, PROCESSED, definition.config.getRetention());
+      } catch (IdempotencyStoreException e) {
+        // The shared transaction is aborted: fail closed, the message is redelivered.
+        metrics.record(name, Outcome.STORE_UNAVAILABLE);
+        throw new IdempotencyStoreUnavailableException(key, e);
+      }
+      if (inserted.isPresent()) {
+        return runInserted(invocation, definition, message, key, fingerprint, inserted.get());
+      }
+    }
     IdempotentExecution execution;
     try {
       execution = idempotency.begin(key, fingerprint, definition.config);
@@ -241,6 +264,81 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     }
     metrics.record(name, Outcome.PROCESSED);
     return result;
+  }
+
+  /**
+   * The owner of a key inserted as completed in the listener's transaction: runs the method; the
+   * transaction's commit stores the key with the business write. A failed method's row is deleted
+   * before a commit (the transaction normally rolls back anyway); a poison outcome is stored after
+   * the transaction ended, on the store's own connection, when the key is free again.
+   */
+  private Object runInserted(
+      MethodInvocation invocation,
+      ListenerDefinition definition,
+      InboundMessage message,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      String ownerToken)
+      throws Throwable {
+    String name = definition.name;
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicBoolean poison = new AtomicBoolean();
+    TransactionalCompletion.registerInserted(
+        store,
+        dataSource,
+        key,
+        ownerToken,
+        () -> failure.get() != null,
+        status -> {
+          if (poison.get()) {
+            storePoison(definition, key, fingerprint, failure.get());
+          } else if (failure.get() == null) {
+            metrics.record(
+                name,
+                status == TransactionSynchronization.STATUS_COMMITTED
+                    ? Outcome.PROCESSED
+                    : Outcome.FAILED);
+          }
+        });
+    try {
+      return invocation.proceed();
+    } catch (Throwable t) {
+      failure.set(t);
+      if (definition.isPoison(t)) {
+        poison.set(true);
+        metrics.record(name, Outcome.POISON);
+        throw message.deadLetter(
+            new MessageRejectedException(name, Reason.POISON, t.getClass().getName(), t));
+      }
+      metrics.record(name, Outcome.FAILED);
+      throw t;
+    }
+  }
+
+  /** After the transaction of a poison message ended: completes its key as failed. */
+  private void storePoison(
+      ListenerDefinition definition,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Throwable cause) {
+    try (IdempotentExecution execution = idempotency.begin(key, fingerprint, definition.config)) {
+      if (execution.kind() != IdempotentExecution.Kind.OWNER) {
+        return;
+      }
+      IdempotencyResult.Status status =
+          execution.complete(
+              StoredOutcome.of(
+                  STATUS_POISON, Map.of("exception", cause.getClass().getName()), new byte[0]));
+      if (status != IdempotencyResult.Status.STORED) {
+        log.warn("Poison outcome of {} was not stored: {}", key, status);
+      }
+    } catch (RuntimeException e) {
+      log.warn(
+          "Poison outcome of {} was not stored ({}); a redelivery runs '{}' again",
+          key,
+          e.toString(),
+          definition.name);
+    }
   }
 
   private RuntimeException reject(

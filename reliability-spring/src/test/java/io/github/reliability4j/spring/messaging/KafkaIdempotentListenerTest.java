@@ -47,8 +47,6 @@ import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
-import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
@@ -303,11 +301,7 @@ class KafkaIdempotentListenerTest {
 
     @Bean
     KafkaTemplate<String, String> kafkaTemplate(@Value("${test.brokers}") String brokers) {
-      return new KafkaTemplate<>(
-          new DefaultKafkaProducerFactory<>(
-              Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers),
-              new StringSerializer(),
-              new StringSerializer()));
+      return TestKafka.template(brokers);
     }
 
     @Bean
@@ -321,21 +315,11 @@ class KafkaIdempotentListenerTest {
     @Bean
     ConcurrentKafkaListenerContainerFactory<String, String> kafkaListenerContainerFactory(
         @Value("${test.brokers}") String brokers, DefaultErrorHandler errorHandler) {
-      ConcurrentKafkaListenerContainerFactory<String, String> factory =
-          new ConcurrentKafkaListenerContainerFactory<>();
-      factory.setConsumerFactory(
-          new DefaultKafkaConsumerFactory<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  brokers,
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                  "earliest",
-                  ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
-                  200),
-              new StringDeserializer(),
-              new StringDeserializer()));
-      factory.setCommonErrorHandler(errorHandler);
-      return factory;
+      return TestKafka.listenerFactory(
+          brokers,
+          new StringDeserializer(),
+          Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200),
+          errorHandler);
     }
 
     @Bean
