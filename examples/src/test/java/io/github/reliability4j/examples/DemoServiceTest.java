@@ -78,6 +78,8 @@ class DemoServiceTest {
   void aMissingIdempotencyKeyIsAProblem() throws Exception {
     HttpResponse<String> r = post("/payments", payment("acct-nokey"), null);
     assertProblem(r, 400);
+    assertThat(r.body())
+        .contains("\"type\":\"https://reliability4j.github.io/problems/idempotency-key-missing\"");
   }
 
   @Test
@@ -91,8 +93,12 @@ class DemoServiceTest {
     assertThat(retry.statusCode()).isEqualTo(201);
     assertThat(retry.body()).isEqualTo(first.body());
     assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
-    assertProblem(
-        post("/payments/transactional", payment("acct-tx-once").replace("2500", "1"), key), 422);
+    HttpResponse<String> reused =
+        post("/payments/transactional", payment("acct-tx-once").replace("2500", "1"), key);
+    assertProblem(reused, 422);
+    // The same problem type as the annotated endpoint's.
+    assertThat(reused.body())
+        .contains("\"type\":\"https://reliability4j.github.io/problems/idempotency-key-reused\"");
     assertThat(countOf("acct-tx-once")).isEqualTo(1);
   }
 
@@ -131,6 +137,9 @@ class DemoServiceTest {
     assertThat(post("/payments", payment("acct-reuse"), key).statusCode()).isEqualTo(201);
     HttpResponse<String> r = post("/payments", payment("acct-reuse").replace("2500", "9900"), key);
     assertProblem(r, 422);
+    assertThat(r.body())
+        .contains("\"type\":\"https://reliability4j.github.io/problems/idempotency-key-reused\"")
+        .contains("\"title\":\"Idempotency key reused\"");
     assertThat(countOf("acct-reuse")).isEqualTo(1);
   }
 

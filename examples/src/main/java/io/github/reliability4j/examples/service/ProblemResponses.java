@@ -4,6 +4,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
 import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
 import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
+import io.github.reliability4j.spring.idempotency.IdempotencyProblem;
 import java.net.URI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,8 +59,7 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> keyReused(IdempotencyKeyMismatchException e) {
     return respond(
         problem(
-            HttpStatus.UNPROCESSABLE_CONTENT,
-            "Idempotency key reused",
+            IdempotencyProblem.KEY_REUSED,
             "this key was already used for a different request; use a new key for a new request"),
         null);
   }
@@ -68,8 +68,7 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> keyInFlight(IdempotencyConflictException e) {
     return respond(
         problem(
-            HttpStatus.CONFLICT,
-            "Request in progress",
+            IdempotencyProblem.KEY_IN_PROGRESS,
             "a request with this key is still being processed; retry later"),
         "1");
   }
@@ -78,17 +77,13 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
   ResponseEntity<ProblemDetail> storeUnavailable(IdempotencyStoreUnavailableException e) {
     log.warn("Idempotency store unavailable: {}", e.toString());
     return respond(
-        problem(
-            HttpStatus.SERVICE_UNAVAILABLE,
-            "Idempotency store unavailable",
-            "the request was not executed; retry later"),
+        problem(IdempotencyProblem.STORE_UNAVAILABLE, "the request was not executed; retry later"),
         "1");
   }
 
   @ExceptionHandler(InvalidIdempotencyKeyException.class)
   ResponseEntity<ProblemDetail> invalidKey(InvalidIdempotencyKeyException e) {
-    return respond(
-        problem(HttpStatus.BAD_REQUEST, "Invalid idempotency key", e.getMessage()), null);
+    return respond(problem(IdempotencyProblem.KEY_MALFORMED, e.getMessage()), null);
   }
 
   @ExceptionHandler(DataAccessException.class)
@@ -115,6 +110,18 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     return respond(
         problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error", "an unexpected error occurred"),
         null);
+  }
+
+  /**
+   * The engine's refusals on the hand-written transactional endpoint answer exactly like the
+   * {@code @Idempotent} filter: the library's typed problem ({@link IdempotencyProblem}).
+   */
+  private static ProblemDetail problem(IdempotencyProblem type, String detail) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(type.status()), detail);
+    problem.setTitle(type.title());
+    problem.setType(type.type());
+    return problem;
   }
 
   private static ProblemDetail problem(HttpStatus status, String title, String detail) {

@@ -1,5 +1,6 @@
 package io.github.reliability4j.examples.service;
 
+import io.github.reliability4j.spring.idempotency.IdempotencyProblem;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -50,7 +51,11 @@ class TransactionalBodyLimit extends OncePerRequestFilter {
       response
           .getOutputStream()
           .write(
-              ("{\"type\":\"about:blank\",\"title\":\"Request body too large\",\"status\":413,"
+              ("{\"type\":\""
+                      + IdempotencyProblem.REQUEST_TOO_LARGE.type()
+                      + "\",\"title\":\""
+                      + IdempotencyProblem.REQUEST_TOO_LARGE.title()
+                      + "\",\"status\":413,"
                       + "\"detail\":\"payments may carry at most "
                       + maxBytes
                       + " bytes\"}")

@@ -2,7 +2,6 @@ package io.github.reliability4j.core.health;
 
 import io.github.reliability4j.core.health.internal.Checks;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -110,81 +109,24 @@ public final class HealthCheckerConfig {
     return requireStartupSignal;
   }
 
-  /** Builds a {@link HealthCheckerConfig}; setters validate at once. Not thread-safe. */
-  public static final class Builder {
-    private Duration interval = Duration.ofSeconds(10);
-    private Duration failingInterval = Duration.ofSeconds(2);
-    private Duration deadline = Duration.ofSeconds(2);
-    private Duration maxAge;
-    private double jitter = 0.1;
-    private int failureThreshold = 1;
-    private int recoveryThreshold = 2;
+  /**
+   * Builds a {@link HealthCheckerConfig}; setters validate at once. The schedule settings ({@code
+   * interval}, {@code failingInterval}, {@code deadline}, {@code maxAge}, {@code jitter}, {@code
+   * failureThreshold}, {@code recoveryThreshold}) are shared with {@link
+   * ProbeRegistration.Builder}; here they are the defaults of every probe (see the table above).
+   * Not thread-safe.
+   */
+  public static final class Builder extends ProbeScheduleBuilder<Builder> {
     private int concurrency = 4;
     private boolean requireStartupSignal;
 
-    private Builder() {}
-
-    /**
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder interval(Duration interval) {
-      this.interval = Checks.positive("interval", interval);
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder failingInterval(Duration failingInterval) {
-      this.failingInterval = Checks.positive("failingInterval", failingInterval);
-      return this;
-    }
-
-    /**
-     * Sets the default evaluation deadline. It counts from the moment the probe starts running on a
-     * worker; time spent queued for a worker is not part of it (a probe that waits too long is
-     * covered by {@link #maxAge(Duration) maxAge} instead).
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder deadline(Duration deadline) {
-      this.deadline = Checks.positive("deadline", deadline);
-      return this;
-    }
-
-    /**
-     * Sets the default age after which a probe's latest result is reported {@code UNKNOWN}, whether
-     * because evaluation stopped or because the probe has been waiting for a worker that long.
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder maxAge(Duration maxAge) {
-      this.maxAge = Checks.positive("maxAge", Objects.requireNonNull(maxAge, "maxAge"));
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException if outside [0, 1)
-     */
-    public Builder jitter(double jitter) {
-      this.jitter = Checks.fraction("jitter", jitter, 0.0, 1.0);
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException if less than 1
-     */
-    public Builder failureThreshold(int failureThreshold) {
-      this.failureThreshold = Checks.atLeast("failureThreshold", failureThreshold, 1);
-      return this;
-    }
-
-    /**
-     * @throws IllegalArgumentException if less than 1
-     */
-    public Builder recoveryThreshold(int recoveryThreshold) {
-      this.recoveryThreshold = Checks.atLeast("recoveryThreshold", recoveryThreshold, 1);
-      return this;
+    private Builder() {
+      interval = Duration.ofSeconds(10);
+      failingInterval = Duration.ofSeconds(2);
+      deadline = Duration.ofSeconds(2);
+      jitter = 0.1;
+      failureThreshold = 1;
+      recoveryThreshold = 2;
     }
 
     /**

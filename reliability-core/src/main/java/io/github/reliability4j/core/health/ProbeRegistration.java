@@ -165,8 +165,13 @@ public final class ProbeRegistration {
     return Optional.ofNullable(recoveryThreshold);
   }
 
-  /** Builds a {@link ProbeRegistration}; setters validate at once. Not thread-safe. */
-  public static final class Builder {
+  /**
+   * Builds a {@link ProbeRegistration}; setters validate at once. The schedule settings ({@code
+   * interval}, {@code failingInterval}, {@code deadline}, {@code maxAge}, {@code jitter}, {@code
+   * failureThreshold}, {@code recoveryThreshold}) are shared with {@link
+   * HealthCheckerConfig.Builder}; left unset, they take the checker's defaults. Not thread-safe.
+   */
+  public static final class Builder extends ProbeScheduleBuilder<Builder> {
     private final String name;
     private final Probe probe;
     private String componentType;
@@ -175,13 +180,6 @@ public final class ProbeRegistration {
     private ProbeWeight weight = ProbeWeight.CRITICAL;
     private boolean external = true;
     private boolean allowExternalInLiveness;
-    private Duration interval;
-    private Duration failingInterval;
-    private Duration deadline;
-    private Duration maxAge;
-    private Double jitter;
-    private Integer failureThreshold;
-    private Integer recoveryThreshold;
 
     private Builder(String name, Probe probe) {
       this.name = Checks.name("name", name);
@@ -231,80 +229,6 @@ public final class ProbeRegistration {
      */
     public Builder allowExternalDependencyInLiveness() {
       this.allowExternalInLiveness = true;
-      return this;
-    }
-
-    /**
-     * Sets the time between the end of one evaluation and the start of the next while passing.
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder interval(Duration interval) {
-      this.interval = Checks.positive("interval", interval);
-      return this;
-    }
-
-    /**
-     * Sets the re-check interval while the latest result is not {@code PASS}.
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder failingInterval(Duration failingInterval) {
-      this.failingInterval = Checks.positive("failingInterval", failingInterval);
-      return this;
-    }
-
-    /**
-     * Sets the evaluation deadline; the probe is cancelled when it passes. It counts from the
-     * moment the probe starts running on a worker, so waiting for a busy pool never makes the probe
-     * time out; a probe that cannot get a worker is covered by {@link #maxAge(Duration) maxAge}.
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder deadline(Duration deadline) {
-      this.deadline = Checks.positive("deadline", deadline);
-      return this;
-    }
-
-    /**
-     * Sets the age after which the latest result is reported as {@code UNKNOWN}, including when the
-     * probe's next evaluation has been waiting that long for a worker.
-     *
-     * @throws IllegalArgumentException if not positive
-     */
-    public Builder maxAge(Duration maxAge) {
-      this.maxAge = Checks.positive("maxAge", maxAge);
-      return this;
-    }
-
-    /**
-     * Sets the jitter fraction in [0, 1): each delay is shortened by a random part of up to this
-     * fraction, so probes registered together do not run in lockstep.
-     *
-     * @throws IllegalArgumentException if outside [0, 1)
-     */
-    public Builder jitter(double jitter) {
-      this.jitter = Checks.fraction("jitter", jitter, 0.0, 1.0);
-      return this;
-    }
-
-    /**
-     * Sets how many consecutive worse results are needed before the reported status worsens.
-     *
-     * @throws IllegalArgumentException if less than 1
-     */
-    public Builder failureThreshold(int failureThreshold) {
-      this.failureThreshold = Checks.atLeast("failureThreshold", failureThreshold, 1);
-      return this;
-    }
-
-    /**
-     * Sets how many consecutive better results are needed before the reported status improves.
-     *
-     * @throws IllegalArgumentException if less than 1
-     */
-    public Builder recoveryThreshold(int recoveryThreshold) {
-      this.recoveryThreshold = Checks.atLeast("recoveryThreshold", recoveryThreshold, 1);
       return this;
     }
 

@@ -1,9 +1,8 @@
 package io.github.reliability4j.core.idempotency;
 
-import java.nio.ByteBuffer;
+import io.github.reliability4j.core.idempotency.internal.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -36,7 +35,7 @@ public final class RequestFingerprint {
    */
   public static RequestFingerprint sha256(byte[] canonicalForm) {
     Objects.requireNonNull(canonicalForm, "canonicalForm");
-    return new RequestFingerprint(newDigest().digest(canonicalForm));
+    return new RequestFingerprint(Sha256.digest(canonicalForm));
   }
 
   /**
@@ -57,19 +56,7 @@ public final class RequestFingerprint {
    */
   public static RequestFingerprint ofParts(String... parts) {
     Objects.requireNonNull(parts, "parts");
-    MessageDigest md = newDigest();
-    ByteBuffer len = ByteBuffer.allocate(4);
-    for (String part : parts) {
-      len.clear();
-      if (part == null) {
-        md.update(len.putInt(-1).array());
-        continue;
-      }
-      byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-      md.update(len.putInt(bytes.length).array());
-      md.update(bytes);
-    }
-    return new RequestFingerprint(md.digest());
+    return new RequestFingerprint(Sha256.ofLengthPrefixed(parts));
   }
 
   /**
@@ -98,14 +85,6 @@ public final class RequestFingerprint {
   /** The digest as 64 lowercase hexadecimal characters. */
   public String hex() {
     return HEX.formatHex(digest);
-  }
-
-  private static MessageDigest newDigest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
   }
 
   @Override

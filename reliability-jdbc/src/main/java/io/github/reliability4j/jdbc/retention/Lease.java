@@ -9,12 +9,25 @@ import java.sql.Statement;
  * The lease row of a policy: one row per policy in the lease table, holding the current owner's
  * token and the lease's expiry (epoch millis by the runners' clocks).
  *
+ * <p>SQL ({@code lease} is the lease table):
+ *
+ * <ul>
+ *   <li>{@link #acquire}, in autocommit mode: {@code INSERT INTO lease (policy, owner_token,
+ *       expires_at) VALUES (?, '', 0)} (a duplicate key is ignored: the row exists), then {@code
+ *       UPDATE lease SET owner_token = ?, expires_at = ? WHERE policy = ? AND (expires_at <= ? OR
+ *       owner_token = ?)}, which takes the lease when one row changes;
+ *   <li>{@link #renew}, in the batch's transaction: {@code UPDATE lease SET expires_at = ? WHERE
+ *       policy = ? AND owner_token = ?};
+ *   <li>{@link #release}: {@code UPDATE lease SET expires_at = 0 WHERE policy = ? AND owner_token =
+ *       ?}.
+ * </ul>
+ *
  * <p>Fencing. Taking the lease ({@link #acquire}) changes the owner only when the lease has expired
- * or is already ours. Every batch renews it first, inside the batch's own transaction, by {@code
- * UPDATE ... WHERE policy = ? AND owner = ?}: the update locks the lease row until the batch
- * commits, so a takeover waits for the batch and then finds the renewed expiry; and a runner whose
- * lease was taken over updates no row and rolls its batch back before touching the table. So two
- * runners never both commit a batch of one policy after one of them lost the lease.
+ * or is already ours. Every batch renews it first, inside the batch's own transaction, by the
+ * owner-checked {@code UPDATE} above: the update locks the lease row until the batch commits, so a
+ * takeover waits for the batch and then finds the renewed expiry; and a runner whose lease was
+ * taken over updates no row and rolls its batch back before touching the table. So two runners
+ * never both commit a batch of one policy after one of them lost the lease.
  */
 final class Lease {
 

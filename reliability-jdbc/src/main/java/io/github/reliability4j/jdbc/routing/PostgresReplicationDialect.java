@@ -12,14 +12,15 @@ import java.util.Optional;
  * PostgreSQL 10+ streaming replication, positions are WAL LSNs on a timeline ({@link LsnPosition}).
  *
  * <ul>
- *   <li>Token, on the primary after COMMIT: {@code SELECT pg_current_wal_insert_lsn(),
- *       pg_walfile_name(pg_current_wal_insert_lsn())} in one round trip; the WAL file name's first
- *       eight hex digits are the primary's current timeline. Not {@code pg_current_wal_lsn()} (the
- *       write position can be behind the session's own commit record with {@code synchronous_commit
- *       = off}), and never inside the writing transaction.
- *   <li>Replica position: {@code SELECT pg_last_wal_replay_lsn()} with the timeline the standby
- *       receives ({@code pg_stat_wal_receiver.received_tli}), or, while its WAL receiver is not
- *       running, the timeline of its last restartpoint ({@code pg_control_checkpoint()}), which is
+ *   <li>Token, on the primary after COMMIT: {@code SELECT l::text, pg_walfile_name(l) FROM
+ *       pg_current_wal_insert_lsn() AS l} in one round trip; the WAL file name's first eight hex
+ *       digits are the primary's current timeline. Not {@code pg_current_wal_lsn()} (the write
+ *       position can be behind the session's own commit record with {@code synchronous_commit =
+ *       off}), and never inside the writing transaction.
+ *   <li>Replica position: {@code SELECT pg_last_wal_replay_lsn()::text, coalesce((SELECT
+ *       received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM
+ *       pg_control_checkpoint()))}: the replay LSN with the timeline the standby receives, or,
+ *       while its WAL receiver is not running, the timeline of its last restartpoint, which is
  *       never newer than the one it replays; a replica covers a token when both are on the same
  *       timeline and its replay LSN is {@code >=} the token's. After a promotion, a replica still
  *       on the old timeline therefore covers neither new tokens nor the new primary's samples (the

@@ -10,6 +10,7 @@ import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.core.idempotency.internal.OutcomeEncoding;
+import io.github.reliability4j.core.idempotency.internal.Sha256;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.LettuceFutures;
@@ -27,10 +28,7 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -498,20 +496,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   // ---- encoding -------------------------------------------------------------------------------
 
   byte[] redisKey(IdempotencyKey key) {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
-    ByteBuffer length = ByteBuffer.allocate(4);
-    for (String part : new String[] {key.scope(), key.operation(), key.clientKey()}) {
-      byte[] b = part.getBytes(StandardCharsets.UTF_8);
-      length.clear();
-      digest.update(length.putInt(b.length).array());
-      digest.update(b);
-    }
-    return concat(prefix, KEY_ENCODING.encode(digest.digest()));
+    byte[] digest = Sha256.ofLengthPrefixed(key.scope(), key.operation(), key.clientKey());
+    return concat(prefix, KEY_ENCODING.encode(digest));
   }
 
   private static char tag(Object o) {

@@ -1,6 +1,8 @@
 package io.github.reliability4j.spring.health;
 
+import io.github.reliability4j.core.health.HealthCheckerConfig;
 import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,26 +14,29 @@ import org.springframework.validation.Validator;
 @ConfigurationProperties(prefix = "reliability.health")
 public class HealthProperties implements Validator {
 
+  /** The core checker's defaults, which the probe schedule properties start from. */
+  private static final HealthCheckerConfig CORE_DEFAULTS = HealthCheckerConfig.ofDefaults();
+
   /** Whether the health checker runs. */
   private boolean enabled = true;
 
   /** How often each probe runs while passing. */
-  private Duration interval = Duration.ofSeconds(10);
+  private Duration interval = CORE_DEFAULTS.interval();
 
   /** How often a failing probe runs. */
-  private Duration failingInterval = Duration.ofSeconds(2);
+  private Duration failingInterval = CORE_DEFAULTS.failingInterval();
 
   /**
    * Per-probe deadline, counted from when the probe starts running (waiting for a free evaluator
    * thread is not part of it): a probe still running then counts as failed for this round.
    */
-  private Duration deadline = Duration.ofSeconds(2);
+  private Duration deadline = CORE_DEFAULTS.deadline();
 
   /** Consecutive failures before a probe reports fail. */
-  private int failureThreshold = 1;
+  private int failureThreshold = CORE_DEFAULTS.failureThreshold();
 
   /** Consecutive passes before a failed probe reports pass again. */
-  private int recoveryThreshold = 2;
+  private int recoveryThreshold = CORE_DEFAULTS.recoveryThreshold();
 
   /** Whether the DataSource (primary and each replica) gets a readiness probe automatically. */
   private boolean dataSourceProbes = true;
@@ -196,15 +201,15 @@ public class HealthProperties implements Validator {
   @Override
   public void validate(Object target, Errors errors) {
     HealthProperties p = (HealthProperties) target;
-    positive(errors, "interval", p.interval);
-    positive(errors, "failingInterval", p.failingInterval);
-    positive(errors, "deadline", p.deadline);
-    if (p.failureThreshold < 1) {
-      errors.rejectValue("failureThreshold", "range", "must be at least 1");
-    }
-    if (p.recoveryThreshold < 1) {
-      errors.rejectValue("recoveryThreshold", "range", "must be at least 1");
-    }
+    // Owned by the core checker's config: the same rules and messages as HealthCheckerConfig.
+    HealthCheckerConfig.Builder core = HealthCheckerConfig.custom();
+    PropertyChecks.check(errors, "interval", () -> core.interval(p.interval));
+    PropertyChecks.check(errors, "failingInterval", () -> core.failingInterval(p.failingInterval));
+    PropertyChecks.check(errors, "deadline", () -> core.deadline(p.deadline));
+    PropertyChecks.check(
+        errors, "failureThreshold", () -> core.failureThreshold(p.failureThreshold));
+    PropertyChecks.check(
+        errors, "recoveryThreshold", () -> core.recoveryThreshold(p.recoveryThreshold));
     if (p.drainDelay == null || p.drainDelay.isNegative()) {
       errors.rejectValue("drainDelay", "range", "must not be negative");
     }

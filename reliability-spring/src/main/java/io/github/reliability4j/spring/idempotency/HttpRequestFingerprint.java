@@ -1,9 +1,9 @@
 package io.github.reliability4j.spring.idempotency;
 
+import io.github.reliability4j.core.idempotency.internal.Sha256;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -20,12 +20,7 @@ final class HttpRequestFingerprint {
   private HttpRequestFingerprint() {}
 
   static String of(String method, String template, String path, String query, byte[] body) {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
-    }
+    MessageDigest md = Sha256.newDigest();
     field(md, method);
     field(md, template);
     field(md, path);

@@ -50,10 +50,11 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * <p>Beans (each replaceable by declaring one of the same type or name):
  *
  * <ul>
- *   <li>{@link IdempotencyStore} {@code reliabilityIdempotencyStore}: the JDBC store when the
- *       application has a single {@code DataSource} (see {@code
- *       JdbcIdempotencyStoreConfiguration}), else an in-memory store with a start-up WARN (it does
- *       not deduplicate across instances);
+ *   <li>{@link IdempotencyStore} {@code reliabilityIdempotencyStore}: the JDBC store over the
+ *       DataSource named by {@code reliability.idempotency.jdbc.data-source}, or the application's
+ *       single (or {@code @Primary}) {@code DataSource}; else an in-memory store with a start-up
+ *       WARN (it does not deduplicate across instances). With {@code store=jdbc}, no DataSource or
+ *       an ambiguous choice among several fails the start instead;
  *   <li>{@link Idempotency} {@code reliabilityIdempotency}: the engine (store circuit breaker via
  *       {@link Idempotency#getCircuitBreaker()}, {@code store-call-timeout}, outage policy, lease
  *       renewal, events to every {@link IdempotencyEventListener} bean);
@@ -61,7 +62,10 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  *       a start-up error) plus the authenticated principal; when neither exists, one start-up WARN
  *       says that all callers share one key space;
  *   <li>a servlet filter registration {@code reliabilityIdempotencyFilter}, ordered after Spring
- *       Security's filter chain.
+ *       Security's filter chain; also imported into {@code @WebMvcTest} slices;
+ *   <li>start-up checks of every {@code @Idempotent} handler ({@link IdempotentHandlerVerifier}):
+ *       GET/HEAD/OPTIONS without {@code allowSafeMethods}, and any {@code @Idempotent} bean in a
+ *       reactive application, fail the start with an {@link InvalidIdempotentHandlerException}.
  * </ul>
  *
  * Disabled by {@code reliability.idempotency.enabled=false}.
@@ -88,6 +92,7 @@ public class IdempotencyAutoConfiguration {
   @ConditionalOnMissingBean(IdempotencyStore.class)
   IdempotencyStore reliabilityIdempotencyStore(
       IdempotencyProperties properties,
+      ListableBeanFactory beanFactory,
       ObjectProvider<DataSource> dataSources,
       ObjectProvider<InMemoryIdempotencyStoreCustomizer> memoryCustomizers,
       ObjectProvider<JdbcIdempotencyStoreCustomizer> jdbcCustomizers) {
@@ -101,7 +106,9 @@ public class IdempotencyAutoConfiguration {
               + " LettuceConnectionFactory or Lettuce client bean");
     }
     DataSource dataSource =
-        type == IdempotencyProperties.StoreType.MEMORY ? null : dataSources.getIfUnique();
+        type == IdempotencyProperties.StoreType.MEMORY
+            ? null
+            : storeDataSource(properties, beanFactory, dataSources);
     if (dataSource != null) {
       IdempotencyProperties.Jdbc jdbc = properties.getJdbc();
       JdbcIdempotencyStoreConfig.Builder builder =
@@ -114,11 +121,27 @@ public class IdempotencyAutoConfiguration {
       // per claim/complete, and the request's consistency token stays the business writes' one.
       return JdbcIdempotencyStore.create(RoutingDataSources.unrouted(dataSource), builder.build());
     }
+    String[] names = beanFactory.getBeanNamesForType(DataSource.class);
     if (type == IdempotencyProperties.StoreType.JDBC) {
       throw new InvalidReliabilityPropertyException(
           "reliability.idempotency.store",
           "jdbc",
-          "requires exactly one DataSource bean (none or several found)");
+          names.length == 0
+              ? "requires a DataSource bean (none found)"
+              : "requires one DataSource, and "
+                  + names.length
+                  + " DataSource beans "
+                  + Arrays.toString(names)
+                  + " leave the choice ambiguous; set reliability.idempotency.jdbc.data-source to"
+                  + " the bean name of the one that holds the records (or mark one @Primary)");
+    }
+    if (names.length > 1) {
+      log.warn(
+          "reliability4j idempotency found {} DataSource beans {} and none is @Primary or named by"
+              + " reliability.idempotency.jdbc.data-source; falling back to an in-memory store."
+              + " Set that property (and store=jdbc) to keep records in the database.",
+          names.length,
+          Arrays.toString(names));
     }
     log.warn(
         "reliability4j idempotency uses an IN-MEMORY store: keys are deduplicated within this"
@@ -127,6 +150,32 @@ public class IdempotencyAutoConfiguration {
     InMemoryIdempotencyStore.Builder builder = InMemoryIdempotencyStore.builder();
     memoryCustomizers.orderedStream().forEach(c -> c.customize(builder));
     return builder.build();
+  }
+
+  /**
+   * The DataSource of the JDBC store: the bean named by {@code
+   * reliability.idempotency.jdbc.data-source}, else the application's single (or {@code @Primary})
+   * one, else null.
+   *
+   * @throws InvalidReliabilityPropertyException if the named bean does not exist or is no
+   *     DataSource
+   */
+  static DataSource storeDataSource(
+      IdempotencyProperties properties,
+      ListableBeanFactory beanFactory,
+      ObjectProvider<DataSource> dataSources) {
+    String name = properties.getJdbc().getDataSource();
+    if (name == null) {
+      return dataSources.getIfUnique();
+    }
+    if (!beanFactory.containsBean(name) || !beanFactory.isTypeMatch(name, DataSource.class)) {
+      throw new InvalidReliabilityPropertyException(
+          "reliability.idempotency.jdbc.data-source",
+          name,
+          "must name a DataSource bean; the DataSource beans are "
+              + Arrays.toString(beanFactory.getBeanNamesForType(DataSource.class)));
+    }
+    return beanFactory.getBean(name, DataSource.class);
   }
 
   /**
@@ -169,8 +218,8 @@ public class IdempotencyAutoConfiguration {
             properties.getStoreFailureMode() == IdempotencyProperties.StoreFailureMode.FAIL_OPEN
                 ? OutagePolicy.FAIL_OPEN
                 : OutagePolicy.FAIL_CLOSED)
-        // The client key's limit (max-key-length, up to 8192) is enforced when the header is
-        // parsed; scope and operation only have to fit the absolute limit.
+        // The client key's limit (max-key-length, at most the absolute limit) is enforced when the
+        // header is parsed; scope and operation only have to fit the absolute limit.
         .maxKeyLength(IdempotencyKey.ABSOLUTE_MAX_LENGTH)
         .maxStoredOutcomeBytes(properties.getMaxStoredResponseSize().toBytes())
         .build();
@@ -287,6 +336,16 @@ public class IdempotencyAutoConfiguration {
       };
     }
 
+    /**
+     * Fails the start when an {@code @Idempotent} handler answers GET, HEAD or OPTIONS without
+     * {@code allowSafeMethods} (see {@link IdempotentHandlerVerifier}).
+     */
+    @Bean
+    static SmartInitializingSingleton reliabilityIdempotentHandlerCheck(
+        ListableBeanFactory beanFactory) {
+      return () -> IdempotentHandlerVerifier.verifyServlet(beanFactory);
+    }
+
     @Bean
     @ConditionalOnMissingBean(name = "reliabilityIdempotencyFilter")
     FilterRegistrationBean<IdempotencyFilter> reliabilityIdempotencyFilter(
@@ -304,6 +363,21 @@ public class IdempotencyAutoConfiguration {
       registration.setName("reliabilityIdempotencyFilter");
       registration.setOrder(FILTER_ORDER);
       return registration;
+    }
+  }
+
+  /**
+   * Reactive applications: the filter is servlet-only, so an {@code @Idempotent} bean fails the
+   * start instead of running unprotected (see {@link IdempotentHandlerVerifier}).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+  static class ReactiveConfiguration {
+
+    @Bean
+    static SmartInitializingSingleton reliabilityIdempotentReactiveCheck(
+        ListableBeanFactory beanFactory) {
+      return () -> IdempotentHandlerVerifier.verifyReactive(beanFactory);
     }
   }
 
@@ -359,7 +433,8 @@ public class IdempotencyAutoConfiguration {
         ObjectProvider<IdempotencyStore> store,
         ObjectProvider<DataSource> dataSources,
         ObjectProvider<IdempotencyProperties> properties,
-        ObjectProvider<RequestMappingHandlerAdapter> adapters) {
+        ObjectProvider<RequestMappingHandlerAdapter> adapters,
+        ListableBeanFactory beanFactory) {
       // Only handlers that are @Idempotent AND transactional: those are proxied by the
       // transaction advisor anyway, so no other controller becomes a proxy because of this.
       Pointcut pointcut =
@@ -375,7 +450,8 @@ public class IdempotencyAutoConfiguration {
       TransactionalCompletionInterceptor interceptor =
           new TransactionalCompletionInterceptor(
               () -> store.getIfAvailable() instanceof JdbcIdempotencyStore jdbc ? jdbc : null,
-              dataSources::getIfUnique,
+              org.springframework.util.function.SingletonSupplier.of(
+                  () -> storeDataSource(properties.getObject(), beanFactory, dataSources)),
               properties::getObject,
               () -> adapters.getObject().getMessageConverters());
       DefaultPointcutAdvisor advisor = new DefaultPointcutAdvisor(pointcut, interceptor);

@@ -4,60 +4,44 @@ import io.github.reliability4j.core.idempotency.ConcurrencyMode;
 import io.github.reliability4j.core.idempotency.Idempotency;
 import io.github.reliability4j.core.idempotency.IdempotencyConfig;
 import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
-import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyKeyMismatchException;
 import io.github.reliability4j.core.idempotency.IdempotencyResult;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreUnavailableException;
 import io.github.reliability4j.core.idempotency.IdempotentExecution;
+import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
 import io.github.reliability4j.core.idempotency.OutcomePolicy;
-import io.github.reliability4j.core.idempotency.RequestFingerprint;
-import io.github.reliability4j.core.idempotency.StoredOutcome;
-import io.github.reliability4j.spring.internal.RequestConsistency;
+import io.github.reliability4j.spring.idempotency.ResponseReplay.CapturingResponse;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
-import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
-import jakarta.servlet.http.Part;
-import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.util.ContentCachingResponseWrapper;
 
 /*
  * Design notes. A HandlerInterceptor alone cannot do this: it sees neither the request body
  * before the handler consumes it nor the response body after the message converters wrote it.
  * So this filter (placed after Spring Security, which must have authenticated the request so the
  * principal can scope the key) asks the handler mappings which handler the dispatcher will pick,
- * and only for @Idempotent handlers buffers the body, claims the key, runs the rest of the chain
- * against a caching response, and stores what was written. Error-page rendering after sendError
- * happens in a separate ERROR dispatch that this filter does not wrap; such outcomes are stored
- * as "status via sendError" and replayed through sendError so the error page renders again.
- * Everything goes through the Idempotency engine (circuit breaker, store-call timeout, outage
- * policy, lease renewal, events). When the handler ran in a transaction on the JDBC store's
- * DataSource, TransactionalCompletionInterceptor has already completed the key in that
- * transaction and flagged the request; the filter then only sends the live response.
+ * and only for @Idempotent handlers: RequestCanonicalizer turns the request into key and
+ * fingerprint (buffering the body), the engine claims the key, the rest of the chain runs against
+ * a capturing response, and ResponseReplay stores what was written (or replays a stored outcome).
+ * This class only orchestrates: dispatch types, the engine's answers, async, release/complete.
+ *
+ * Error-page rendering after sendError happens in a separate ERROR dispatch that this filter does
+ * not wrap; such outcomes are stored as "status via sendError" and replayed through sendError.
+ * When the handler ran in a transaction on the JDBC store's DataSource,
+ * TransactionalCompletionInterceptor has already completed the key in that transaction and
+ * flagged the request; the filter then only sends the live response.
  *
  * Async handlers: when the first dispatch returns with async started, the execution (still
  * renewing its lease) and the capturing response wait in a request attribute; the filter also
@@ -67,10 +51,6 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * RequestValidation) release the key instead of storing the 400.
  */
 final class IdempotencyFilter extends OncePerRequestFilter {
-
-  static final String REPLAYED_HEADER = "Idempotent-Replayed";
-  private static final String META_SEND_ERROR = "x-reliability4j-send-error";
-  private static final String META_HEADER_PREFIX = "h:";
 
   /** Request attribute holding the {@link IdempotentExecution} of an owned key while it runs. */
   static final String EXECUTION_ATTRIBUTE = IdempotencyFilter.class.getName() + ".execution";
@@ -88,7 +68,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   private final IdempotentHandlerLookup lookup;
   private final Supplier<Idempotency> idempotency;
   private final IdempotencyProperties properties;
-  private final IdempotencyScopeResolver scopeResolver;
+  private final RequestCanonicalizer canonicalizer;
   private final Map<ConfigKey, IdempotencyConfig> configs = new ConcurrentHashMap<>();
 
   IdempotencyFilter(
@@ -99,7 +79,7 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     this.lookup = lookup;
     this.idempotency = idempotency;
     this.properties = properties;
-    this.scopeResolver = scopeResolver;
+    this.canonicalizer = new RequestCanonicalizer(properties, scopeResolver);
   }
 
   @Override
@@ -132,122 +112,63 @@ final class IdempotencyFilter extends OncePerRequestFilter {
             : annotation.operation();
     String instance = request.getRequestURI();
 
-    List<String> values = Collections.list(request.getHeaders(properties.getHeaderName()));
-    if (values.isEmpty()) {
-      if (annotation.required()) {
-        ProblemDetails.write(
-            response,
-            400,
-            "Idempotency key missing",
-            "This operation requires an " + properties.getHeaderName() + " header.",
-            instance);
-        return;
-      }
-      chain.doFilter(request, response);
-      return;
-    }
-    if (values.size() > 1) {
-      ProblemDetails.write(
-          response,
-          400,
-          "Malformed idempotency key",
-          "Send exactly one " + properties.getHeaderName() + " header.",
-          instance);
-      return;
-    }
-    IdempotencyKeyHeader.Parsed parsed =
-        IdempotencyKeyHeader.parse(values.get(0), properties.getMaxKeyLength());
-    if (parsed.error() != null) {
-      ProblemDetails.write(
-          response,
-          400,
-          "Malformed idempotency key",
-          "The " + properties.getHeaderName() + " header is invalid: " + parsed.error() + ".",
-          instance);
-      return;
-    }
-
-    HttpServletRequest effectiveRequest = request;
-    byte[] bodyForFingerprint;
-    String contentType = request.getContentType();
-    String lowerType = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-    if (lowerType.startsWith("application/x-www-form-urlencoded")) {
-      // The container parses form bodies into parameters; reading the stream would lose them.
-      bodyForFingerprint = canonicalParameters(request);
-    } else if (lowerType.startsWith("multipart/")) {
-      bodyForFingerprint = multipartDigestInput(request);
-    } else {
-      byte[] body = readBody(request, properties.getMaxBodySize().toBytes());
-      if (body == null) {
-        ProblemDetails.write(
-            response,
-            413,
-            "Request body too large for an idempotent request",
-            "Idempotent requests may carry at most "
-                + properties.getMaxBodySize().toBytes()
-                + " bytes.",
-            instance);
-        return;
-      }
-      bodyForFingerprint = jsonFingerprintInput(request, lowerType, body);
-      effectiveRequest = new CachedBodyRequest(request, body);
-    }
-
-    String scope = scopeResolver.resolveScope(request);
-    IdempotencyKey key = IdempotencyKey.of(scope, operation, parsed.key());
-    RequestFingerprint fingerprint =
-        RequestFingerprint.fromHex(
-            HttpRequestFingerprint.of(
-                request.getMethod(),
-                match.routeTemplate(),
-                request.getRequestURI(),
-                request.getQueryString(),
-                bodyForFingerprint));
-
-    IdempotencyConfig config = configFor(operation, annotation);
+    RequestCanonicalizer.Canonical canonical;
     IdempotentExecution execution;
     try {
-      execution = idempotency.get().begin(key, fingerprint, config);
+      canonical = canonicalizer.canonicalize(request, match, operation);
+      if (canonical == null) {
+        chain.doFilter(request, response);
+        return;
+      }
+      execution = begin(canonical, configFor(operation, annotation), operation);
+    } catch (RequestCanonicalizer.Rejected rejected) {
+      if (rejected.problem() == IdempotencyProblem.KEY_IN_PROGRESS
+          || rejected.problem() == IdempotencyProblem.STORE_UNAVAILABLE) {
+        response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
+      }
+      ProblemDetails.write(response, rejected.problem(), rejected.detail(), instance);
+      return;
+    }
+    switch (execution.kind()) {
+      case REPLAY ->
+          ResponseReplay.replay(request, response, execution.replayedOutcome().orElseThrow());
+      case UNGUARDED -> {
+        // The engine logged the outage and published FAIL_OPEN.
+        chain.doFilter(canonical.request(), response);
+      }
+      case OWNER -> {
+        CapturingResponse capturing = new CapturingResponse(response);
+        run(canonical.request(), capturing, chain, new Pending(execution, capturing, operation));
+      }
+    }
+  }
+
+  /** Claims the key; every refusal by the engine becomes the matching problem. */
+  private IdempotentExecution begin(
+      RequestCanonicalizer.Canonical canonical, IdempotencyConfig config, String operation)
+      throws RequestCanonicalizer.Rejected {
+    try {
+      return idempotency.get().begin(canonical.key(), canonical.fingerprint(), config);
     } catch (IdempotencyConflictException e) {
-      response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
-      ProblemDetails.write(
-          response,
-          409,
-          "Request with this idempotency key is in progress",
+      throw new RequestCanonicalizer.Rejected(
+          IdempotencyProblem.KEY_IN_PROGRESS,
           e.isWaited()
               ? "Waited for the request with the same key, which is still being processed;"
                   + " retry after it completes."
               : "A request with the same key is still being processed; retry after it"
-                  + " completes.",
-          instance);
-      return;
+                  + " completes.");
     } catch (IdempotencyKeyMismatchException e) {
-      ProblemDetails.write(
-          response,
-          422,
-          "Idempotency key reused",
+      throw new RequestCanonicalizer.Rejected(
+          IdempotencyProblem.KEY_REUSED,
           "This key was already used for a different request (method, path, query or body"
-              + " differ). Use a new key for a new request.",
-          instance);
-      return;
+              + " differ). Use a new key for a new request.");
     } catch (IdempotencyStoreUnavailableException e) {
       log.warn("Idempotency store unavailable; rejecting {} with 503", operation, e);
-      response.setHeader("Retry-After", retryAfterSeconds(properties.getRetryAfter()));
-      ProblemDetails.write(
-          response,
-          503,
-          "Idempotency store unavailable",
-          "The request was not executed; retry it later with the same key.",
-          instance);
-      return;
-    }
-    switch (execution.kind()) {
-      case REPLAY -> replay(request, response, execution.replayedOutcome().orElseThrow());
-      case UNGUARDED -> {
-        // The engine logged the outage and published FAIL_OPEN.
-        chain.doFilter(effectiveRequest, response);
-      }
-      case OWNER -> execute(effectiveRequest, response, chain, operation, execution);
+      throw new RequestCanonicalizer.Rejected(
+          IdempotencyProblem.STORE_UNAVAILABLE,
+          "The request was not executed; retry it later with the same key.");
+    } catch (InvalidIdempotencyKeyException e) {
+      throw RequestCanonicalizer.rejected(e);
     }
   }
 
@@ -285,17 +206,6 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   }
 
   private record ConfigKey(String operation, Idempotent annotation) {}
-
-  private void execute(
-      HttpServletRequest request,
-      HttpServletResponse response,
-      FilterChain chain,
-      String operation,
-      IdempotentExecution execution)
-      throws IOException, ServletException {
-    CapturingResponse capturing = new CapturingResponse(response);
-    run(request, capturing, chain, new Pending(execution, capturing, operation));
-  }
 
   /**
    * Runs one dispatch of an owned request (the first one, or the ASYNC dispatch that renders an
@@ -359,9 +269,9 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     request
         .getAsyncContext()
         .addListener(
-            new jakarta.servlet.AsyncListener() {
+            new AsyncListener() {
               @Override
-              public void onComplete(jakarta.servlet.AsyncEvent event) {
+              public void onComplete(AsyncEvent event) {
                 // Normally the final dispatch finished the execution already and this does nothing;
                 // it releases the key when the request ended without one (client gone, container
                 // timeout without a dispatch), so a retry can run.
@@ -369,19 +279,18 @@ final class IdempotencyFilter extends OncePerRequestFilter {
               }
 
               @Override
-              public void onTimeout(jakarta.servlet.AsyncEvent event) {
+              public void onTimeout(AsyncEvent event) {
                 // Spring MVC answers a timeout by dispatching with AsyncRequestTimeoutException;
-                // that
-                // dispatch (typically 503) goes through the outcome policy like any response.
+                // that dispatch (typically 503) goes through the outcome policy like any response.
               }
 
               @Override
-              public void onError(jakarta.servlet.AsyncEvent event) {
+              public void onError(AsyncEvent event) {
                 pending.execution().close();
               }
 
               @Override
-              public void onStartAsync(jakarta.servlet.AsyncEvent event) {
+              public void onStartAsync(AsyncEvent event) {
                 event.getAsyncContext().addListener(this);
               }
             });
@@ -394,8 +303,8 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   }
 
   private void store(CapturingResponse capturing, String operation, IdempotentExecution execution) {
-    StoredOutcome outcome = capture(capturing);
-    IdempotencyResult.Status status = execution.complete(outcome);
+    IdempotencyResult.Status status =
+        execution.complete(ResponseReplay.capture(capturing, properties.getReplayHeaders()));
     switch (status) {
       case STORE_ERROR ->
           log.warn(
@@ -427,87 +336,6 @@ final class IdempotencyFilter extends OncePerRequestFilter {
     };
   }
 
-  private StoredOutcome capture(CapturingResponse capturing) {
-    Map<String, String> meta = new LinkedHashMap<>();
-    if (capturing.isErrorSent()) {
-      meta.put(META_SEND_ERROR, "true");
-      return StoredOutcome.of(capturing.getStatus(), meta, new byte[0]);
-    }
-    for (String name : properties.getReplayHeaders()) {
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (IdempotencyProperties.SENSITIVE_HEADERS.contains(lower)) {
-        continue;
-      }
-      if (lower.equals("content-type")) {
-        if (capturing.getContentType() != null) {
-          meta.put(META_HEADER_PREFIX + name, capturing.getContentType());
-        }
-        continue;
-      }
-      List<String> vals = new ArrayList<>(capturing.getHeaders(name));
-      if (!vals.isEmpty()) {
-        // Multiple values are joined with '\n', which cannot occur inside a header value.
-        meta.put(META_HEADER_PREFIX + name, String.join("\n", vals));
-      }
-    }
-    return StoredOutcome.of(capturing.getStatus(), meta, capturing.getContentAsByteArray());
-  }
-
-  private void replay(
-      HttpServletRequest request, HttpServletResponse response, StoredOutcome outcome)
-      throws IOException {
-    response.setHeader(REPLAYED_HEADER, "true");
-    reissueConsistencyToken(request);
-    Map<String, String> meta = outcome.metadata();
-    if ("true".equals(meta.get(META_SEND_ERROR))) {
-      response.sendError(outcome.status());
-      return;
-    }
-    response.setStatus(outcome.status());
-    for (Map.Entry<String, String> e : meta.entrySet()) {
-      if (!e.getKey().startsWith(META_HEADER_PREFIX)) {
-        continue;
-      }
-      String name = e.getKey().substring(META_HEADER_PREFIX.length());
-      if (IdempotencyProperties.SENSITIVE_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-        continue;
-      }
-      if (name.equalsIgnoreCase("content-type")) {
-        response.setContentType(e.getValue());
-        continue;
-      }
-      for (String v : e.getValue().split("\n")) {
-        response.addHeader(name, v);
-      }
-    }
-    byte[] body = outcome.body();
-    response.setContentLength(body.length);
-    if (body.length > 0) {
-      response.getOutputStream().write(body);
-    }
-    response.flushBuffer();
-  }
-
-  /**
-   * With replica routing, the consistency token of the original write is re-issued rather than
-   * stored: the request's session is advanced to the primary's current position, which is at or
-   * after the write (the key completes only after the write committed, or in its transaction), so
-   * the retrying client reads its write. Storing the token instead would miss the transactional
-   * mode, whose outcome is written before the commit position exists.
-   */
-  private static void reissueConsistencyToken(HttpServletRequest request) {
-    if (request.getAttribute(RequestConsistency.ATTRIBUTE) instanceof RequestConsistency session) {
-      try {
-        session.advanceToPrimary();
-      } catch (Exception e) {
-        log.warn(
-            "Could not read the primary's position to re-issue the consistency token of a"
-                + " replayed response; the replay carries the request's own token only",
-            e);
-      }
-    }
-  }
-
   static Duration duration(String value, Duration fallback) {
     return value == null || value.isBlank() ? fallback : DurationStyle.detectAndParse(value);
   }
@@ -515,170 +343,5 @@ final class IdempotencyFilter extends OncePerRequestFilter {
   private static String retryAfterSeconds(Duration d) {
     long s = Math.max(1, (d.toMillis() + 999) / 1000);
     return Long.toString(s);
-  }
-
-  /**
-   * The canonical form of a JSON body (see {@link CanonicalJson}) unless {@code
-   * json-fingerprint=raw}; any other body, and JSON that does not parse, as sent.
-   */
-  private byte[] jsonFingerprintInput(HttpServletRequest request, String lowerType, byte[] body) {
-    if (properties.getJsonFingerprint() != IdempotencyProperties.JsonFingerprint.CANONICAL
-        || !isJson(lowerType)) {
-      return body;
-    }
-    Charset charset = StandardCharsets.UTF_8;
-    String enc = request.getCharacterEncoding();
-    if (enc != null) {
-      try {
-        charset = Charset.forName(enc);
-      } catch (IllegalArgumentException unknown) {
-        return body;
-      }
-    }
-    byte[] canonical = CanonicalJson.canonicalize(body, charset);
-    return canonical == null ? body : canonical;
-  }
-
-  static boolean isJson(String lowerType) {
-    int semicolon = lowerType.indexOf(';');
-    String type = (semicolon < 0 ? lowerType : lowerType.substring(0, semicolon)).strip();
-    return type.equals("application/json")
-        || (type.startsWith("application/") && type.endsWith("+json"));
-  }
-
-  /** Reads at most {@code max} bytes; returns null if the body is longer. */
-  private static byte[] readBody(HttpServletRequest request, long max) throws IOException {
-    long declared = request.getContentLengthLong();
-    if (declared > max) {
-      return null;
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 256);
-    byte[] buf = new byte[8192];
-    try (InputStream in = request.getInputStream()) {
-      long total = 0;
-      int n;
-      while ((n = in.read(buf)) != -1) {
-        total += n;
-        if (total > max) {
-          return null;
-        }
-        out.write(buf, 0, n);
-      }
-    }
-    return out.toByteArray();
-  }
-
-  private static byte[] canonicalParameters(HttpServletRequest request) {
-    TreeMap<String, String[]> sorted = new TreeMap<>(request.getParameterMap());
-    StringBuilder sb = new StringBuilder();
-    sorted.forEach(
-        (k, v) -> {
-          String[] copy = v.clone();
-          java.util.Arrays.sort(copy);
-          for (String s : copy) {
-            sb.append(k.length()).append(':').append(k).append('=');
-            sb.append(s.length()).append(':').append(s).append('&');
-          }
-        });
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] multipartDigestInput(HttpServletRequest request)
-      throws IOException, ServletException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(canonicalParameters(request));
-    List<Part> parts = new ArrayList<>(request.getParts());
-    parts.sort(java.util.Comparator.comparing(Part::getName));
-    for (Part p : parts) {
-      String header = p.getName() + "|" + p.getSubmittedFileName() + "|" + p.getSize() + "|";
-      out.write(header.getBytes(StandardCharsets.UTF_8));
-      try (InputStream in = p.getInputStream()) {
-        in.transferTo(out);
-      }
-    }
-    return out.toByteArray();
-  }
-
-  /** Serves the already-read body to the handler. */
-  static final class CachedBodyRequest extends HttpServletRequestWrapper {
-    private final byte[] body;
-
-    CachedBodyRequest(HttpServletRequest request, byte[] body) {
-      super(request);
-      this.body = body;
-    }
-
-    @Override
-    public ServletInputStream getInputStream() {
-      ByteArrayInputStream in = new ByteArrayInputStream(body);
-      return new ServletInputStream() {
-        @Override
-        public int read() {
-          return in.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-          return in.read(b, off, len);
-        }
-
-        @Override
-        public boolean isFinished() {
-          return in.available() == 0;
-        }
-
-        @Override
-        public boolean isReady() {
-          return true;
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-          throw new UnsupportedOperationException("async reads of a buffered body");
-        }
-      };
-    }
-
-    @Override
-    public BufferedReader getReader() {
-      String enc = getCharacterEncoding();
-      Charset cs = enc == null ? StandardCharsets.ISO_8859_1 : Charset.forName(enc);
-      return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), cs));
-    }
-
-    @Override
-    public int getContentLength() {
-      return body.length;
-    }
-
-    @Override
-    public long getContentLengthLong() {
-      return body.length;
-    }
-  }
-
-  /** Remembers whether the handler ended with sendError (rendered later by the error page). */
-  static final class CapturingResponse extends ContentCachingResponseWrapper {
-    private boolean errorSent;
-
-    CapturingResponse(HttpServletResponse response) {
-      super(response);
-    }
-
-    @Override
-    public void sendError(int sc) throws IOException {
-      errorSent = true;
-      super.sendError(sc);
-    }
-
-    @Override
-    public void sendError(int sc, String msg) throws IOException {
-      errorSent = true;
-      super.sendError(sc, msg);
-    }
-
-    boolean isErrorSent() {
-      return errorSent;
-    }
   }
 }

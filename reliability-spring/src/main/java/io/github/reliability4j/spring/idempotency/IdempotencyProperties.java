@@ -1,5 +1,11 @@
 package io.github.reliability4j.spring.idempotency;
 
+import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
+import io.github.reliability4j.core.idempotency.IdempotencyKey;
+import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
+import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +21,10 @@ import org.springframework.validation.Validator;
  * reliability.idempotency.*}.
  *
  * <p>Validated when bound: an invalid value fails start-up with a report naming the property, its
- * value and its origin.
+ * value and its origin. Settings that core or JDBC configuration owns take their defaults from
+ * those classes' constants and are validated by handing them to the owning builder ({@link
+ * IdempotencyConfig}, {@link Idempotency.Builder}, {@link JdbcIdempotencyStoreConfig}), so a
+ * property accepts exactly what the builder accepts and fails with the builder's message.
  */
 @ConfigurationProperties(prefix = "reliability.idempotency")
 public class IdempotencyProperties implements Validator {
@@ -37,20 +46,26 @@ public class IdempotencyProperties implements Validator {
   /** Request header carrying the client's idempotency key. */
   private String headerName = "Idempotency-Key";
 
-  /** Longest accepted key, in characters; longer keys are rejected with 400. */
-  private int maxKeyLength = 255;
+  /**
+   * Longest accepted key, in characters (1 to 1024, the core's {@link
+   * IdempotencyKey#ABSOLUTE_MAX_LENGTH}); longer keys are rejected with 400.
+   */
+  private int maxKeyLength = IdempotencyConfig.DEFAULT_MAX_KEY_LENGTH;
 
   /** How long a completed response is kept for replay. */
-  private Duration retention = Duration.ofHours(24);
+  private Duration retention = IdempotencyConfig.DEFAULT_RETENTION;
 
   /**
    * How long an in-flight record stays locked before a retry may take it over (the first worker is
    * presumed dead). Must exceed the slowest expected execution of an idempotent endpoint.
    */
-  private Duration leaseDuration = Duration.ofSeconds(30);
+  private Duration leaseDuration = IdempotencyConfig.DEFAULT_LEASE_DURATION;
 
-  /** Default wait for endpoints declaring {@code concurrency = WAIT}. */
-  private Duration waitTimeout = Duration.ofSeconds(10);
+  /**
+   * Default wait for endpoints declaring {@code concurrency = WAIT}; zero makes them answer 409 at
+   * once, like {@code REJECT}.
+   */
+  private Duration waitTimeout = IdempotencyConfig.DEFAULT_WAIT_TIMEOUT;
 
   /** Value of the {@code Retry-After} header sent with 409 while the first request is in flight. */
   private Duration retryAfter = Duration.ofSeconds(1);
@@ -95,13 +110,15 @@ public class IdempotencyProperties implements Validator {
    * engine; a call that takes longer counts as a store failure (see store-failure-mode). 0 disables
    * the bound (the store's own timeouts, e.g. jdbc.query-timeout, still apply).
    */
-  private Duration storeCallTimeout = Duration.ofSeconds(2);
+  private Duration storeCallTimeout = Idempotency.DEFAULT_STORE_CALL_TIMEOUT;
 
   /**
    * Largest response (status + stored headers + body) that is stored; larger ones run, are
-   * returned, and release the key.
+   * returned, and release the key. Defaults to the JDBC store's body limit (1 MiB), larger than the
+   * core engine's own default, because HTTP responses are larger than most messages.
    */
-  private DataSize maxStoredResponseSize = DataSize.ofMegabytes(1);
+  private DataSize maxStoredResponseSize =
+      DataSize.ofBytes(JdbcIdempotencyStoreConfig.DEFAULT_MAX_BODY_BYTES);
 
   /**
    * Whether {@code @Idempotent} handlers that run inside a Spring transaction on the JDBC store's
@@ -167,8 +184,17 @@ public class IdempotencyProperties implements Validator {
 
   /** Settings of the JDBC store (used when a DataSource exists and store is auto or jdbc). */
   public static class Jdbc {
-    /** Table holding idempotency records. */
-    private String tableName = "reliability_idempotency";
+    /**
+     * Table holding idempotency records: a plain SQL identifier, optionally schema-qualified
+     * ({@code schema.table}), each part at most 48 characters.
+     */
+    private String tableName = JdbcIdempotencyStoreConfig.DEFAULT_TABLE_NAME;
+
+    /**
+     * Bean name of the DataSource holding the records, for applications with several DataSources;
+     * unset, the application's single (or {@code @Primary}) DataSource is used.
+     */
+    private String dataSource;
 
     /** Whether the table is created at start-up if missing (else apply the DDL by migration). */
     private boolean initializeSchema = false;
@@ -176,8 +202,16 @@ public class IdempotencyProperties implements Validator {
     /** How often expired records are deleted; zero disables purging. */
     private Duration purgeInterval = Duration.ofMinutes(10);
 
-    /** Timeout of each store statement. */
-    private Duration queryTimeout = Duration.ofSeconds(5);
+    /** Timeout of each store statement, rounded up to whole seconds; zero disables it. */
+    private Duration queryTimeout = JdbcIdempotencyStoreConfig.DEFAULT_QUERY_TIMEOUT;
+
+    public String getDataSource() {
+      return dataSource;
+    }
+
+    public void setDataSource(String dataSource) {
+      this.dataSource = dataSource;
+    }
 
     public String getTableName() {
       return tableName;
@@ -271,33 +305,47 @@ public class IdempotencyProperties implements Validator {
     if (p.headerName == null || !p.headerName.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
       errors.rejectValue("headerName", "invalid", "must be a valid HTTP header name");
     }
-    if (p.maxKeyLength < 1 || p.maxKeyLength > 8192) {
-      errors.rejectValue("maxKeyLength", "range", "must be between 1 and 8192");
+    // Owned by the core engine's config: the same rule and message as IdempotencyConfig.
+    IdempotencyConfig.Builder core = IdempotencyConfig.custom();
+    PropertyChecks.check(errors, "maxKeyLength", () -> core.maxKeyLength(p.maxKeyLength));
+    PropertyChecks.check(errors, "retention", () -> core.retention(p.retention));
+    boolean lease =
+        PropertyChecks.check(errors, "leaseDuration", () -> core.leaseDuration(p.leaseDuration));
+    if (lease) {
+      PropertyChecks.check(errors, "leaseDuration", core::build);
     }
-    positive(errors, "retention", p.retention);
-    positive(errors, "leaseDuration", p.leaseDuration);
+    // Zero is this layer's "answer at once" (REJECT); any other value is the core's waitTimeout.
+    if (p.waitTimeout == null || !p.waitTimeout.isZero()) {
+      PropertyChecks.check(errors, "waitTimeout", () -> core.waitTimeout(p.waitTimeout));
+    }
+    PropertyChecks.check(
+        errors,
+        "maxStoredResponseSize",
+        () -> core.maxStoredOutcomeBytes(p.maxStoredResponseSize.toBytes()));
+    // Zero is this layer's "no bound" (withoutStoreCallTimeout()).
+    if (p.storeCallTimeout == null || !p.storeCallTimeout.isZero()) {
+      PropertyChecks.check(
+          errors,
+          "storeCallTimeout",
+          () ->
+              Idempotency.builder(InMemoryIdempotencyStore.builder().build())
+                  .storeCallTimeout(p.storeCallTimeout));
+    }
+    // Owned by the JDBC store's config.
+    JdbcIdempotencyStoreConfig.Builder jdbcConfig = JdbcIdempotencyStoreConfig.custom();
+    PropertyChecks.check(errors, "jdbc.tableName", () -> jdbcConfig.tableName(p.jdbc.tableName));
+    PropertyChecks.check(
+        errors, "jdbc.queryTimeout", () -> jdbcConfig.queryTimeout(p.jdbc.queryTimeout));
+    if (p.jdbc.dataSource != null && p.jdbc.dataSource.isBlank()) {
+      errors.rejectValue("jdbc.dataSource", "invalid", "must be a bean name or unset");
+    }
+    // Owned by this module.
     positive(errors, "retryAfter", p.retryAfter);
-    if (p.waitTimeout == null || p.waitTimeout.isNegative()) {
-      errors.rejectValue("waitTimeout", "range", "must be zero or positive");
-    }
     if (p.maxBodySize == null || p.maxBodySize.toBytes() <= 0) {
       errors.rejectValue("maxBodySize", "range", "must be positive");
     }
-    if (p.jdbc.tableName == null || !p.jdbc.tableName.matches("[A-Za-z_][A-Za-z0-9_]{0,47}")) {
-      errors.rejectValue(
-          "jdbc.tableName",
-          "invalid",
-          "must be an unquoted SQL identifier of at most 48 letters, digits and underscores");
-    }
     if (p.jdbc.purgeInterval == null || p.jdbc.purgeInterval.isNegative()) {
       errors.rejectValue("jdbc.purgeInterval", "range", "must be zero (disabled) or positive");
-    }
-    positive(errors, "jdbc.queryTimeout", p.jdbc.queryTimeout);
-    if (p.storeCallTimeout == null || p.storeCallTimeout.isNegative()) {
-      errors.rejectValue("storeCallTimeout", "range", "must be zero (no bound) or positive");
-    }
-    if (p.maxStoredResponseSize == null || p.maxStoredResponseSize.toBytes() < 0) {
-      errors.rejectValue("maxStoredResponseSize", "range", "must be zero or positive");
     }
     if (p.client.maxAttempts < 1 || p.client.maxAttempts > 100) {
       errors.rejectValue("client.maxAttempts", "range", "must be between 1 and 100");

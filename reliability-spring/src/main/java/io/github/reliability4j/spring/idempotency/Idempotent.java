@@ -11,13 +11,21 @@ import java.lang.annotation.Target;
  * Makes a Spring MVC handler method idempotent under the {@code Idempotency-Key} header
  * (draft-ietf-httpapi-idempotency-key-header).
  *
+ * <p>Start-up checks (no silent no-ops): a handler also reachable by {@code GET}, {@code HEAD} or
+ * {@code OPTIONS} fails the start unless {@link #allowSafeMethods()}; in a reactive (WebFlux)
+ * application, where the servlet filter never runs, any {@code @Idempotent} bean fails the start.
+ * In a {@code @WebMvcTest} slice the filter is included (with an in-memory store unless the test
+ * provides an {@code IdempotencyStore}), so tests see the same 400/409/422 answers as the
+ * application.
+ *
  * <p>Semantics, for a request to an annotated handler:
  *
  * <ul>
  *   <li>The key is read from the header named by {@code reliability.idempotency.header-name}. Both
  *       the structured-field string form ({@code "abc"}, as the draft specifies) and a bare token
  *       ({@code abc}: letters, digits and {@code -._~:+/=@}) are accepted. An empty, malformed,
- *       repeated or over-long key answers 400.
+ *       repeated or over-long key answers 400, as does any key the engine refuses; every error is
+ *       {@code application/problem+json} with a type from {@link IdempotencyProblem}.
  *   <li>No key: 400 when {@link #required()}, else the handler runs unprotected.
  *   <li>First request with a key: the handler runs once; its status, allow-listed headers and body
  *       are stored according to {@link #outcome()}.
@@ -70,6 +78,14 @@ public @interface Idempotent {
    * reliability.idempotency.retention}.
    */
   String retention() default "";
+
+  /**
+   * Whether the handler may be reachable by {@code GET}, {@code HEAD} or {@code OPTIONS} (also
+   * through a mapping without a method). By default such a handler fails the start with an {@link
+   * InvalidIdempotentHandlerException} naming it: a safe request carrying a key would be replayed
+   * for the whole retention period instead of reading fresh data.
+   */
+  boolean allowSafeMethods() default false;
 
   /** Which outcomes are stored for replay; the others release the key so a retry runs again. */
   Outcomes outcome() default Outcomes.SUCCESSES_AND_CLIENT_ERRORS;

@@ -4,7 +4,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-/** Writes RFC 9457 {@code application/problem+json} bodies without depending on Jackson. */
+/**
+ * Writes RFC 9457 {@code application/problem+json} bodies of an {@link IdempotencyProblem} without
+ * depending on Jackson.
+ */
 final class ProblemDetails {
 
   static final String MEDIA_TYPE = "application/problem+json";
@@ -12,16 +15,18 @@ final class ProblemDetails {
   private ProblemDetails() {}
 
   static void write(
-      HttpServletResponse response, int status, String title, String detail, String instance)
+      HttpServletResponse response, IdempotencyProblem problem, String detail, String instance)
       throws IOException {
     response.resetBuffer();
-    response.setStatus(status);
+    response.setStatus(problem.status());
     response.setContentType(MEDIA_TYPE);
     response.setCharacterEncoding("UTF-8");
-    StringBuilder sb = new StringBuilder(128);
-    sb.append("{\"type\":\"about:blank\",\"title\":");
-    quote(sb, title);
-    sb.append(",\"status\":").append(status);
+    StringBuilder sb = new StringBuilder(160);
+    sb.append("{\"type\":");
+    quote(sb, problem.type().toString());
+    sb.append(",\"title\":");
+    quote(sb, problem.title());
+    sb.append(",\"status\":").append(problem.status());
     sb.append(",\"detail\":");
     quote(sb, detail);
     if (instance != null) {

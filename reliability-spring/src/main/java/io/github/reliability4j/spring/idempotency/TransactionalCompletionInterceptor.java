@@ -9,10 +9,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -62,7 +59,6 @@ final class TransactionalCompletionInterceptor implements MethodInterceptor {
 
   private static final Logger log =
       LoggerFactory.getLogger(TransactionalCompletionInterceptor.class);
-  private static final String META_HEADER_PREFIX = "h:";
 
   private final Supplier<JdbcIdempotencyStore> store;
   private final Supplier<DataSource> dataSource;
@@ -179,29 +175,17 @@ final class TransactionalCompletionInterceptor implements MethodInterceptor {
       MediaType written = out.headers.getContentType();
       contentType = (written != null ? written : type).toString();
     }
-    Map<String, String> meta = new LinkedHashMap<>();
-    for (String name : properties.getReplayHeaders()) {
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (IdempotencyProperties.SENSITIVE_HEADERS.contains(lower)) {
-        continue;
-      }
-      if (lower.equals("content-type")) {
-        if (contentType != null) {
-          meta.put(META_HEADER_PREFIX + name, contentType);
-        }
-        continue;
-      }
-      List<String> values = new ArrayList<>();
-      List<String> fromEntity = headers.get(name);
-      if (fromEntity != null) {
-        values.addAll(fromEntity);
-      } else if (response != null) {
-        values.addAll(response.getHeaders(name));
-      }
-      if (!values.isEmpty()) {
-        meta.put(META_HEADER_PREFIX + name, String.join("\n", values));
-      }
-    }
+    Map<String, String> meta =
+        ResponseReplay.metadata(
+            properties.getReplayHeaders(),
+            contentType,
+            name -> {
+              List<String> fromEntity = headers.get(name);
+              if (fromEntity != null) {
+                return fromEntity;
+              }
+              return response == null ? List.of() : response.getHeaders(name);
+            });
     return StoredOutcome.of(status, meta, bytes);
   }
 

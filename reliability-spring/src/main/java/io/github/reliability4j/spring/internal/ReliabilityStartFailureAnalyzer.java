@@ -4,6 +4,7 @@ import io.github.reliability4j.jdbc.idempotency.IdempotencyTableMissingException
 import io.github.reliability4j.jdbc.idempotency.UnsupportedDatabaseException;
 import io.github.reliability4j.jdbc.retention.RetentionPolicyRejectedException;
 import io.github.reliability4j.jdbc.routing.RoutingConfigurationException;
+import io.github.reliability4j.spring.idempotency.InvalidIdempotentHandlerException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.Environment;
@@ -14,9 +15,10 @@ import org.springframework.core.env.Environment;
  * configuration error ({@link RoutingConfigurationException}: a replica that is not in recovery, an
  * unreachable primary, nodes of different clusters, an unsupported database), a missing idempotency
  * table, a database the JDBC store does not support, a rejected retention policy and a Redis user
- * without the permissions the store needs. The description is the exception's message, which never
- * holds a secret (passwords and the token secret are not part of any message). Registered in {@code
- * META-INF/spring.factories}; not API.
+ * without the permissions the store needs, and an {@code @Idempotent} handler that cannot take
+ * effect ({@link InvalidIdempotentHandlerException}: a safe method, or a reactive application). The
+ * description is the exception's message, which never holds a secret (passwords and the token
+ * secret are not part of any message). Registered in {@code META-INF/spring.factories}; not API.
  */
 public final class ReliabilityStartFailureAnalyzer implements FailureAnalyzer {
 
@@ -83,6 +85,21 @@ public final class ReliabilityStartFailureAnalyzer implements FailureAnalyzer {
               + " in table '"
               + e.getTable()
               + "'), or disable it with reliability.retention.policies[*].enabled=false.",
+          e);
+    }
+    if (t instanceof InvalidIdempotentHandlerException e) {
+      return new FailureAnalysis(
+          "reliability4j refused @Idempotent on " + e.getHandler() + ":\n\n    " + e.getMessage(),
+          e.getMessage().contains("reactive")
+              ? "Serve "
+                  + e.getHandler()
+                  + " with Spring MVC, or remove @Idempotent and guard"
+                  + " the call with Idempotency.execute(...); reliability.idempotency.enabled=false"
+                  + " turns the check (and idempotency) off."
+              : "Map "
+                  + e.getHandler()
+                  + " to POST, PUT, PATCH or DELETE only, or declare"
+                  + " @Idempotent(allowSafeMethods = true) if replaying safe requests is intended.",
           e);
     }
     if (t.getClass().getName().equals(REDIS_PERMISSION)) {

@@ -1,6 +1,8 @@
 package io.github.reliability4j.spring.routing;
 
 import io.github.reliability4j.core.routing.ReadPreference;
+import io.github.reliability4j.core.routing.RoutingPolicy;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,9 @@ import org.springframework.validation.Validator;
  */
 @ConfigurationProperties(prefix = "reliability.routing")
 public class RoutingProperties implements Validator {
+
+  /** The core routing policy's defaults, which these properties start from. */
+  private static final RoutingPolicy CORE_DEFAULTS = RoutingPolicy.ofDefaults();
 
   /** Whether the application's DataSource is wrapped when replicas are configured. */
   private boolean enabled = true;
@@ -36,13 +41,13 @@ public class RoutingProperties implements Validator {
   private ReadPreference defaultReadPreference = ReadPreference.REPLICA_PREFERRED;
 
   /** Longest wait for a replica to catch up with a session's writes before reading the primary. */
-  private Duration maxCausalWait = Duration.ofMillis(100);
+  private Duration maxCausalWait = CORE_DEFAULTS.maxCausalWait();
 
   /** Replicas lagging more than this are taken out of rotation. */
-  private Duration maxReplicaLag = Duration.ofSeconds(10);
+  private Duration maxReplicaLag = CORE_DEFAULTS.maxReplicaLag();
 
   /** How often replica lag is sampled. */
-  private Duration sampleInterval = Duration.ofMillis(500);
+  private Duration sampleInterval = CORE_DEFAULTS.sampleInterval();
 
   /**
    * Secret that signs consistency tokens (at least 32 characters); must be the same on every
@@ -232,9 +237,14 @@ public class RoutingProperties implements Validator {
         errors.reject("short", "reliability.routing.token-secret " + message);
       }
     }
-    positive(errors, "maxCausalWait", p.maxCausalWait, true);
-    positive(errors, "maxReplicaLag", p.maxReplicaLag, false);
-    positive(errors, "sampleInterval", p.sampleInterval, false);
+    // Owned by the core routing policy: the same rules and messages as RoutingPolicy.
+    RoutingPolicy.Builder core = RoutingPolicy.custom();
+    PropertyChecks.check(errors, "maxCausalWait", () -> core.maxCausalWait(p.maxCausalWait));
+    PropertyChecks.check(errors, "maxReplicaLag", () -> core.maxReplicaLag(p.maxReplicaLag));
+    if (PropertyChecks.check(
+        errors, "sampleInterval", () -> core.sampleInterval(p.sampleInterval))) {
+      PropertyChecks.check(errors, "sampleInterval", core::build);
+    }
     if (p.session.headerName == null
         || !p.session.headerName.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
       errors.rejectValue("session.headerName", "invalid", "must be a valid HTTP header name");

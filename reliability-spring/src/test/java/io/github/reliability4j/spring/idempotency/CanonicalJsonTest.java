@@ -77,11 +77,11 @@ class CanonicalJsonTest {
 
   @Test
   void mediaTypesThatCountAsJson() {
-    assertThat(IdempotencyFilter.isJson("application/json")).isTrue();
-    assertThat(IdempotencyFilter.isJson("application/json; charset=utf-8")).isTrue();
-    assertThat(IdempotencyFilter.isJson("application/merge-patch+json")).isTrue();
-    assertThat(IdempotencyFilter.isJson("text/plain")).isFalse();
-    assertThat(IdempotencyFilter.isJson("application/jsonx")).isFalse();
-    assertThat(IdempotencyFilter.isJson("")).isFalse();
+    assertThat(RequestCanonicalizer.isJson("application/json")).isTrue();
+    assertThat(RequestCanonicalizer.isJson("application/json; charset=utf-8")).isTrue();
+    assertThat(RequestCanonicalizer.isJson("application/merge-patch+json")).isTrue();
+    assertThat(RequestCanonicalizer.isJson("text/plain")).isFalse();
+    assertThat(RequestCanonicalizer.isJson("application/jsonx")).isFalse();
+    assertThat(RequestCanonicalizer.isJson("")).isFalse();
   }
 }

@@ -212,17 +212,7 @@ class IdempotencyAutoConfigurationTest {
   }
 
   static String camel(String dashed) {
-    StringBuilder sb = new StringBuilder();
-    boolean upper = false;
-    for (char c : dashed.toCharArray()) {
-      if (c == '-') {
-        upper = true;
-      } else {
-        sb.append(upper ? Character.toUpperCase(c) : c);
-        upper = false;
-      }
-    }
-    return sb.toString();
+    return io.github.reliability4j.spring.PropertyBoundsTest.camel(dashed);
   }
 
   final WebApplicationContextRunner web =
