@@ -24,7 +24,10 @@ import org.springframework.context.annotation.Bean;
       "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",
       "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration"
     })
-@ConditionalOnClass(ObservationRegistry.class)
+// Micrometer's core too: the probe timer and the meter filter below use it, and a configuration
+// class with its types in bean signatures must not load without it (found by the release dry
+// run's application, which has neither).
+@ConditionalOnClass({ObservationRegistry.class, MeterRegistry.class})
 @ConditionalOnProperty(
     prefix = "reliability.observations",
     name = "enabled",
@@ -59,7 +62,6 @@ public class ReliabilityObservationAutoConfiguration {
    * none, and every reliability meter has one).
    */
   @Bean
-  @ConditionalOnClass(name = "io.micrometer.core.instrument.config.MeterFilter")
   static io.micrometer.core.instrument.config.MeterFilter
       reliabilityObservationMeterDescriptions() {
     java.util.Map<String, String> descriptions =
