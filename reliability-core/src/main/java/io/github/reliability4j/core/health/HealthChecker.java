@@ -173,6 +173,20 @@ public interface HealthChecker extends AutoCloseable {
       return this;
     }
 
+    /**
+     * Replaces every probe registered so far by {@code decorator}'s result (typically the same
+     * registration with a wrapped probe, {@link ProbeRegistration#withProbe}), e.g. to time or
+     * trace each evaluation. Probes registered after this call are not decorated.
+     *
+     * @param decorator called once per registration, on this thread; must not return null
+     * @return this builder
+     */
+    public Builder decorateProbes(java.util.function.UnaryOperator<ProbeRegistration> decorator) {
+      Objects.requireNonNull(decorator, "decorator");
+      probes.replaceAll(r -> Objects.requireNonNull(decorator.apply(r), "decorated registration"));
+      return this;
+    }
+
     public Builder group(ProbeGroup group) {
       groups.add(Objects.requireNonNull(group, "group"));
       return this;

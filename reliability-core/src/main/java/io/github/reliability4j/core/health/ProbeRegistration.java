@@ -61,6 +61,34 @@ public final class ProbeRegistration {
     this.recoveryThreshold = b.recoveryThreshold;
   }
 
+  private ProbeRegistration(ProbeRegistration o, Probe probe) {
+    this.name = o.name;
+    this.probe = probe;
+    this.componentType = o.componentType;
+    this.measurement = o.measurement;
+    this.kinds = o.kinds;
+    this.weight = o.weight;
+    this.external = o.external;
+    this.interval = o.interval;
+    this.failingInterval = o.failingInterval;
+    this.deadline = o.deadline;
+    this.maxAge = o.maxAge;
+    this.jitter = o.jitter;
+    this.failureThreshold = o.failureThreshold;
+    this.recoveryThreshold = o.recoveryThreshold;
+  }
+
+  /**
+   * This registration with another probe body and every other setting unchanged (for decorators
+   * that time or trace the original probe).
+   *
+   * @param probe the new body
+   * @return a new registration
+   */
+  public ProbeRegistration withProbe(Probe probe) {
+    return new ProbeRegistration(this, Objects.requireNonNull(probe, "probe"));
+  }
+
   /**
    * Starts a registration.
    *

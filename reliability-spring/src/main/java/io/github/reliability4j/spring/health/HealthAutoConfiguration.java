@@ -8,6 +8,7 @@ import io.github.reliability4j.core.health.ProbeGroup;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.spring.internal.ReliabilityDecorators;
 import io.github.reliability4j.spring.routing.RoutedDataSource;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -52,6 +53,7 @@ public class HealthAutoConfiguration {
       ObjectProvider<ProbeGroup> groups,
       ObjectProvider<HealthListener> listeners,
       ObjectProvider<HealthCheckerCustomizer> customizers,
+      ObjectProvider<ReliabilityDecorators.ProbeDecorator> decorators,
       ObjectProvider<DataSource> dataSources,
       HealthProbeResources resources,
       BeanFactory beans) {
@@ -106,6 +108,7 @@ public class HealthAutoConfiguration {
     groups.orderedStream().forEach(builder::group);
     listeners.orderedStream().forEach(builder::listener);
     customizers.orderedStream().forEach(c -> c.customize(builder));
+    decorators.orderedStream().forEach(d -> builder.decorateProbes(d::decorate));
     return builder.build();
   }
 

@@ -10,6 +10,7 @@ import io.github.reliability4j.core.idempotency.event.IdempotencyEventListener;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStoreConfig;
 import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
+import io.github.reliability4j.spring.internal.ReliabilityDecorators;
 import io.github.reliability4j.spring.internal.RoutingDataSources;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,9 +188,14 @@ public class IdempotencyAutoConfiguration {
   Idempotency reliabilityIdempotency(
       IdempotencyStore store,
       IdempotencyProperties properties,
-      ObjectProvider<IdempotencyEventListener> listeners) {
+      ObjectProvider<IdempotencyEventListener> listeners,
+      ObjectProvider<ReliabilityDecorators.StoreDecorator> decorators) {
+    IdempotencyStore called = store;
+    for (ReliabilityDecorators.StoreDecorator d : decorators.orderedStream().toList()) {
+      called = d.decorate(called);
+    }
     Idempotency.Builder builder =
-        Idempotency.builder(store).defaultConfig(engineDefaults(properties));
+        Idempotency.builder(called).defaultConfig(engineDefaults(properties));
     if (properties.getStoreCallTimeout().isZero()) {
       builder.withoutStoreCallTimeout();
     } else {

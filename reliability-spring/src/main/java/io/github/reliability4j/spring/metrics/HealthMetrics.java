@@ -5,7 +5,6 @@ import io.github.reliability4j.core.health.HealthChecker;
 import io.github.reliability4j.core.health.HealthStatus;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
-import io.github.reliability4j.core.health.ProbeResult;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -17,9 +16,11 @@ import java.util.Locale;
  * Probe gauges computed from the checker's last snapshot (a scrape never runs a probe):
  *
  * <ul>
- *   <li>{@code reliability.health.probe.status}, tag {@code probe}: 0 pass, 1 warn, 2 unknown, 3
- *       fail (the severity order of {@link HealthStatus});
- *   <li>{@code reliability.health.probe.duration}, tag {@code probe}: last run time in seconds;
+ *   <li>{@code reliability.health.probe.status} (gauge), tag {@code probe}: 0 pass, 1 warn, 2
+ *       unknown, 3 fail (the severity order of {@link HealthStatus});
+ *   <li>{@code reliability.health.probe.duration} (a timer since issue 20, no longer a gauge), tags
+ *       {@code probe}, {@code status}: every evaluation's run time, recorded by {@code
+ *       ReliabilityObservationAutoConfiguration} around each probe body;
  *   <li>{@code reliability.health.status}, tag {@code kind} (liveness, readiness, startup, deep):
  *       the aggregated report status, same encoding.
  * </ul>
@@ -46,15 +47,12 @@ public final class HealthMetrics implements MeterBinder {
           .tag("probe", name)
           .description("Probe status: 0 pass, 1 warn, 2 unknown, 3 fail")
           .register(registry);
-      Gauge.builder(PROBE_DURATION, checker, c -> duration(c, name))
-          .tag("probe", name)
-          .baseUnit("seconds")
-          .register(registry);
     }
     for (ProbeKind kind : ProbeKind.values()) {
       Gauge.builder(STATUS, checker, c -> severity(c.report(kind).status()))
           .tag("kind", kind.name().toLowerCase(Locale.ROOT))
           .description("Report status: 0 pass, 1 warn, 2 unknown, 3 fail")
+          .baseUnit("status")
           .register(registry);
     }
   }
@@ -62,12 +60,6 @@ public final class HealthMetrics implements MeterBinder {
   private static double code(HealthChecker c, String name) {
     ComponentHealth h = c.snapshot().component(name);
     return h == null ? severity(HealthStatus.UNKNOWN) : severity(h.status());
-  }
-
-  private static double duration(HealthChecker c, String name) {
-    ComponentHealth h = c.snapshot().component(name);
-    ProbeResult r = h == null ? null : h.result();
-    return r == null || r.duration() == null ? Double.NaN : r.duration().toNanos() / 1e9;
   }
 
   static double severity(HealthStatus s) {

@@ -8,7 +8,8 @@ import io.micrometer.core.instrument.Timer;
 import java.util.Locale;
 
 /**
- * Records idempotency events as Micrometer meters. Meter names (all tagged {@code operation}):
+ * Records idempotency events as Micrometer meters. Meter names (all tagged {@code method}, {@code
+ * uri} and {@code operation}, see {@link #operationTags}):
  *
  * <ul>
  *   <li>{@code reliability.idempotency.requests} (counter), tag {@code result}: {@code claimed},
@@ -50,8 +51,9 @@ public final class IdempotencyMetrics implements IdempotencyEventListener {
             .ifPresent(
                 d ->
                     Timer.builder(STORE_LATENCY)
-                        .description("Idempotency store claim latency")
-                        .tag("operation", operation)
+                        .description(
+                            "Idempotency store claim latency (including waiting under WAIT)")
+                        .tags(operationTags(operation))
                         .register(registry)
                         .record(d));
       }
@@ -75,7 +77,36 @@ public final class IdempotencyMetrics implements IdempotencyEventListener {
         : "other";
   }
 
+  private static final java.util.Map<String, String[]> DESCRIPTIONS =
+      java.util.Map.of(
+          REQUESTS,
+          new String[] {"Idempotent requests by claim result", "requests"},
+          EXECUTIONS,
+          new String[] {"Executions of idempotent actions by how they ended", "executions"},
+          STORE_ERRORS,
+          new String[] {"Failed idempotency store calls by SPI call", "errors"});
+
   private Counter counter(String name, String operation, String tag, String value) {
-    return Counter.builder(name).tag("operation", operation).tag(tag, value).register(registry);
+    String[] d = DESCRIPTIONS.get(name);
+    return Counter.builder(name)
+        .description(d[0])
+        .baseUnit(d[1])
+        .tags(operationTags(operation))
+        .tag(tag, value)
+        .register(registry);
+  }
+
+  /**
+   * One tag per concept, as Spring's HTTP meters: an HTTP operation ({@code "POST /payments"}, as
+   * the web filter names it) becomes {@code method=POST}, {@code uri=/payments}, {@code
+   * operation=http}; any other operation (a message listener, plain Java) keeps its name in {@code
+   * operation}, with {@code method=NONE} and {@code uri=NONE}. Every meter carries all three keys,
+   * as Prometheus requires one key set per meter name.
+   */
+  public static io.micrometer.core.instrument.Tags operationTags(String operation) {
+    io.github.reliability4j.spring.internal.OperationName n =
+        io.github.reliability4j.spring.internal.OperationName.of(operation);
+    return io.micrometer.core.instrument.Tags.of(
+        "method", n.method(), "uri", n.uri(), "operation", n.operation());
   }
 }

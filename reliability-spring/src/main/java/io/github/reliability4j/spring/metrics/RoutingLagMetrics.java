@@ -35,15 +35,18 @@ public final class RoutingLagMetrics implements MeterBinder {
     for (ReplicaStatus r : routing.lagView().replicas()) {
       String name = r.name();
       Gauge.builder(LAG_BYTES, routing, ds -> lagBytes(ds, name))
-          .tag("replica", name)
+          .description("Replica replay lag behind the primary in bytes of WAL (-1 unknown)")
+          .tag("node", name)
           .baseUnit("bytes")
           .register(registry);
       Gauge.builder(LAG, routing, ds -> lagSeconds(ds, name))
-          .tag("replica", name)
+          .description("Replica replay lag behind the primary in time (NaN unknown)")
+          .tag("node", name)
           .baseUnit("seconds")
           .register(registry);
       Gauge.builder(ADMITTED, routing, ds -> admitted(ds, name))
-          .tag("replica", name)
+          .description("Whether the replica receives reads (1) or is excluded (0)")
+          .tag("node", name)
           .register(registry);
     }
   }

@@ -48,6 +48,8 @@ public final class RoutingMetrics implements RoutingListener {
   @Override
   public void onRoute(RouteDecision d) {
     Counter.builder(DECISIONS)
+        .description("Routing decisions: the node each logical connection was sent to")
+        .baseUnit("decisions")
         .tag("node", d.node())
         .tag("role", String.valueOf(d.role()).toLowerCase(Locale.ROOT))
         .tag("access", d.write() ? "write" : "read")
@@ -58,6 +60,8 @@ public final class RoutingMetrics implements RoutingListener {
   @Override
   public void onFallback(FallbackReason reason, RouteDecision decision) {
     Counter.builder(FALLBACKS)
+        .description("Reads that could not go to a replica and went to the primary, by reason")
+        .baseUnit("fallbacks")
         .tag("reason", reason.name().toLowerCase(Locale.ROOT))
         .register(registry)
         .increment();
@@ -66,7 +70,8 @@ public final class RoutingMetrics implements RoutingListener {
   @Override
   public void onCausalWait(String replica, Duration waited, boolean covered) {
     Timer.builder(CAUSAL_WAIT)
-        .tag("replica", replica)
+        .description("Time a read waited for a replica to reach the client's causal position")
+        .tag("node", replica)
         .tag("covered", Boolean.toString(covered))
         .register(registry)
         .record(waited);
@@ -75,6 +80,9 @@ public final class RoutingMetrics implements RoutingListener {
   @Override
   public void onTokenRejected(String clusterId, CausalTokenCodec.Rejection reason, String token) {
     Counter.builder(TOKENS_REJECTED)
+        .description(
+            "Consistency tokens rejected (bad signature, other cluster, expired), by reason")
+        .baseUnit("tokens")
         .tag("reason", reason.name().toLowerCase(Locale.ROOT))
         .register(registry)
         .increment();
@@ -91,6 +99,10 @@ public final class RoutingMetrics implements RoutingListener {
 
   @Override
   public void onReadRefused(String reason) {
-    Counter.builder(READS_REFUSED).register(registry).increment();
+    Counter.builder(READS_REFUSED)
+        .description("Reads refused because no node could serve them at the required consistency")
+        .baseUnit("reads")
+        .register(registry)
+        .increment();
   }
 }

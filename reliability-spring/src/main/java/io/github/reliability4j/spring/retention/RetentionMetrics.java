@@ -33,19 +33,26 @@ public final class RetentionMetrics implements RetentionListener {
     this.registry = registry;
   }
 
+  private static final String ROWS = "Rows removed by retention, by policy and action";
+
   @Override
   public void onEvent(RetentionEvent e) {
     switch (e.type()) {
       case BATCH -> {
         Counter.builder("reliability.retention.batches")
+            .description("Retention batches run, by policy")
+            .baseUnit("batches")
             .tag("policy", e.policy())
             .register(registry)
             .increment();
         Timer.builder("reliability.retention.batch.duration")
+            .description("Duration of one retention batch, by policy")
             .tag("policy", e.policy())
             .register(registry)
             .record(e.duration());
         Counter.builder("reliability.retention.rows")
+            .description(ROWS)
+            .baseUnit("rows")
             .tag("policy", e.policy())
             .tag("action", "deleted")
             .register(registry)
@@ -53,11 +60,15 @@ public final class RetentionMetrics implements RetentionListener {
       }
       case THROTTLED ->
           Counter.builder("reliability.retention.throttled")
+              .description("Retention batches shrunk or paused because the database was slow")
+              .baseUnit("batches")
               .tag("policy", e.policy())
               .register(registry)
               .increment();
       case RUN_FINISHED -> {
         Counter.builder("reliability.retention.runs")
+            .description("Retention runs, by policy and how they ended")
+            .baseUnit("runs")
             .tag("policy", e.policy())
             .tag("outcome", e.reason())
             .register(registry)
@@ -68,15 +79,19 @@ public final class RetentionMetrics implements RetentionListener {
                 e.policy(),
                 p -> {
                   AtomicLong v = new AtomicLong();
-                  registry.gauge(
-                      "reliability.retention.last.run",
-                      java.util.List.of(io.micrometer.core.instrument.Tag.of("policy", p)),
-                      v);
+                  io.micrometer.core.instrument.Gauge.builder(
+                          "reliability.retention.last.run", v, AtomicLong::doubleValue)
+                      .description("When the policy's last retention run finished (epoch)")
+                      .baseUnit("seconds")
+                      .tag("policy", p)
+                      .register(registry);
                   return v;
                 })
             .set(e.time().getEpochSecond());
         if (e.run() != null && e.run().rowsArchived() > 0) {
           Counter.builder("reliability.retention.rows")
+              .description(ROWS)
+              .baseUnit("rows")
               .tag("policy", e.policy())
               .tag("action", "archived")
               .register(registry)

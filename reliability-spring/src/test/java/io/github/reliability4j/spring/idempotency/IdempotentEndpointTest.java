@@ -87,7 +87,9 @@ class IdempotentEndpointTest {
     assertThat(
             meters
                 .get("reliability.idempotency.requests")
-                .tag("operation", "POST /orders")
+                .tag("method", "POST")
+                .tag("uri", "/orders")
+                .tag("operation", "http")
                 .tag("result", "replayed")
                 .counter()
                 .count())

@@ -129,8 +129,7 @@ class ReplicatedApplicationTest {
                 .tag("access", "read")
                 .counters())
         .isNotEmpty();
-    assertThat(
-            meters.get("reliability.routing.replica.admitted").tag("replica", "replica-0").gauge())
+    assertThat(meters.get("reliability.routing.replica.admitted").tag("node", "replica-0").gauge())
         .isNotNull();
     assertThat(meters.find("reliability.routing.replica.lag.bytes").gauges()).isNotEmpty();
     assertThat(meters.get("reliability.health.probe.status").tag("probe", "db-primary").gauge())

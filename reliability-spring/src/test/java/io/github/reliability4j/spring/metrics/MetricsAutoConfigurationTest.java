@@ -72,6 +72,8 @@ class MetricsAutoConfigurationTest {
             registry
                 .get(IdempotencyMetrics.REQUESTS)
                 .tag("operation", "pay")
+                .tag("method", "NONE")
+                .tag("uri", "NONE")
                 .tag("result", "claimed")
                 .counter()
                 .count())
