@@ -298,9 +298,16 @@ class RedisServerFailureTest {
           .hasMessageContaining("acknowledged by 0 of the 1 required replicas");
       assertThat(store.find(key("k"))).as("the unreplicated claim was released").isEmpty();
     }
+    // With a replica the acknowledgement comes at once; the generous WAIT timeout only keeps a
+    // loaded CI machine from turning a slow acknowledgement into a false failure.
+    RedisIdempotencyStoreConfig durableWithReplica =
+        RedisIdempotencyStoreConfig.custom()
+            .commandTimeout(Duration.ofSeconds(15))
+            .waitForReplicas(1, Duration.ofSeconds(10))
+            .build();
     try (RedisServer replica =
             RedisServer.start("--replicaof", "127.0.0.1", Integer.toString(server.port()));
-        RedisIdempotencyStore store = RedisIdempotencyStore.create(client, durable)) {
+        RedisIdempotencyStore store = RedisIdempotencyStore.create(client, durableWithReplica)) {
       await(
           "replica connected",
           () -> {
