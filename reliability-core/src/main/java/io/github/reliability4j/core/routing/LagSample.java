@@ -12,7 +12,9 @@ import java.time.Instant;
  * @param lagBytes replication stream bytes the replica is behind the primary, or -1 if unknown
  * @param lag how old the replica's data is, with the sample interval as resolution (an idle primary
  *     does not inflate it: it is measured against positions, not commit timestamps), or null if
- *     unknown
+ *     unknown. While the primary is unreachable it is measured against the primary's last known
+ *     state and does not grow with the outage (see {@code ReplicaRouter#sampleReplica}): zero for a
+ *     replica that replayed the newest primary position seen
  * @param probeLatency round trip of the probe, or null if the probe failed
  * @param error the probe failure, or null
  * @param admitted whether the replica receives reads after this sample

@@ -278,7 +278,9 @@ public final class RoutingPolicy {
     }
 
     /**
-     * Query timeout of each probe statement (default 2s; rounded up to whole seconds by JDBC).
+     * Bound of each lag probe (default 2s): of its statement (network timeout), and of its wait for
+     * a pool connection, which the JDBC router enforces itself however long the pool would wait (a
+     * replica probe's wait is also capped by the replica connect timeout).
      *
      * @throws IllegalArgumentException if not positive
      */

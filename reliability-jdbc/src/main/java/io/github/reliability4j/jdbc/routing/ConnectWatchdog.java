@@ -157,11 +157,6 @@ final class ConnectWatchdog {
     t.start();
   }
 
-  /** Number of attempts in flight (for tests). */
-  int pendingCount() {
-    return pending.size();
-  }
-
   private void run() {
     int idleTicks = 0;
     while (true) {

@@ -121,7 +121,14 @@ class CrossDatabaseTokenTest {
     assertThat(readRole(maria, imported)).isEqualTo(NodeRole.PRIMARY);
     assertThat(mariaEvents.rejections).containsExactly(CausalTokenCodec.Rejection.FOREIGN_CLUSTER);
     assertThat(mariaEvents.fallbacks).containsExactly(FallbackReason.UNTRUSTED_TOKEN);
-    assertThat(maria.exportSession(imported)).as("nothing to pass on").isEmpty();
+    // Issue 22: the distrust is passed on (it used to export nothing, and the next instance
+    // trusted the session).
+    assertThat(
+            maria
+                .importSession(maria.exportSession(imported).orElseThrow())
+                .untrustedReason(maria.clusterId()))
+        .as("the untrusted mark is passed on")
+        .isPresent();
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.github.reliability4j.core.routing.internal;
 
 import io.github.reliability4j.core.routing.ConsistencyLevel;
 import io.github.reliability4j.core.routing.FallbackReason;
+import io.github.reliability4j.core.routing.LagSample;
 import io.github.reliability4j.core.routing.LoadBalancing;
 import io.github.reliability4j.core.routing.ReadPreference;
 import io.github.reliability4j.core.routing.ReplicaLagView;
@@ -214,10 +215,38 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         primaryFirst, ready, wait != null ? wait : List.of(), primaryAllowed, reason);
   }
 
-  private static final Comparator<ReplicaState> FRESHEST_FIRST =
+  /*
+   * Freshest first, by the measured lag in units of two sample intervals (about the lag's
+   * resolution when the primary and the replicas are sampled independently): replicas within the
+   * same unit tie, so that the order in which the monitor happens to sample them
+   * under a steady write load does not decide every wait. Without a measured lag on both sides, by
+   * the monitor's sampled positions.
+   */
+  private final Comparator<ReplicaState> freshestFirst =
       (a, b) -> {
-        ReplicationPosition pa = a.knownPosition();
-        ReplicationPosition pb = b.knownPosition();
+        long la = lagIntervals(a);
+        long lb = lagIntervals(b);
+        return la >= 0 && lb >= 0 ? Long.compare(la, lb) : FRESHEST_POSITION_FIRST.compare(a, b);
+      };
+
+  private long lagIntervals(ReplicaState r) {
+    LagSample s = r.lastSample();
+    if (s == null || s.lag() == null) {
+      return -1;
+    }
+    return s.lag().toNanos() / Math.max(1, 2 * policy.sampleInterval().toNanos());
+  }
+
+  /*
+   * Positions by the lag monitor's last sample, not by the known position: a causal wait advances
+   * the known position of the replica it waited on, which would make that replica look freshest
+   * and win every following wait (the skew issue 22 reports). Monitor samples advance all replicas
+   * at the same cadence, so equally current replicas tie and the tie is spread.
+   */
+  private static final Comparator<ReplicaState> FRESHEST_POSITION_FIRST =
+      (a, b) -> {
+        ReplicationPosition pa = a.sampledPosition();
+        ReplicationPosition pb = b.sampledPosition();
         if (pa == null || pb == null) {
           return pa == null ? (pb == null ? 0 : 1) : -1;
         }
@@ -237,7 +266,7 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     }
     Collections.rotate(
         candidates, java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size()));
-    Comparator<ReplicaState> order = FRESHEST_FIRST;
+    Comparator<ReplicaState> order = freshestFirst;
     if (policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING) {
       order = order.thenComparingInt(ReplicaState::outstanding);
     }
@@ -360,11 +389,12 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
    *
    * <p><b>What lag means.</b> While the primary answers its probes, a replica's lag is the time
    * from the newest primary sample its replay position covers to this replica sample: how old its
-   * data is, with the sample interval as resolution. While the primary is unreachable (its latest
-   * probe failed, or it has not been sampled successfully for {@code sampleExpiry}), that
-   * difference would only grow with the length of the outage, so lag is measured against the newest
-   * primary position the monitor saw instead: the time from the newest primary sample the replica
-   * covers to the last time the primary was seen at its newest position. A replica that has
+   * data is, with the sample interval as resolution; zero when it has replayed the newest primary
+   * position sampled (it is behind nothing the monitor knows of). While the primary is unreachable
+   * (its latest probe failed, or it has not been sampled successfully for {@code sampleExpiry}),
+   * that difference would only grow with the length of the outage, so lag is measured against the
+   * newest primary position the monitor saw instead: the time from the newest primary sample the
+   * replica covers to the last time the primary was seen at its newest position. A replica that has
    * replayed everything the primary was last seen with has lag zero and stays admitted for reads
    * without a token and reads whose token it covers; one still replaying towards that position has
    * the lag it had relative to the primary's last known state. Staleness (for bounded-staleness
@@ -412,7 +442,10 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     }
     Instant currentAsOf = history.coveredAsOf(replay);
     Instant lagReference = sampledAt;
-    if (currentAsOf != null && primaryOutage(sampledAt)) {
+    if (currentAsOf != null && bytes == 0) {
+      // It has replayed the newest primary position known: it is behind nothing we know of.
+      lagReference = currentAsOf;
+    } else if (currentAsOf != null && primaryOutage(sampledAt)) {
       Instant lastSeen = history.latestSeen();
       if (lastSeen != null && lastSeen.isBefore(sampledAt)) {
         lagReference = lastSeen;

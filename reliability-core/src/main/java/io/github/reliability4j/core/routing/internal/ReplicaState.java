@@ -345,6 +345,20 @@ public final class ReplicaState {
     return snapshot.knownPosition;
   }
 
+  /**
+   * The replay position of the lag monitor's last successful sample, else the known position (or
+   * null): what freshness among replicas is compared by.
+   */
+  LagSample lastSample() {
+    return snapshot.lastSample;
+  }
+
+  ReplicationPosition sampledPosition() {
+    Snapshot s = snapshot;
+    LagSample last = s.lastSample;
+    return last != null && last.replayPosition() != null ? last.replayPosition() : s.knownPosition;
+  }
+
   /** Whether the known replay position covers {@code position}. */
   public boolean covers(ReplicationPosition position) {
     ReplicationPosition known = snapshot.knownPosition;
