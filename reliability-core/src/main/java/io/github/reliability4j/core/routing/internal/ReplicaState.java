@@ -146,10 +146,15 @@ public final class ReplicaState {
    * the one sampled before resets this name ({@link ReplicaReset#SERVER_CHANGED}) and returns
    * false; otherwise true.
    */
-  public synchronized boolean reached(String server) {
-    if (server == null || loadBalanced) {
+  public boolean reached(String server) {
+    // Once per routed replica read: the common case (the sampled server) takes no lock.
+    if (server == null || loadBalanced || server.equals(lastServer)) {
       return true;
     }
+    return reachedOther(server);
+  }
+
+  private synchronized boolean reachedOther(String server) {
     String last = lastServer;
     if (last == null) {
       lastServer = server;
