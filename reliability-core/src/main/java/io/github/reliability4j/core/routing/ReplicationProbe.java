@@ -1,5 +1,7 @@
 package io.github.reliability4j.core.routing;
 
+import java.time.Duration;
+
 /**
  * Reads replication positions for the lag monitor. Implemented by the JDBC module per dialect.
  *
@@ -29,6 +31,18 @@ public interface ReplicationProbe {
    *
    * @param server the server's identity, or null if the dialect reports none
    * @param position the replay position, or null if the server reported none
+   * @param receiveAge only when the replica's own receive status vouches for its freshness: its
+   *     receiver is streaming from a primary and it has replayed everything it received; then the
+   *     time since it last received a message from that primary (measured on the replica, so clock
+   *     skew does not enter it). Null otherwise, or if the dialect does not report it (PostgreSQL
+   *     reports it; MariaDB does not, for now). The router uses it only while the primary is
+   *     unreachable from the router (see {@code ReplicaRouter#sampleReplica})
    */
-  record ReplaySample(String server, ReplicationPosition position) {}
+  record ReplaySample(String server, ReplicationPosition position, Duration receiveAge) {
+
+    /** A sample without receive status. */
+    public ReplaySample(String server, ReplicationPosition position) {
+      this(server, position, null);
+    }
+  }
 }

@@ -2,10 +2,12 @@ package io.github.reliability4j.jdbc.routing;
 
 import io.github.reliability4j.core.routing.LsnPosition;
 import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.ReplicationProbe;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -25,6 +27,8 @@ import java.util.Optional;
  *       timeline and its replay LSN is {@code >=} the token's. After a promotion, a replica still
  *       on the old timeline therefore covers neither new tokens nor the new primary's samples (the
  *       lag monitor excludes it), and a token from the old timeline is served by the primary.
+ *   <li>Lag-monitor sample ({@link #replaySample}): the same, plus the WAL receiver's receive
+ *       status in the same query, used while the primary is unreachable from the router.
  *   <li>Server instance (positions are kept per server, see {@link
  *       ReplicationDialect#serverInstance}): address, port and {@code pg_postmaster_start_time()}.
  *   <li>Role: {@code pg_is_in_recovery()}; cluster identity: {@code system_identifier} of {@code
@@ -118,6 +122,38 @@ public final class PostgresReplicationDialect implements ReplicationDialect {
       return LsnPosition.of(rs.wasNull() ? 0 : (int) timeline, lsn);
     }
   }
+
+  /**
+   * The replay position as {@link #replayPosition(Connection)} and, in the same query, the WAL
+   * receiver's status: the receive age is {@code clock_timestamp() − last_msg_receipt_time}
+   * (measured on the replica) when {@code pg_stat_wal_receiver.status = 'streaming'} and {@code
+   * pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn()} (everything received is replayed), else
+   * null.
+   */
+  @Override
+  public ReplicationProbe.ReplaySample replaySample(Connection replica, String clusterId)
+      throws SQLException {
+    try (Statement s = replica.createStatement();
+        ResultSet rs = s.executeQuery(REPLAY_SAMPLE)) {
+      if (!rs.next() || rs.getString(1) == null) {
+        return new ReplicationProbe.ReplaySample(null, null);
+      }
+      long lsn = LsnPosition.parse(rs.getString(1)).value();
+      long timeline = rs.getLong(2);
+      ReplicationPosition position = LsnPosition.of(rs.wasNull() ? 0 : (int) timeline, lsn);
+      long ageMicros = rs.getLong(3);
+      Duration age = rs.wasNull() ? null : Duration.ofNanos(Math.max(0, ageMicros) * 1000);
+      return new ReplicationProbe.ReplaySample(null, position, age);
+    }
+  }
+
+  private static final String REPLAY_SAMPLE =
+      "SELECT pg_last_wal_replay_lsn()::text, coalesce((SELECT received_tli FROM"
+          + " pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint())),"
+          + " (SELECT (extract(epoch FROM clock_timestamp() - last_msg_receipt_time)"
+          + " * 1000000)::bigint FROM pg_stat_wal_receiver WHERE status = 'streaming'"
+          + " AND last_msg_receipt_time IS NOT NULL"
+          + " AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn())";
 
   /** The timeline in a WAL file name {@code TTTTTTTTXXXXXXXXYYYYYYYY}; 0 if it is not one. */
   static int timelineOfWalFile(String walFile) {

@@ -526,7 +526,11 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
       try (Connection c = connectReplica(router.state(replica), timeout)) {
         bound(c);
         String server = serverOf(c);
-        return new ReplaySample(server, dialect.replayPosition(c, clusterId));
+        ReplaySample sample = dialect.replaySample(c, clusterId);
+        return new ReplaySample(
+            server,
+            sample == null ? null : sample.position(),
+            sample == null ? null : sample.receiveAge());
       }
     }
 

@@ -1,6 +1,7 @@
 package io.github.reliability4j.jdbc.routing;
 
 import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.ReplicationProbe;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -82,6 +83,18 @@ public interface ReplicationDialect {
   default ReplicationPosition replayPosition(Connection replica, String clusterId)
       throws SQLException {
     return replayPosition(replica);
+  }
+
+  /**
+   * The lag monitor's sample of a replica, in one round trip where the dialect can: {@link
+   * #replayPosition(Connection, String)} and, where the dialect reads it, the replica's own receive
+   * status ({@link ReplicationProbe.ReplaySample#receiveAge()}); the server identity is filled in
+   * by the caller. Default: the replay position without receive status (MariaDB, for now).
+   * PostgreSQL reports the receive age from {@code pg_stat_wal_receiver}.
+   */
+  default ReplicationProbe.ReplaySample replaySample(Connection replica, String clusterId)
+      throws SQLException {
+    return new ReplicationProbe.ReplaySample(null, replayPosition(replica, clusterId));
   }
 
   /**

@@ -401,15 +401,31 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
    * reads) is not rebased: it keeps growing from the newest primary sample the replica covers,
    * because nobody can know what the primary committed after that, so such reads stop qualifying
    * once the outage is longer than their bound and then follow their partition behaviour.
+   *
+   * <p><b>Receive status (the router is cut off, the replica is not).</b> Exception to the above:
+   * while the primary is unreachable from the router, a sample whose {@link
+   * ReplicationProbe.ReplaySample#receiveAge() receiveAge} is reported (the replica's receiver is
+   * streaming and it has replayed everything it received) and is at most {@code sampleExpiry}
+   * rebases the replica's "current as of" to {@code sampledAt − receiveAge}, i.e. the time it last
+   * received a message from the primary ({@code last_msg_receipt_time} on PostgreSQL). Its
+   * staleness at a later instant {@code now} is then {@code now − (sampledAt − receiveAge)}, which
+   * is {@code now − last_msg_receipt_time} as of that sample, and its lag is {@code receiveAge}; so
+   * bounded-staleness reads keep being served by it for as long as it keeps streaming. A replica
+   * that is not streaming, has not heard from the primary for longer than {@code sampleExpiry}, or
+   * has received WAL it has not replayed reports no receive age and keeps the behaviour above
+   * (staleness grows). The bound assumes the primary sends the replica what it commits without
+   * delay beyond the replication stream's own (asynchronous replication).
    */
   public void sampleReplica(ReplicationProbe probe, ReplicaState replica) {
     long t0 = ticker.getAsLong();
     ReplicationPosition replay;
     String server;
+    Duration receiveAge;
     try {
       ReplicationProbe.ReplaySample rs = probe.replaySample(replica.name());
       replay = rs == null ? null : rs.position();
       server = rs == null ? null : rs.server();
+      receiveAge = rs == null ? null : rs.receiveAge();
     } catch (Exception e) {
       replica.onSampleFailure(clock.instant(), e);
       return;
@@ -449,6 +465,18 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       Instant lastSeen = history.latestSeen();
       if (lastSeen != null && lastSeen.isBefore(sampledAt)) {
         lagReference = lastSeen;
+      }
+    }
+    if (receiveAge != null
+        && !receiveAge.isNegative()
+        && receiveAge.compareTo(policy.sampleExpiry()) <= 0
+        && primaryOutage(sampledAt)) {
+      // The router cannot reach the primary, but the replica can: it streams from it, heard from it
+      // receiveAge ago and has replayed all it received, so its data is at most that old.
+      Instant receivedAt = sampledAt.minus(receiveAge);
+      if (currentAsOf == null || receivedAt.isAfter(currentAsOf)) {
+        currentAsOf = receivedAt;
+        lagReference = sampledAt;
       }
     }
     replica.onSample(server, replay, sampledAt, currentAsOf, lagReference, bytes, latency);

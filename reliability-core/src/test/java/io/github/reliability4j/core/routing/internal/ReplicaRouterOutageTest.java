@@ -291,4 +291,95 @@ class ReplicaRouterOutageTest {
                 .consistency())
         .isEqualTo(ConsistencyLevel.boundedStaleness(Duration.ofMillis(1000)));
   }
+
+  /** The replica's own receive status: streaming, replayed all it received, heard from it then. */
+  static final class ReceivingProbe implements ReplicationProbe {
+    final Probe delegate;
+    final Map<String, Duration> receiveAges = new ConcurrentHashMap<>();
+
+    ReceivingProbe(Probe delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public ReplicationPosition primaryPosition() throws Exception {
+      return delegate.primaryPosition();
+    }
+
+    @Override
+    public ReplicationPosition replayPosition(String replica) {
+      return delegate.replayPosition(replica);
+    }
+
+    @Override
+    public ReplaySample replaySample(String replica) {
+      return new ReplaySample(null, replayPosition(replica), receiveAges.get(replica));
+    }
+  }
+
+  @Test
+  void aStreamingReplicaBoundsItsStalenessByItsReceiveAgeWhileThePrimaryIsUnreachable() {
+    ReplicaRouter router = router(policy(), "streaming", "detached");
+    ReceivingProbe rp = new ReceivingProbe(probe);
+    probe.primary = 100;
+    probe.replicas.putAll(Map.of("streaming", 100L, "detached", 100L));
+    clock.advance(Duration.ofMillis(500));
+    router.sampleAll(rp);
+    clock.advance(Duration.ofMillis(500));
+    router.sampleAll(rp);
+
+    probe.primaryDown = true;
+    ConsistencyLevel bound = ConsistencyLevel.boundedStaleness(Duration.ofSeconds(3));
+    // The replica keeps replaying what the primary (reachable from it) commits: 20 s of outage.
+    for (int i = 0; i < 40; i++) {
+      probe.replicas.put("streaming", 100L + i);
+      rp.receiveAges.put("streaming", Duration.ofMillis(200));
+      clock.advance(Duration.ofMillis(500));
+      router.sampleAll(rp);
+      RoutePlan plan = plan(router, bound, null);
+      if (i >= 8) {
+        // Past the bound: only the replica whose receive status vouches for it qualifies.
+        assertThat(plan.ready()).extracting(ReplicaState::name).containsExactly("streaming");
+      }
+      assertThat(router.state("streaming").staleness(clock.instant()))
+          .isEqualTo(Duration.ofMillis(200));
+    }
+    assertThat(router.state("detached").staleness(clock.instant()))
+        .isGreaterThan(Duration.ofSeconds(3));
+
+    // Stops hearing from the primary (last message older than sampleExpiry): staleness grows again.
+    rp.receiveAges.put("streaming", Duration.ofSeconds(2));
+    for (int i = 0; i < 8; i++) {
+      clock.advance(Duration.ofMillis(500));
+      router.sampleAll(rp);
+    }
+    assertThat(router.state("streaming").staleness(clock.instant()))
+        .isGreaterThan(Duration.ofSeconds(3));
+    assertThat(plan(router, bound, null).ready()).isEmpty();
+    assertThat(plan(router, bound, null).fallbackReason())
+        .isEqualTo(FallbackReason.STALENESS_BOUND);
+
+    // Not streaming / unreplayed WAL (no receive age): staleness keeps growing too.
+    rp.receiveAges.remove("streaming");
+    clock.advance(Duration.ofMillis(500));
+    router.sampleAll(rp);
+    assertThat(plan(router, bound, null).ready()).isEmpty();
+  }
+
+  @Test
+  void aReceiveAgeIsIgnoredWhileThePrimaryAnswers() {
+    ReplicaRouter router = router(policy(), "r1");
+    ReceivingProbe rp = new ReceivingProbe(probe);
+    probe.primary = 100;
+    probe.replicas.put("r1", 100L);
+    rp.receiveAges.put("r1", Duration.ZERO);
+    clock.advance(Duration.ofMillis(500));
+    router.sampleAll(rp);
+    for (int i = 0; i < 10; i++) {
+      probe.primary += 10;
+      clock.advance(Duration.ofMillis(500));
+      router.sampleAll(rp);
+    }
+    assertThat(router.state("r1").staleness(clock.instant())).isGreaterThan(Duration.ofSeconds(3));
+  }
 }
