@@ -153,13 +153,11 @@ public final class Idempotency {
   public IdempotencyResult<StoredOutcome> execute(
       IdempotencyKey key, RequestFingerprint fingerprint, Supplier<StoredOutcome> action) {
     Objects.requireNonNull(action, "action");
-    return run(
-        key,
-        fingerprint,
-        action,
-        outcome ->
-            Objects.requireNonNull(outcome, "action returned null; it must return a StoredOutcome"),
-        Function.identity());
+    return run(key, fingerprint, action, Idempotency::requireOutcome, null);
+  }
+
+  private static StoredOutcome requireOutcome(StoredOutcome outcome) {
+    return Objects.requireNonNull(outcome, "action returned null; it must return a StoredOutcome");
   }
 
   /**
@@ -192,6 +190,7 @@ public final class Idempotency {
                 : codec.decode(outcome.body()));
   }
 
+  /** {@code decode} is null when T is StoredOutcome itself: a replay returns the outcome as is. */
   private <T> IdempotencyResult<T> run(
       IdempotencyKey key,
       RequestFingerprint fingerprint,
@@ -202,10 +201,16 @@ public final class Idempotency {
     IdempotencyConfig config = configFor(key.operation());
     ClaimResult claimed = claim(key, fingerprint, config);
     if (claimed instanceof ClaimResult.Completed) {
-      // The replay path allocates only the result: no execution object for a finished hold.
-      return new IdempotencyResult<>(
-          decode.apply(((ClaimResult.Completed) claimed).outcome()),
-          IdempotencyResult.Status.REPLAYED);
+      StoredOutcome outcome = ((ClaimResult.Completed) claimed).outcome();
+      if (decode == null) {
+        // A stored outcome replays as itself: its result is built once per outcome, so a replay
+        // through a store that keeps its outcomes (the in-memory one) allocates nothing.
+        @SuppressWarnings("unchecked")
+        IdempotencyResult<T> replayed = (IdempotencyResult<T>) outcome.replayed();
+        return replayed;
+      }
+      // No execution object for a finished hold: the replay allocates only the result.
+      return new IdempotencyResult<>(decode.apply(outcome), IdempotencyResult.Status.REPLAYED);
     }
     try (IdempotentExecution execution = hold(key, config, (ClaimResult.Acquired) claimed)) {
       T value;
