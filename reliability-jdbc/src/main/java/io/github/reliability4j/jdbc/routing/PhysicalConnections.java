@@ -1,6 +1,7 @@
 package io.github.reliability4j.jdbc.routing;
 
 import io.github.reliability4j.core.routing.CausalToken;
+import io.github.reliability4j.core.routing.Consistency;
 import io.github.reliability4j.core.routing.ConsistencyLevel;
 import io.github.reliability4j.core.routing.ConsistencySession;
 import io.github.reliability4j.core.routing.NodeRole;
@@ -27,11 +28,12 @@ import org.slf4j.LoggerFactory;
  * - Which node serves a read is decided by core's ReadRoute; ReadSteps carries its steps out.
  */
 /**
- * The physical connections of one {@link RoutingConnection}: which of them serves its next
- * statement, the transaction bookkeeping that pins it, and the position capture after writes. Not
- * thread-safe, like the connection.
+ * The physical side of a {@link RoutingConnection} (its base class, so a logical connection is one
+ * object): the physical connections it holds, which of them serves its next statement, the
+ * transaction bookkeeping that pins it, and the position capture after writes. Not thread-safe,
+ * like the connection.
  */
-final class PhysicalConnections {
+abstract class PhysicalConnections extends DelegatingConnection implements ReadRoute.Owner {
 
   private static final Logger LOG = LoggerFactory.getLogger(PhysicalConnections.class);
 
@@ -40,6 +42,8 @@ final class PhysicalConnections {
 
   /** The rules of this connection's reads; created at its first read. */
   private ReadRoute route;
+
+  boolean closed;
 
   boolean autoCommit = true;
   boolean readOnly;
@@ -61,23 +65,38 @@ final class PhysicalConnections {
   /** A primary connection borrowed to answer metadata before any routing decision. */
   private Connection metadataConnection;
 
-  PhysicalConnections(ReplicaRoutingDataSource ds, ConsistencySession sessionAtOpen) {
+  PhysicalConnections(ReplicaRoutingDataSource ds) {
     this.ds = ds;
-    this.sessionAtOpen = sessionAtOpen;
+    this.sessionAtOpen = Consistency.currentSession().orElse(null);
   }
 
-  ReadRoute route() {
+  final void checkOpen() throws SQLException {
+    if (closed) {
+      throw new SQLException("Connection is closed", "08003");
+    }
+  }
+
+  final ReadRoute route() {
     ReadRoute r = route;
     if (r == null) {
-      r =
-          new ReadRoute(
-              ds.router, ds.clusterId, ds.config.primaryName(), sessionAtOpen, ds.defaultSession());
+      r = new ReadRoute(ds.router, this);
       route = r;
     }
     return r;
   }
 
-  private ConsistencySession session() {
+  @Override
+  public final String clusterId() {
+    return ds.clusterId;
+  }
+
+  @Override
+  public final String primaryName() {
+    return ds.config.primaryName();
+  }
+
+  @Override
+  public final ConsistencySession session() {
     return ReadRoute.session(sessionAtOpen, ds.defaultSession());
   }
 
@@ -107,7 +126,8 @@ final class PhysicalConnections {
   }
 
   /** For statement creation: a physical connection now, or null to defer until execution. */
-  Physical forCreate() throws SQLException {
+  final Physical physicalForCreate() throws SQLException {
+    checkOpen();
     boolean read = readIntent();
     Physical p = reusableCurrent(read);
     if (p != null) {
@@ -117,7 +137,8 @@ final class PhysicalConnections {
   }
 
   /** For deferred statements and other operations that need a node now. */
-  Physical forRead(int queryTimeoutSeconds) throws SQLException {
+  final Physical physicalForRead(int queryTimeoutSeconds) throws SQLException {
+    checkOpen();
     boolean read = readIntent();
     Physical p = reusableCurrent(read);
     if (p != null) {
@@ -298,7 +319,8 @@ final class PhysicalConnections {
   }
 
   /** A statement is about to execute on {@code p}; {@code query} if it is {@code executeQuery}. */
-  void beforeExecute(Physical p, boolean query) {
+  final void beforeExecute(Physical p, boolean query) throws SQLException {
+    checkOpen();
     if (!autoCommit) {
       txActive = true;
       if (mayWrite(p, query)) {

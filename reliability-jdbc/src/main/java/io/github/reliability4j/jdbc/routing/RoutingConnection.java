@@ -1,6 +1,5 @@
 package io.github.reliability4j.jdbc.routing;
 
-import io.github.reliability4j.core.routing.Consistency;
 import io.github.reliability4j.core.routing.RouteDecision;
 import java.sql.CallableStatement;
 import java.sql.Connection;
@@ -16,57 +15,22 @@ import java.util.concurrent.Executor;
 
 /*
  * The JDBC face of a logical connection. Rooms: this class answers the Connection API (statements,
- * transactions, recorded settings, metadata, unwrap); PhysicalConnections holds the physical
- * connections, the logical settings and the transaction bookkeeping; core's ReadRoute decides how
- * a read is routed and ReadSteps carries its steps out over JDBC.
+ * transactions, recorded settings, metadata, unwrap); its base class PhysicalConnections holds the
+ * physical connections, the logical settings and the transaction bookkeeping (one object per
+ * logical connection); core's ReadRoute decides how a read is routed and ReadSteps carries its
+ * steps out over JDBC.
  * - "intent": READ if readOnly, or in auto-commit mode with an explicit non-PRIMARY read preference
  *   bound (ReadRoute.readIntent); otherwise WRITE.
  * - The physical connection is chosen at first use and never replaced mid-transaction.
  */
 /** The logical connection handed out by {@link ReplicaRoutingDataSource}. Not thread-safe. */
-final class RoutingConnection extends DelegatingConnection implements RoutedConnection {
-
-  private final PhysicalConnections nodes;
-  private boolean closed;
+final class RoutingConnection extends PhysicalConnections implements RoutedConnection {
 
   /** Answers getMetaData() without routing; created at the first call. */
   private DatabaseMetaData metaData;
 
   RoutingConnection(ReplicaRoutingDataSource ds) {
-    this.nodes = new PhysicalConnections(ds, Consistency.currentSession().orElse(null));
-  }
-
-  // ---------------------------------------------------------------- routing
-
-  void checkOpen() throws SQLException {
-    if (closed) {
-      throw new SQLException("Connection is closed", "08003");
-    }
-  }
-
-  /** For deferred statements and other operations that need a node now. */
-  Physical physicalForRead(int queryTimeoutSeconds) throws SQLException {
-    checkOpen();
-    return nodes.forRead(queryTimeoutSeconds);
-  }
-
-  boolean isRetryableRead(Physical p) {
-    return nodes.isRetryableRead(p);
-  }
-
-  /** A statement on {@code p} failed with a connection error: eject the replica, drop {@code p}. */
-  void replicaBroken(Physical p, SQLException error) {
-    nodes.replicaBroken(p, error);
-  }
-
-  /** A statement is about to execute on {@code p}; {@code query} if it is {@code executeQuery}. */
-  void beforeExecute(Physical p, boolean query) throws SQLException {
-    checkOpen();
-    nodes.beforeExecute(p, query);
-  }
-
-  void afterExecute(Physical p, boolean query) {
-    nodes.afterExecute(p, query);
+    super(ds);
   }
 
   // ---------------------------------------------------------------- statements
@@ -160,8 +124,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
 
   /** Creates {@code s}'s physical statement now, or defers it to its first execution. */
   private <S extends RoutedStatement<?>> S routed(S s) throws SQLException {
-    checkOpen();
-    s.attach(nodes.forCreate());
+    s.attach(physicalForCreate());
     return s;
   }
 
@@ -170,51 +133,51 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   @Override
   public void setAutoCommit(boolean autoCommit) throws SQLException {
     checkOpen();
-    if (autoCommit == nodes.autoCommit) {
+    if (autoCommit == this.autoCommit) {
       return;
     }
-    if (nodes.current != null) {
-      nodes.current.connection.setAutoCommit(autoCommit);
+    if (current != null) {
+      current.connection.setAutoCommit(autoCommit);
     }
-    nodes.autoCommit = autoCommit;
+    this.autoCommit = autoCommit;
     if (autoCommit) {
       // Switching auto-commit on commits the open transaction (JDBC).
-      nodes.endTransaction(true);
+      endTransaction(true);
     }
   }
 
   @Override
   public boolean getAutoCommit() throws SQLException {
     checkOpen();
-    return nodes.autoCommit;
+    return autoCommit;
   }
 
   @Override
   public void commit() throws SQLException {
     checkOpen();
     // JDBC requires this even where a driver (H2) silently accepts it.
-    if (nodes.autoCommit) {
+    if (autoCommit) {
       throw new SQLException("Cannot commit when autoCommit is enabled", "25000");
     }
-    if (nodes.current == null) {
+    if (current == null) {
       return;
     }
-    nodes.current.connection.commit();
-    nodes.endTransaction(true);
+    current.connection.commit();
+    endTransaction(true);
   }
 
   @Override
   public void rollback() throws SQLException {
     checkOpen();
     // JDBC requires this even where a driver (H2) silently accepts it.
-    if (nodes.autoCommit) {
+    if (autoCommit) {
       throw new SQLException("Cannot rollback when autoCommit is enabled", "25000");
     }
-    if (nodes.current == null) {
+    if (current == null) {
       return;
     }
-    nodes.current.connection.rollback();
-    nodes.endTransaction(false);
+    current.connection.rollback();
+    endTransaction(false);
   }
 
   @Override
@@ -227,7 +190,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   public Savepoint setSavepoint() throws SQLException {
     Physical p = physicalForRead(0);
     Savepoint s = p.connection.setSavepoint();
-    nodes.txActive = !nodes.autoCommit;
+    txActive = !autoCommit;
     return s;
   }
 
@@ -235,7 +198,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   public Savepoint setSavepoint(String name) throws SQLException {
     Physical p = physicalForRead(0);
     Savepoint s = p.connection.setSavepoint(name);
-    nodes.txActive = !nodes.autoCommit;
+    txActive = !autoCommit;
     return s;
   }
 
@@ -246,42 +209,42 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   }
 
   private Physical requireCurrent(String op) throws SQLException {
-    if (nodes.current == null) {
+    if (current == null) {
       throw new SQLException(op + " without an active transaction", "3B001");
     }
-    return nodes.current;
+    return current;
   }
 
   @Override
   public void setReadOnly(boolean readOnly) throws SQLException {
     checkOpen();
-    if (readOnly == nodes.readOnly) {
+    if (readOnly == this.readOnly) {
       return;
     }
-    if (nodes.txActive) {
+    if (txActive) {
       throw new SQLException(
           "Cannot change the read-only mode in the middle of a transaction", "25001");
     }
-    nodes.readOnly = readOnly;
+    this.readOnly = readOnly;
   }
 
   @Override
   public boolean isReadOnly() throws SQLException {
     checkOpen();
-    return nodes.readOnly;
+    return readOnly;
   }
 
   @Override
   public void setTransactionIsolation(int level) throws SQLException {
     applyToCurrent(c -> c.setTransactionIsolation(level));
-    nodes.isolation = level;
+    isolation = level;
   }
 
   @Override
   public int getTransactionIsolation() throws SQLException {
     checkOpen();
-    if (nodes.isolation != null) {
-      return nodes.isolation;
+    if (isolation != null) {
+      return isolation;
     }
     return physicalForRead(0).connection.getTransactionIsolation();
   }
@@ -294,7 +257,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       return;
     }
     closed = true;
-    nodes.releaseAll();
+    releaseAll();
   }
 
   @Override
@@ -308,7 +271,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       return;
     }
     closed = true;
-    nodes.abortAll(executor);
+    abortAll(executor);
   }
 
   @Override
@@ -316,12 +279,12 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     if (timeout < 0) {
       throw new SQLException("timeout must be >= 0, but was " + timeout, "22023");
     }
-    return !closed && (nodes.current == null || nodes.current.connection.isValid(timeout));
+    return !closed && (current == null || current.connection.isValid(timeout));
   }
 
   @Override
   public Optional<RouteDecision> routeDecision() {
-    Physical c = nodes.current;
+    Physical c = current;
     return c == null ? Optional.empty() : Optional.ofNullable(c.decision);
   }
 
@@ -339,8 +302,8 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
    */
   private void applyToCurrent(Setting setting) throws SQLException {
     checkOpen();
-    if (nodes.current != null) {
-      setting.apply(nodes.current.connection);
+    if (current != null) {
+      setting.apply(current.connection);
     }
   }
 
@@ -362,45 +325,45 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   @Override
   public void setCatalog(String catalog) throws SQLException {
     applyToCurrent(c -> c.setCatalog(catalog));
-    nodes.catalog = catalog;
+    this.catalog = catalog;
   }
 
   @Override
   public String getCatalog() throws SQLException {
-    return recordedOr(nodes.catalog, Connection::getCatalog);
+    return recordedOr(catalog, Connection::getCatalog);
   }
 
   @Override
   public void setSchema(String schema) throws SQLException {
     applyToCurrent(c -> c.setSchema(schema));
-    nodes.schema = schema;
+    this.schema = schema;
   }
 
   @Override
   public String getSchema() throws SQLException {
-    return recordedOr(nodes.schema, Connection::getSchema);
+    return recordedOr(schema, Connection::getSchema);
   }
 
   @Override
   public void setHoldability(int holdability) throws SQLException {
     applyToCurrent(c -> c.setHoldability(holdability));
-    nodes.holdability = holdability;
+    this.holdability = holdability;
   }
 
   @Override
   public int getHoldability() throws SQLException {
-    return recordedOr(nodes.holdability, Connection::getHoldability);
+    return recordedOr(holdability, Connection::getHoldability);
   }
 
   @Override
   public void setTypeMap(Map<String, Class<?>> map) throws SQLException {
     applyToCurrent(c -> c.setTypeMap(map));
-    nodes.typeMap = map;
+    this.typeMap = map;
   }
 
   @Override
   public Map<String, Class<?>> getTypeMap() throws SQLException {
-    return recordedOr(nodes.typeMap, Connection::getTypeMap);
+    return recordedOr(typeMap, Connection::getTypeMap);
   }
 
   // ---------------------------------------------------------------- delegated
@@ -431,22 +394,20 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
   /** The physical metadata that answers the next call of {@link #getMetaData()}'s object. */
   DatabaseMetaData physicalMetaData() throws SQLException {
     checkOpen();
-    return nodes.current != null
-        ? nodes.current.connection.getMetaData()
-        : nodes.metadataConnection().getMetaData();
+    return current != null ? current.connection.getMetaData() : metadataConnection().getMetaData();
   }
 
   @Override
   public SQLWarning getWarnings() throws SQLException {
     checkOpen();
-    return nodes.current == null ? null : nodes.current.connection.getWarnings();
+    return current == null ? null : current.connection.getWarnings();
   }
 
   @Override
   public void clearWarnings() throws SQLException {
     checkOpen();
-    if (nodes.current != null) {
-      nodes.current.connection.clearWarnings();
+    if (current != null) {
+      current.connection.clearWarnings();
     }
   }
 
@@ -467,7 +428,7 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
     Physical p = physicalForRead(0);
     Connection c = p.connection;
     T unwrapped = iface.isInstance(c) ? iface.cast(c) : c.unwrap(iface);
-    nodes.unwrapped(p);
+    unwrapped(p);
     return unwrapped;
   }
 
@@ -481,14 +442,14 @@ final class RoutingConnection extends DelegatingConnection implements RoutedConn
       return true;
     }
     checkOpen();
-    Connection c = nodes.current != null ? nodes.current.connection : nodes.metadataConnection();
+    Connection c = current != null ? current.connection : metadataConnection();
     return iface.isInstance(c) || c.isWrapperFor(iface);
   }
 
   @Override
   public String toString() {
     return "RoutingConnection["
-        + (closed ? "closed" : nodes.current == null ? "not yet routed" : nodes.current.node)
+        + (closed ? "closed" : current == null ? "not yet routed" : current.node)
         + "]";
   }
 }

@@ -95,11 +95,23 @@ public final class ReadRoute {
   private static final int STALE = 5;
   private static final int REFUSE = 6;
 
+  /** What a route needs to know of the connection whose reads it routes. */
+  public interface Owner {
+    /** The cluster whose position in the session a read must observe. */
+    String clusterId();
+
+    /** The primary's name, for decisions and refusal messages. */
+    String primaryName();
+
+    /**
+     * The connection's session now; see {@link ReadRoute#session(ConsistencySession,
+     * ConsistencySession)}.
+     */
+    ConsistencySession session();
+  }
+
   private final ReplicaRouter router;
-  private final String clusterId;
-  private final String primaryName;
-  private final ConsistencySession sessionAtOpen;
-  private final ConsistencySession defaultSession;
+  private final Owner owner;
 
   /** Replicas that satisfy the level now, in the order they are tried. */
   final ReplicaState[] ready;
@@ -118,7 +130,6 @@ public final class ReadRoute {
   private ReplicationPosition token;
   private int queryTimeoutSeconds;
   private boolean primaryDown;
-  private boolean anyTried;
   private Exception lastError;
   private Instant checkedAt;
   private int phase;
@@ -127,23 +138,10 @@ public final class ReadRoute {
   private ReplicaState replica;
   private String refusal;
 
-  /**
-   * @param clusterId the cluster whose token in the session a read must observe
-   * @param primaryName the primary's name, for decisions and refusal messages
-   * @param sessionAtOpen the session bound when the connection was opened, or null
-   * @param defaultSession the session of unscoped work
-   */
-  public ReadRoute(
-      ReplicaRouter router,
-      String clusterId,
-      String primaryName,
-      ConsistencySession sessionAtOpen,
-      ConsistencySession defaultSession) {
+  /** A route for the reads of {@code owner}'s connection. */
+  public ReadRoute(ReplicaRouter router, Owner owner) {
     this.router = router;
-    this.clusterId = clusterId;
-    this.primaryName = primaryName;
-    this.sessionAtOpen = sessionAtOpen;
-    this.defaultSession = defaultSession;
+    this.owner = owner;
     this.ready = new ReplicaState[router.states().size()];
   }
 
@@ -164,14 +162,10 @@ public final class ReadRoute {
   }
 
   /**
-   * The session a read or a write of this connection belongs to: the one bound to the thread, else
-   * the one bound when the connection was opened, else the default session.
+   * The session a read or a write of a connection belongs to: the one bound to the thread, else the
+   * one bound when the connection was opened ({@code atOpen}, may be null), else the default
+   * session of unscoped work.
    */
-  public ConsistencySession session() {
-    return session(sessionAtOpen, defaultSession);
-  }
-
-  /** {@link #session()} of a connection opened with {@code atOpen} (null: none bound). */
   public static ConsistencySession session(
       ConsistencySession atOpen, ConsistencySession defaultSession) {
     return Consistency.currentSession().orElse(atOpen != null ? atOpen : defaultSession);
@@ -192,7 +186,8 @@ public final class ReadRoute {
    */
   public void start(int queryTimeoutSeconds) {
     RoutingOptions o = options();
-    ConsistencySession s = session();
+    ConsistencySession s = owner.session();
+    String clusterId = owner.clusterId();
     boolean untrusted = s.untrustedReason(clusterId).isPresent();
     Optional<CausalToken> t = s.token(clusterId);
     this.queryTimeoutSeconds = queryTimeoutSeconds;
@@ -207,7 +202,6 @@ public final class ReadRoute {
     this.options = o;
     this.token = token;
     this.primaryDown = false;
-    this.anyTried = false;
     this.lastError = null;
     this.phase = FIRST;
     this.step = null;
@@ -229,10 +223,10 @@ public final class ReadRoute {
         }
         case READY -> {
           if (index < readyCount) {
-            anyTried = true;
             return step(Step.REPLICA, ready[index++]);
           }
-          if (anyTried && reason != FallbackReason.TOKEN_NOT_COVERED) {
+          // Every ready replica was tried and none served the read.
+          if (readyCount > 0 && reason != FallbackReason.TOKEN_NOT_COVERED) {
             reason = FallbackReason.REPLICA_CONNECTION_FAILED;
           }
           index = 0;
@@ -292,7 +286,7 @@ public final class ReadRoute {
           }
           return refuse(
               "Read refused: primary '"
-                  + primaryName
+                  + owner.primaryName()
                   + "' is unreachable"
                   + (lastError != null ? " (" + lastError.getMessage() + ")" : "")
                   + " and no replica satisfies "
@@ -416,7 +410,7 @@ public final class ReadRoute {
     ReadPreference preference = options.readPreference();
     if (step == Step.PRIMARY || step == Step.FALLBACK_PRIMARY) {
       return new RouteDecision(
-          primaryName,
+          owner.primaryName(),
           NodeRole.PRIMARY,
           level,
           preference,
@@ -533,7 +527,8 @@ public final class ReadRoute {
       return false;
     }
     if (lvl.kind() == ConsistencyLevel.Kind.READ_YOUR_WRITES) {
-      ConsistencySession s = session();
+      ConsistencySession s = owner.session();
+      String clusterId = owner.clusterId();
       if (s.untrustedReason(clusterId).isPresent()) {
         return false;
       }

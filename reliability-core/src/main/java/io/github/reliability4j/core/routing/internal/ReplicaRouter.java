@@ -149,13 +149,32 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       ReadPreference preference,
       ReplicationPosition token,
       boolean untrusted) {
-    ReadRoute route = new ReadRoute(this, null, null, null, null);
+    ReadRoute route = new ReadRoute(this, DETACHED);
     route.plan(
         RoutingOptions.custom().consistency(consistency).readPreference(preference).build(),
         token,
         untrusted);
     return route.toPlan();
   }
+
+  /** The owner of a route that only plans (no session, cluster or primary). */
+  private static final ReadRoute.Owner DETACHED =
+      new ReadRoute.Owner() {
+        @Override
+        public String clusterId() {
+          return null;
+        }
+
+        @Override
+        public String primaryName() {
+          return null;
+        }
+
+        @Override
+        public io.github.reliability4j.core.routing.ConsistencySession session() {
+          return null;
+        }
+      };
 
   /**
    * Fills {@code route}'s candidates: the replicas that satisfy the level now, in the order they

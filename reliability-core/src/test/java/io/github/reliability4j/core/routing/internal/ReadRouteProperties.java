@@ -39,6 +39,10 @@ import net.jqwik.api.constraints.LongRange;
  */
 class ReadRouteProperties {
 
+  /** The connection a route belongs to. */
+  record Owner(String clusterId, String primaryName, ConsistencySession session)
+      implements ReadRoute.Owner {}
+
   /** One replica of the model world. */
   record Replica(long replay, boolean down, boolean refusesConnections, boolean waitCatchesUp) {}
 
@@ -111,7 +115,8 @@ class ReadRouteProperties {
     }
     boolean permitFree = taken < maxFallbacks;
 
-    ReadRoute route = new ReadRoute(router, "cluster", "primary", null, null);
+    ReadRoute route =
+        new ReadRoute(router, new Owner("cluster", "primary", ConsistencySession.create()));
     RoutingOptions options =
         RoutingOptions.custom()
             .consistency(level)
@@ -239,7 +244,7 @@ class ReadRouteProperties {
     if (untrusted) {
       session.markUntrusted("cluster", "imported token failed verification");
     }
-    ReadRoute route = new ReadRoute(router, "cluster", "primary", null, session);
+    ReadRoute route = new ReadRoute(router, new Owner("cluster", "primary", session));
     RoutingOptions options =
         RoutingOptions.custom().consistency(level).readPreference(preference).build();
     try (Consistency.Scope scope = Consistency.options(options)) {
