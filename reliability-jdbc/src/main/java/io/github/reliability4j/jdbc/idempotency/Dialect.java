@@ -347,6 +347,22 @@ abstract class Dialect {
   }
 
   /**
+   * Inserts a batch of distinct new keys directly as completed in one statement, with the same
+   * guarantees per key as {@link #insertCompleted}: a key that has a row (live or expired) is
+   * skipped without waiting on or locking a committed row, an uncommitted insert of the same key is
+   * waited for. Each {@code ClaimParams} carries its key's digests and times; the owner token, the
+   * times and the outcome are those of {@code rows.get(0)} for every row. Returns the lowercase hex
+   * of the key hashes inserted, or null without a round trip if this dialect has no such statement.
+   * Rows are inserted in key-hash order, so two batches sharing keys wait for each other in one
+   * order and cannot deadlock on their keys.
+   */
+  java.util.Set<String> insertCompletedBatch(
+      Connection c, List<ClaimParams> rows, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    return null;
+  }
+
+  /**
    * {@code DELETE FROM t WHERE key_hash = ? AND owner_token = ?}: deletes the caller's row of the
    * key whatever its state; the update count.
    */

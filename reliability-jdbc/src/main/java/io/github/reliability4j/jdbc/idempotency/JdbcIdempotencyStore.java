@@ -16,8 +16,13 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -543,6 +548,93 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
+   * Transactional mode for a batch of new keys, in one statement: like {@link
+   * #insertCompletedInTransaction} for every key of {@code keys} at once (on PostgreSQL one {@code
+   * INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING RETURNING key_hash}), inside the
+   * caller's open transaction, without committing. For a consumer that handles a whole poll in one
+   * transaction: a batch of N new keys costs N business writes, this one statement and the commit.
+   *
+   * <p>Per key the guarantees are those of {@link #insertCompletedInTransaction}: an inserted key
+   * is invisible until the caller commits and gone after a rollback; a key whose row another open
+   * transaction inserted is waited for (bounded by the store's query timeout), then skipped if that
+   * transaction committed; a key that already has a committed row (live, completed or expired) is
+   * skipped without waiting or locking and must go the ordinary {@link #claim}. Keys are inserted
+   * in key-hash order, so two batches sharing keys cannot deadlock on them. All rows get one owner
+   * token.
+   *
+   * <p>Empty, with nothing written and no round trip, if {@code keys} is empty or the dialect has
+   * no such insert (see {@link #supportsInsertCompletedInTransaction()}: MariaDB, MySQL, H2 and the
+   * day-partitioned layout have none; their callers claim each key the usual way).
+   *
+   * @param keys distinct keys with the fingerprints of their payloads
+   * @return the keys inserted, each with its owner token (for {@link #deleteInTransaction})
+   * @throws OutcomeTooLargeException if the outcome exceeds the size limits (nothing written)
+   * @throws IdempotencyStoreException if the statement fails; the caller's transaction is then
+   *     aborted on PostgreSQL
+   */
+  public Map<IdempotencyKey, String> insertCompletedBatchInTransaction(
+      Connection connection,
+      Map<IdempotencyKey, RequestFingerprint> keys,
+      StoredOutcome outcome,
+      Duration retention) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(outcome, "outcome");
+    requirePositive("retention", retention);
+    byte[] metadata = encodeChecked(outcome);
+    if (keys.isEmpty()) {
+      return Map.of();
+    }
+    String token = newOwnerToken();
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      if (!d.supportsInsertCompleted()) {
+        return Map.of();
+      }
+      long now = clock.millis();
+      long expiresAt = plus(now, retention);
+      List<Dialect.ClaimParams> rows = new ArrayList<>(keys.size());
+      List<String> hexes = new ArrayList<>(keys.size());
+      for (Map.Entry<IdempotencyKey, RequestFingerprint> e : keys.entrySet()) {
+        IdempotencyKey key = Objects.requireNonNull(e.getKey(), "key");
+        byte[] hash = hash(key);
+        hexes.add(HEX.formatHex(hash));
+        rows.add(
+            new Dialect.ClaimParams(
+                hash,
+                key.scope(),
+                key.operation(),
+                key.clientKey(),
+                token,
+                Objects.requireNonNull(e.getValue(), "fingerprint").bytes(),
+                now,
+                expiresAt,
+                expiresAt));
+      }
+      Set<String> inserted =
+          d.insertCompletedBatch(
+              connection,
+              rows,
+              outcome.status(),
+              metadata,
+              outcome.bodyLength() == 0 ? null : outcome.body());
+      if (inserted == null) {
+        return Map.of();
+      }
+      Map<IdempotencyKey, String> result = new LinkedHashMap<>();
+      int i = 0;
+      for (IdempotencyKey key : keys.keySet()) {
+        if (inserted.contains(hexes.get(i++))) {
+          result.put(key, token);
+        }
+      }
+      return result;
+    } catch (SQLException e) {
+      throw translate("insertCompletedBatchInTransaction", e);
+    }
+  }
+
+  /**
    * Whether {@link #insertCompletedInTransaction} can insert on this store's database (PostgreSQL,
    * plain layout); when false it always returns empty. Resolves the dialect on a connection of the
    * store the first time.
@@ -958,6 +1050,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             .array();
     return TOKEN_ENCODER.encodeToString(bytes);
   }
+
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
   private static final java.util.Base64.Encoder TOKEN_ENCODER =
       java.util.Base64.getUrlEncoder().withoutPadding();
