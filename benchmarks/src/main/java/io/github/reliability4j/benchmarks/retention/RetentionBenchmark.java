@@ -40,20 +40,27 @@ import javax.sql.DataSource;
  * and 2: a 4 MB redo log forces a checkpoint flush every few thousand deleted rows, which no
  * production server has, and durable commits are what the PostgreSQL side runs with too.
  *
- * <p>Replica lag is measured three ways, sampled every {@code retention.sampleMs} (default 5 ms; 20
- * ms before, which set a 20–40 ms floor under every figure): staleness (a heartbeat thread writes
- * the primary's clock into a one-row table, a sampler reads it on the replica; lag is the primary's
- * now minus the newest heartbeat the replica shows), and on PostgreSQL also the WAL bytes the
- * replica has not replayed ({@code pg_current_wal_lsn() - replay_lsn}) and {@code replay_lag} from
- * {@code pg_stat_replication}. On MariaDB a transaction reaches the replica's relay log only when
- * it commits, so one giant delete holds the replica behind for as long as it takes to apply.
+ * <p>Replica lag is measured four ways, sampled every {@code retention.sampleMs} (default 5 ms; 20
+ * ms before, which set a 20–40 ms floor under every figure). A heartbeat thread writes the
+ * primary's clock into a one-row table (autocommit) and notes when each commit returned; a sampler
+ * reads the row on the replica. <b>Staleness</b> is how long the replica has been missing a
+ * heartbeat the primary had already acknowledged (sample time minus the commit-return time of the
+ * oldest heartbeat newer than the one the replica shows; 0 when it shows the newest acknowledged
+ * one): what a read routed to the replica misses. <b>Heartbeat age</b> (the only figure before) is
+ * the sample time minus the newest heartbeat value the replica shows; it also counts the
+ * heartbeat's own commit latency on the primary (a durable commit waits for the WAL flush, which a
+ * large batch or delete in flight lengthens), so it overstates replica lag when the primary's
+ * commits are slow. On PostgreSQL also the WAL bytes the replica has not replayed ({@code
+ * pg_current_wal_lsn() - replay_lsn}) and {@code replay_lag} from {@code pg_stat_replication}. On
+ * MariaDB a transaction reaches the replica's relay log only when it commits, so one giant delete
+ * holds the replica behind for as long as it takes to apply.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar
  * io.github.reliability4j.benchmarks.retention.RetentionBenchmark [rounds]
- * [postgres|mariadb|both]}. The runner's policy (budget 200 ms, batch 2,000 to 100,000 rows, lag
- * bound 100 ms, poll 20 ms) can be changed with {@code -Dretention.budgetMs}, {@code initialBatch},
- * {@code maxBatch}, {@code maxLagMs}, {@code pollMs}; each table row records the 1-minute load
- * average at its start.
+ * [postgres|mariadb|both]}. The runner's policy (budget 200 ms, batch 2,000 to 10,000 rows (the
+ * policy's limit), lag bound 100 ms, poll 20 ms) can be changed with {@code -Dretention.budgetMs},
+ * {@code initialBatch}, {@code maxBatch}, {@code maxLagMs}, {@code pollMs}; each table row records
+ * the 1-minute load average at its start.
  */
 public final class RetentionBenchmark {
 
@@ -67,7 +74,8 @@ public final class RetentionBenchmark {
   static final Duration BUDGET = Duration.ofMillis(Long.getLong("retention.budgetMs", 200));
 
   static final int INITIAL_BATCH = Integer.getInteger("retention.initialBatch", 2_000);
-  static final int MAX_BATCH = Integer.getInteger("retention.maxBatch", 100_000);
+  static final int MAX_BATCH =
+      Integer.getInteger("retention.maxBatch", RetentionPolicy.MAX_BATCH_SIZE_LIMIT);
   static final Duration MAX_LAG = Duration.ofMillis(Long.getLong("retention.maxLagMs", 100));
   static final Duration POLL = Duration.ofMillis(Long.getLong("retention.pollMs", 20));
 
@@ -252,9 +260,11 @@ public final class RetentionBenchmark {
           SAMPLE_MS);
       System.out.println(
           "| round | method | load | rows deleted | seconds | rows/s | peak staleness (ms) | peak"
+              + " heartbeat age (ms) | peak"
               + " WAL bytes not replayed | peak replay_lag (ms) | batches | batch sizes |"
               + " max batch (ms) | time in batches (ms) | throttled (ms) |");
-      System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+      System.out.println(
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
       for (int round = 1; round <= rounds; round++) {
         for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
           String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
@@ -317,13 +327,14 @@ public final class RetentionBenchmark {
           db.awaitCaughtUp();
           lag.stopAndWait();
           System.out.printf(
-              "| %d | %s | %.2f | %d | %.2f | %.0f | %d | %s | %s | %d | %s | %d | %d | %d |%n",
+              "| %d | %s | %.2f | %d | %.2f | %.0f | %d | %d | %s | %s | %d | %s | %d | %d | %d |%n",
               round,
               method,
               loadAtStart,
               deleted,
               seconds,
               deleted / seconds,
+              lag.peakStaleness.get(),
               lag.peak.get(),
               lag.measuresWal ? Long.toString(lag.peakWalBytes.get()) : "—",
               lag.measuresWal ? Long.toString(lag.peakReplayLag.get()) : "—",
@@ -390,6 +401,12 @@ public final class RetentionBenchmark {
     final DataSource replica;
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong peak = new AtomicLong();
+    final AtomicLong peakStaleness = new AtomicLong();
+
+    /** Heartbeat value written -> client time its commit returned on the primary. */
+    final java.util.concurrent.ConcurrentSkipListMap<Long, Long> committedAt =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+
     final AtomicLong peakWalBytes = new AtomicLong();
     final AtomicLong peakReplayLag = new AtomicLong();
     final AtomicLong lastSeen = new AtomicLong();
@@ -410,11 +427,11 @@ public final class RetentionBenchmark {
               () ->
                   loop(
                       primary,
-                      st ->
-                          st.executeUpdate(
-                              "UPDATE heartbeat SET at_ms = "
-                                  + System.currentTimeMillis()
-                                  + " WHERE id = 1")));
+                      st -> {
+                        long v = System.currentTimeMillis();
+                        st.executeUpdate("UPDATE heartbeat SET at_ms = " + v + " WHERE id = 1");
+                        committedAt.putIfAbsent(v, System.currentTimeMillis());
+                      }));
       sampler =
           new Thread(
               () ->
@@ -425,8 +442,14 @@ public final class RetentionBenchmark {
                           rs.next();
                           long seen = rs.getLong(1);
                           lastSeen.set(seen);
-                          long lag = System.currentTimeMillis() - seen;
-                          peak.accumulateAndGet(lag, Math::max);
+                          long now = System.currentTimeMillis();
+                          peak.accumulateAndGet(now - seen, Math::max);
+                          // the oldest heartbeat the primary had acknowledged that the replica
+                          // does not show yet: how stale a read routed to it is
+                          java.util.Map.Entry<Long, Long> next = committedAt.higherEntry(seen);
+                          if (next != null && next.getValue() <= now) {
+                            peakStaleness.accumulateAndGet(now - next.getValue(), Math::max);
+                          }
                         }
                       }));
       walSampler =
@@ -454,6 +477,7 @@ public final class RetentionBenchmark {
         Thread.sleep(10);
       }
       peak.set(0);
+      peakStaleness.set(0);
       peakWalBytes.set(0);
       peakReplayLag.set(0);
     }
