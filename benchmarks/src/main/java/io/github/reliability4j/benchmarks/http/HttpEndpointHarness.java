@@ -52,7 +52,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * are the rows (one order per bare and new-key request, one key per new-key request, none added by
  * replays); any difference fails the run. Reported per endpoint: requests/s (median of the rounds),
  * p50/p99/max latency over all measured requests, database round trips per request (counted under
- * the pool, load-independent), each as a ratio to {@code bare}.
+ * the pool, load-independent) and the CPU time this JVM (server and client) spent per request (far
+ * less load-dependent than requests/s), each as a ratio to {@code bare}.
  *
  * <pre>{@code
  * ./mvnw -B -q -pl benchmarks -am -DskipTests package
@@ -65,7 +66,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * round, named {@code <endpoint>-c<connections>-round<n>.jfr}.
  *
  * <p>Modes: {@code smoke} (2 connections, 0.5 s warm-up, one 1 s round: does it run?), {@code
- * quick} (4 and 16 connections, 3 s warm-up per endpoint, 3 rounds of 3 s; about 1.5 minutes),
+ * quick} (4 and 16 connections, 5 s warm-up per endpoint, 3 rounds of 3 s; about 1.5 minutes),
  * {@code full} (4 and 16 connections, 5 s warm-up, 5 rounds of 5 s; about 3.5 minutes).
  */
 public final class HttpEndpointHarness {
@@ -92,7 +93,7 @@ public final class HttpEndpointHarness {
     static Options of(String mode) {
       return switch (mode) {
         case "smoke" -> new Options(mode, List.of(2), millis(500), millis(1000), 1);
-        case "quick" -> new Options(mode, List.of(4, 16), millis(3000), millis(3000), 3);
+        case "quick" -> new Options(mode, List.of(4, 16), millis(5000), millis(3000), 3);
         case "full" -> new Options(mode, List.of(4, 16), millis(5000), millis(5000), 5);
         default ->
             throw new IllegalArgumentException(
@@ -129,6 +130,7 @@ public final class HttpEndpointHarness {
       double seconds,
       long[] latenciesNanos,
       long roundTrips,
+      long cpuNanos,
       int reconnects) {
 
     double perSecond() {
@@ -146,7 +148,8 @@ public final class HttpEndpointHarness {
       double p99Millis,
       double maxMillis,
       long requests,
-      double roundTripsPerRequest) {}
+      double roundTripsPerRequest,
+      double cpuMicrosPerRequest) {}
 
   /** The whole run: options, summaries (by concurrency, then endpoint) and the Markdown report. */
   record Result(Options options, List<Summary> summaries, String markdown) {
@@ -211,8 +214,11 @@ public final class HttpEndpointHarness {
     }
     try (BenchDatabase db = BenchDatabase.open()) {
       Result result = new HttpEndpointHarness(db, o, jfr).run(System.out);
-      System.out.println();
-      System.out.println(result.markdown());
+      if (out == null) {
+        // With --out (the launcher), the launcher prints the table in its report.
+        System.out.println();
+        System.out.println(result.markdown());
+      }
       if (out != null) {
         Files.writeString(out, result.markdown(), StandardCharsets.UTF_8);
       }
@@ -310,14 +316,15 @@ public final class HttpEndpointHarness {
       progress.printf(
           Locale.ROOT,
           "%-8s c=%-3d %-22s %8.0f requests/s  p50 %6.2f ms  p99 %6.2f ms  %.2f round trips"
-              + "/request%n",
+              + "/request  %.0f µs JVM CPU/request%n",
           label,
           connections,
           r.endpoint().label,
           r.perSecond(),
           percentile(sorted(r.latenciesNanos()), 0.50) / 1e6,
           percentile(sorted(r.latenciesNanos()), 0.99) / 1e6,
-          (double) r.roundTrips() / r.requests());
+          (double) r.roundTrips() / r.requests(),
+          r.cpuNanos() / 1e3 / r.requests());
     }
     return rounds;
   }
@@ -386,6 +393,7 @@ public final class HttpEndpointHarness {
         recording.start();
       }
       roundTrips.reset();
+      long cpuStart = processCpuNanos();
       long start = System.nanoTime();
       go.countDown();
       Thread.sleep(duration.toMillis());
@@ -413,6 +421,7 @@ public final class HttpEndpointHarness {
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
+      long cpu = processCpuNanos() - cpuStart;
       long trips = roundTrips.get();
       long requests = 0;
       int reconnects = 0;
@@ -441,7 +450,16 @@ public final class HttpEndpointHarness {
         throw new IllegalStateException(endpoint.label + ": no request completed in " + duration);
       }
       return new Round(
-          endpoint, connections, roundId, requests, perConnection, seconds, all, trips, reconnects);
+          endpoint,
+          connections,
+          roundId,
+          requests,
+          perConnection,
+          seconds,
+          all,
+          trips,
+          cpu,
+          reconnects);
     } finally {
       pool.shutdownNow();
     }
@@ -550,10 +568,12 @@ public final class HttpEndpointHarness {
     int total = 0;
     long requests = 0;
     long trips = 0;
+    long cpu = 0;
     for (Round r : rounds) {
       total += r.latenciesNanos().length;
       requests += r.requests();
       trips += r.roundTrips();
+      cpu += r.cpuNanos();
     }
     long[] all = new long[total];
     int at = 0;
@@ -571,7 +591,20 @@ public final class HttpEndpointHarness {
         percentile(all, 0.99) / 1e6,
         all[all.length - 1] / 1e6,
         requests,
-        (double) trips / requests);
+        (double) trips / requests,
+        cpu / 1e3 / requests);
+  }
+
+  /**
+   * CPU time of this whole JVM (server, client, GC and JIT threads), which depends far less on the
+   * machine's load than requests/s do; -1 if the JVM does not report it.
+   */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   private static long[] sorted(long[] values) {
@@ -614,8 +647,9 @@ public final class HttpEndpointHarness {
             System.getProperty("java.runtime.version")));
     sb.append(
         "| connections | endpoint | requests/s (median) | × bare | p50 ms | × bare | p99 ms |"
-            + " × bare | max ms | round trips / request | requests |\n");
-    sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            + " × bare | max ms | round trips / request | JVM CPU µs / request | × bare |"
+            + " requests |\n");
+    sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     Map<Integer, Map<Endpoint, Summary>> by = new TreeMap<>();
     for (Summary s : summaries) {
       by.computeIfAbsent(s.connections(), k -> new EnumMap<>(Endpoint.class)).put(s.endpoint(), s);
@@ -627,7 +661,8 @@ public final class HttpEndpointHarness {
             sb.append(
                 String.format(
                     Locale.ROOT,
-                    "| %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %d |%n",
+                    "| %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.0f |"
+                        + " %.2f | %d |%n",
                     c,
                     s.endpoint().label,
                     s.medianPerSecond(),
@@ -638,6 +673,8 @@ public final class HttpEndpointHarness {
                     s.p99Millis() / bare.p99Millis(),
                     s.maxMillis(),
                     s.roundTripsPerRequest(),
+                    s.cpuMicrosPerRequest(),
+                    s.cpuMicrosPerRequest() / bare.cpuMicrosPerRequest(),
                     s.requests()));
           }
         });
