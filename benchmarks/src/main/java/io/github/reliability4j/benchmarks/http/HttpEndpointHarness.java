@@ -48,12 +48,15 @@ import org.springframework.context.ConfigurableApplicationContext;
  * </ol>
  *
  * Both tables are truncated before each bare round (so every triple starts from empty tables).
- * Every response is checked (status 201; {@code Idempotent-Replayed: true} on replays only) and so
- * are the rows (one order per bare and new-key request, one key per new-key request, none added by
- * replays); any difference fails the run. Reported per endpoint: requests/s (median of the rounds),
- * p50/p99/max latency over all measured requests, database round trips per request (counted under
- * the pool, load-independent) and the CPU time this JVM (server and client) spent per request (far
- * less load-dependent than requests/s), each as a ratio to {@code bare}.
+ * Every response is checked: a 201 that is a replay where none may be (or not one where it must be)
+ * fails the run, and so does a row count that differs (one order per successful bare and new-key
+ * request, one key per successful new-key request, none added by replays). Other statuses (a 503
+ * when a store call exceeds the engine's store-call timeout on a loaded machine) are counted,
+ * printed and reported as failed; their keys are not replayed. Reported per endpoint: successful
+ * requests/s (median of the rounds), p50/p99/max latency over all measured requests, database round
+ * trips per request (counted under the pool, load-independent) and the CPU time this JVM (server
+ * and client) spent per request (far less load-dependent than requests/s), each as a ratio to
+ * {@code bare}.
  *
  * <pre>{@code
  * ./mvnw -B -q -pl benchmarks -am -DskipTests package
@@ -126,15 +129,17 @@ public final class HttpEndpointHarness {
       int connections,
       int roundId,
       long requests,
-      int[] perConnection,
+      long failed,
+      long[][] succeeded,
       double seconds,
       long[] latenciesNanos,
       long roundTrips,
       long cpuNanos,
       int reconnects) {
 
+    /** Successful (201) responses per second. */
     double perSecond() {
-      return requests / seconds;
+      return (requests - failed) / seconds;
     }
   }
 
@@ -148,6 +153,7 @@ public final class HttpEndpointHarness {
       double p99Millis,
       double maxMillis,
       long requests,
+      long failed,
       double roundTripsPerRequest,
       double cpuMicrosPerRequest) {}
 
@@ -298,18 +304,24 @@ public final class HttpEndpointHarness {
       boolean measured)
       throws Exception {
     db.execute("truncate " + OrdersApplication.ORDERS_TABLE + ", " + OrdersApplication.KEYS_TABLE);
-    Round bare = load(port, Endpoint.BARE, connections, duration, null, measured);
-    expectRows(OrdersApplication.ORDERS_TABLE, bare.requests(), "after the bare round");
-    Round newKey = load(port, Endpoint.NEW_KEY, connections, duration, null, measured);
+    // A failed request (503 when a store call exceeds its timeout on a loaded machine) must not
+    // have inserted its order; its key may stay claimed, so it is not replayed.
+    Round bare = load(port, Endpoint.BARE, connections, duration, null, measured, progress);
+    long orders = bare.requests() - bare.failed();
+    expectRows(OrdersApplication.ORDERS_TABLE, orders, orders, "after the bare round");
+    Round newKey = load(port, Endpoint.NEW_KEY, connections, duration, null, measured, progress);
+    orders += newKey.requests() - newKey.failed();
+    expectRows(OrdersApplication.ORDERS_TABLE, orders, orders, "after the new-key round");
     expectRows(
-        OrdersApplication.ORDERS_TABLE,
-        bare.requests() + newKey.requests(),
+        OrdersApplication.KEYS_TABLE,
+        newKey.requests() - newKey.failed(),
+        newKey.requests(),
         "after the new-key round");
-    expectRows(OrdersApplication.KEYS_TABLE, newKey.requests(), "after the new-key round");
-    Round replay = load(port, Endpoint.REPLAY, connections, duration, newKey, measured);
+    Round replay = load(port, Endpoint.REPLAY, connections, duration, newKey, measured, progress);
     expectRows(
         OrdersApplication.ORDERS_TABLE,
-        bare.requests() + newKey.requests(),
+        orders,
+        orders,
         "after the replay round (a replay must not run the handler)");
     List<Round> rounds = List.of(bare, newKey, replay);
     for (Round r : rounds) {
@@ -329,11 +341,17 @@ public final class HttpEndpointHarness {
     return rounds;
   }
 
-  private void expectRows(String table, long expected, String when) throws SQLException {
+  private void expectRows(String table, long min, long max, String when) throws SQLException {
     long rows = db.queryLong("select count(*) from " + table);
-    if (rows != expected) {
+    if (rows < min || rows > max) {
       throw new IllegalStateException(
-          table + " holds " + rows + " rows " + when + ", expected " + expected);
+          table
+              + " holds "
+              + rows
+              + " rows "
+              + when
+              + ", expected "
+              + (min == max ? Long.toString(min) : min + " to " + max));
     }
   }
 
@@ -347,7 +365,8 @@ public final class HttpEndpointHarness {
       int connections,
       Duration duration,
       Round source,
-      boolean measured)
+      boolean measured,
+      PrintStream progress)
       throws Exception {
     int roundId = nextRoundId++;
     CountDownLatch ready = new CountDownLatch(connections);
@@ -364,8 +383,8 @@ public final class HttpEndpointHarness {
     try {
       List<Future<?>> futures = new ArrayList<>();
       for (int c = 0; c < connections; c++) {
-        int replayCount = source == null ? 0 : source.perConnection()[c];
-        if (source != null && replayCount == 0) {
+        long[] replayed = source == null ? null : source.succeeded()[c];
+        if (source != null && replayed.length == 0) {
           throw new IllegalStateException(
               "connection " + c + " completed no new-key request to replay; use a longer round");
         }
@@ -376,7 +395,7 @@ public final class HttpEndpointHarness {
                 roundId,
                 c,
                 source == null ? roundId : source.roundId(),
-                replayCount,
+                replayed,
                 ready,
                 go);
         futures.add(pool.submit(workers[c]));
@@ -424,37 +443,45 @@ public final class HttpEndpointHarness {
       long cpu = processCpuNanos() - cpuStart;
       long trips = roundTrips.get();
       long requests = 0;
+      long failed = 0;
       int reconnects = 0;
-      int[] perConnection = new int[connections];
+      long[][] succeeded = new long[connections][];
       long[] all = new long[0];
       for (int c = 0; c < connections; c++) {
         Worker w = workers[c];
-        if (w.errors > 0) {
+        if (w.violation != null) {
           throw new IllegalStateException(
-              endpoint.label
-                  + ": "
-                  + w.errors
-                  + " unexpected responses on connection "
-                  + c
-                  + ", first: "
-                  + w.firstError);
+              endpoint.label + ", connection " + c + ": " + w.violation);
         }
-        perConnection[c] = w.count;
+        if (w.failed > 0) {
+          progress.printf(
+              Locale.ROOT,
+              "%s: %d of %d requests failed on connection %d, first: %s%n",
+              endpoint.label,
+              w.failed,
+              w.count,
+              c,
+              w.firstFailure);
+        }
+        succeeded[c] = Arrays.copyOf(w.succeeded, w.succeededCount);
+        failed += w.failed;
         requests += w.count;
         reconnects += w.reconnects;
         int from = all.length;
         all = Arrays.copyOf(all, from + w.count);
         System.arraycopy(w.latencies, 0, all, from, w.count);
       }
-      if (requests == 0) {
-        throw new IllegalStateException(endpoint.label + ": no request completed in " + duration);
+      if (requests == failed) {
+        throw new IllegalStateException(
+            endpoint.label + ": no request succeeded in " + duration + " (" + failed + " failed)");
       }
       return new Round(
           endpoint,
           connections,
           roundId,
           requests,
-          perConnection,
+          failed,
+          succeeded,
           seconds,
           all,
           trips,
@@ -472,15 +499,18 @@ public final class HttpEndpointHarness {
     private final int roundId;
     private final int connection;
     private final int keyRound;
-    private final int replayCount;
+    private final long[] replayed;
     private final CountDownLatch ready;
     private final CountDownLatch go;
     volatile boolean stop;
     long[] latencies = new long[4096];
     int count;
-    int errors;
+    long[] succeeded = new long[4096];
+    int succeededCount;
+    int failed;
     int reconnects;
-    String firstError;
+    String firstFailure;
+    String violation;
 
     Worker(
         int port,
@@ -488,7 +518,7 @@ public final class HttpEndpointHarness {
         int roundId,
         int connection,
         int keyRound,
-        int replayCount,
+        long[] replayed,
         CountDownLatch ready,
         CountDownLatch go) {
       this.port = port;
@@ -496,7 +526,7 @@ public final class HttpEndpointHarness {
       this.roundId = roundId;
       this.connection = connection;
       this.keyRound = keyRound;
-      this.replayCount = replayCount;
+      this.replayed = replayed;
       this.ready = ready;
       this.go = go;
     }
@@ -507,22 +537,28 @@ public final class HttpEndpointHarness {
         ready.countDown();
         go.await();
         for (long seq = 0; !stop; seq++) {
-          long n = endpoint == Endpoint.REPLAY ? seq % replayCount : seq;
+          long n = replayed != null ? replayed[(int) (seq % replayed.length)] : seq;
           byte[] request = request(endpoint.path, port, keyRound, connection, n);
           long t0 = System.nanoTime();
           LoopbackHttpConnection.Response r = http.exchange(request);
           long t1 = System.nanoTime();
           boolean expectedReplay = endpoint == Endpoint.REPLAY;
-          if (r.status() != 201 || r.replayed() != expectedReplay) {
-            if (errors++ == 0) {
-              firstError =
-                  "status "
-                      + r.status()
-                      + ", Idempotent-Replayed "
-                      + r.replayed()
-                      + ", body "
-                      + r.bodyStart();
+          if (r.status() == 201 && r.replayed() == expectedReplay) {
+            if (succeededCount == succeeded.length) {
+              succeeded = Arrays.copyOf(succeeded, succeededCount * 2);
             }
+            succeeded[succeededCount++] = n;
+          } else if (r.status() == 201) {
+            // A replay that ran the handler again, or a new key answered from the store: wrong.
+            violation =
+                "status 201 with Idempotent-Replayed "
+                    + r.replayed()
+                    + " for request "
+                    + n
+                    + ", body "
+                    + r.bodyStart();
+          } else if (failed++ == 0) {
+            firstFailure = "status " + r.status() + ", body " + r.bodyStart();
           }
           if (count == latencies.length) {
             latencies = Arrays.copyOf(latencies, count * 2);
@@ -569,7 +605,9 @@ public final class HttpEndpointHarness {
     long requests = 0;
     long trips = 0;
     long cpu = 0;
+    long failed = 0;
     for (Round r : rounds) {
+      failed += r.failed();
       total += r.latenciesNanos().length;
       requests += r.requests();
       trips += r.roundTrips();
@@ -591,6 +629,7 @@ public final class HttpEndpointHarness {
         percentile(all, 0.99) / 1e6,
         all[all.length - 1] / 1e6,
         requests,
+        failed,
         (double) trips / requests,
         cpu / 1e3 / requests);
   }
@@ -648,7 +687,7 @@ public final class HttpEndpointHarness {
     sb.append(
         "| connections | endpoint | requests/s (median) | × bare | p50 ms | × bare | p99 ms |"
             + " × bare | max ms | round trips / request | JVM CPU µs / request | × bare |"
-            + " requests |\n");
+            + " requests (failed) |\n");
     sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     Map<Integer, Map<Endpoint, Summary>> by = new TreeMap<>();
     for (Summary s : summaries) {
@@ -662,7 +701,7 @@ public final class HttpEndpointHarness {
                 String.format(
                     Locale.ROOT,
                     "| %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.0f |"
-                        + " %.2f | %d |%n",
+                        + " %.2f | %d (%d) |%n",
                     c,
                     s.endpoint().label,
                     s.medianPerSecond(),
@@ -675,7 +714,8 @@ public final class HttpEndpointHarness {
                     s.roundTripsPerRequest(),
                     s.cpuMicrosPerRequest(),
                     s.cpuMicrosPerRequest() / bare.cpuMicrosPerRequest(),
-                    s.requests()));
+                    s.requests(),
+                    s.failed()));
           }
         });
     sb.append("\nrequests/s by round:");
