@@ -12,7 +12,6 @@ import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.core.idempotency.internal.OutcomeEncoding;
 import io.github.reliability4j.core.idempotency.internal.Sha256;
 import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -23,18 +22,20 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.BaseRedisAsyncCommands;
-import io.lettuce.core.api.async.RedisHashAsyncCommands;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -55,23 +56,28 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Keys and values</h2>
  *
- * One Redis hash per record, at {@code keyPrefix + base64url(SHA-256(len-prefixed scope, operation,
- * client key)))}: user input never builds a key, and the prefix is validated (no spaces, no braces,
- * so no hash-tag injection). Fields: {@code s} state, {@code e} expiry (epoch milliseconds of the
- * configured {@link Clock}), {@code f} the 32-byte fingerprint, {@code t} the owner token (in
- * progress), {@code o} the outcome in {@link OutcomeEncoding}'s binary form (body bytes as they
- * are, no base64 or JSON).
+ * One Redis string per record, at {@code keyPrefix + base64url(SHA-256(len-prefixed scope,
+ * operation, client key)))}: user input never builds a key, and the prefix is validated (no spaces,
+ * no braces, so no hash-tag injection). The value is a compact binary record (format 2, laid out in
+ * {@code Scripts}): a version byte, the state, the expiry (epoch milliseconds of the configured
+ * {@link Clock}, 8 bytes), the 32-byte fingerprint, then the owner token (in progress) or the
+ * outcome in {@link OutcomeEncoding}'s binary form (completed; body bytes as they are, no base64 or
+ * JSON). Records of the earlier hash layout (format 1) are read and decided on as before and
+ * rewritten in format 2 at their next write; a value of an unknown format is an error, never
+ * overwritten.
  *
  * <h2>One round trip per operation</h2>
  *
- * claim, renew, complete and release are each one Lua script (see {@code Scripts}), loaded with
- * {@code SCRIPT LOAD} when the store starts and run with {@code EVALSHA}; a node that answers
+ * claim, renew, complete, release and find are each one Lua script (see {@code Scripts}), loaded
+ * with {@code SCRIPT LOAD} when the store starts and run with {@code EVALSHA}; a node that answers
  * {@code NOSCRIPT} (restarted, flushed, a new cluster master after resharding) gets the script's
- * body with {@code EVAL}, which caches it again. find is one {@code HMGET}. Each script touches
- * only its record's key, so it runs atomically on the node owning the key's slot: of concurrent
- * claims exactly one acquires; renew, complete and release compare the owner token, the state and
- * the lease inside the script, so a worker whose lease expired or was taken over can never
- * overwrite or delete the new owner's record (it gets {@code false}).
+ * body with {@code EVAL}, which caches it again. Inside, a script does one {@code GET} and at most
+ * one {@code SET ... PX} or {@code DEL}. Each script touches only its record's key, so it runs
+ * atomically on the node owning the key's slot: of concurrent claims exactly one acquires; renew,
+ * complete and release compare the owner token, the state and the lease inside the script, so a
+ * worker whose lease expired or was taken over can never overwrite or delete the new owner's record
+ * (it gets {@code false}). Owner tokens are 128-bit values unique per store and unpredictable (see
+ * {@code OwnerTokens}).
  *
  * <h2>Expiry without a purge job</h2>
  *
@@ -111,11 +117,10 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   /** How long past its lease an in-progress record is kept to report a takeover. */
   public static final Duration TAKEOVER_GRACE = Duration.ofMinutes(5);
 
-  private static final byte[] S = bytes("s");
-  private static final byte[] E = bytes("e");
-  private static final byte[] F = bytes("f");
-  private static final byte[] T = bytes("t");
-  private static final byte[] O = bytes("o");
+  private static final VarHandle LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+  private static final int CLAIM_TTL = 0;
+  private static final int COMPLETE_TTL = 1;
   private static final Base64.Encoder KEY_ENCODING = Base64.getUrlEncoder().withoutPadding();
 
   private final RedisIdempotencyStoreConfig config;
@@ -123,23 +128,23 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   private final byte[] prefix;
   private final StatefulConnection<byte[], byte[]> connection;
   private final RedisScriptingAsyncCommands<byte[], byte[]> scripting;
-  private final RedisHashAsyncCommands<byte[], byte[]> hashes;
   private final BaseRedisAsyncCommands<byte[], byte[]> base;
   private final long timeoutNanos;
   private final LatencyRecorder latency = LatencyRecorder.ofWindow(Duration.ofMinutes(1));
+  private final OwnerTokens tokens = OwnerTokens.create();
+  private final KeyEntry[] recentKeys = new KeyEntry[256];
+  private final Decimal[] recentTtls = new Decimal[2];
 
   private RedisIdempotencyStore(
       RedisIdempotencyStoreConfig config,
       StatefulConnection<byte[], byte[]> connection,
       RedisScriptingAsyncCommands<byte[], byte[]> scripting,
-      RedisHashAsyncCommands<byte[], byte[]> hashes,
       BaseRedisAsyncCommands<byte[], byte[]> base) {
     this.config = config;
     this.clock = config.getClock();
     this.prefix = config.getKeyPrefix().getBytes(StandardCharsets.US_ASCII);
     this.connection = connection;
     this.scripting = scripting;
-    this.hashes = hashes;
     this.base = base;
     long wait = config.getWaitReplicas() > 0 ? config.getWaitTimeout().toNanos() : 0;
     this.timeoutNanos = config.getCommandTimeout().toNanos() + wait;
@@ -172,11 +177,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         }
         StatefulRedisClusterConnection<byte[], byte[]> c =
             ((RedisClusterClient) client).connect(ByteArrayCodec.INSTANCE);
-        store = new RedisIdempotencyStore(config, c, c.async(), c.async(), c.async());
+        store = new RedisIdempotencyStore(config, c, c.async(), c.async());
       } else if (client instanceof RedisClient) {
         StatefulRedisConnection<byte[], byte[]> c =
             ((RedisClient) client).connect(ByteArrayCodec.INSTANCE);
-        store = new RedisIdempotencyStore(config, c, c.async(), c.async(), c.async());
+        store = new RedisIdempotencyStore(config, c, c.async(), c.async());
       } else {
         throw new IllegalArgumentException(
             "client must be a RedisClient or a RedisClusterClient, but was " + client.getClass());
@@ -232,38 +237,46 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     byte[] redisKey = redisKey(key);
     long now = clock.millis();
     long leaseExpiry = now + leaseDuration.toMillis();
-    String token = UUID.randomUUID().toString();
+    // The new record is built once, with the fresh token written straight into its tail.
+    byte[] record = new byte[Scripts.TAIL + OwnerTokens.LENGTH];
+    record[0] = Scripts.VERSION_2;
+    record[Scripts.STATE] = 'P';
+    LONG.set(record, Scripts.EXPIRY, leaseExpiry);
+    System.arraycopy(fingerprint.bytes(), 0, record, Scripts.FINGERPRINT, 32);
+    tokens.next(record, Scripts.TAIL);
     long ttl = Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis());
-    List<Object> r;
+    byte[] r;
     try {
       r =
           script(
               "claim",
               Scripts.CLAIM,
-              ScriptOutputType.MULTI,
+              ScriptOutputType.VALUE,
+              true,
               redisKey,
-              number(now),
-              fingerprint.bytes(),
-              bytes(token),
-              number(leaseExpiry),
-              number(ttl));
+              binary(now),
+              record,
+              decimal(CLAIM_TTL, ttl));
     } catch (RedisReplicationException e) {
-      releaseQuietly(redisKey, token);
+      releaseQuietly(redisKey, Arrays.copyOfRange(record, Scripts.TAIL, record.length));
       throw e;
     }
-    switch (tag(r.get(0))) {
+    switch (r[0]) {
       case 'A':
-        return new ClaimResult.Acquired(
-            token, Instant.ofEpochMilli(leaseExpiry), ((Long) r.get(1)) == 1L);
+        String token =
+            new String(record, Scripts.TAIL, OwnerTokens.LENGTH, StandardCharsets.US_ASCII);
+        return new ClaimResult.Acquired(token, Instant.ofEpochMilli(leaseExpiry), r[1] == '1');
       case 'M':
-        return new ClaimResult.Mismatch(state(r.get(1)));
-      case 'C':
-        return new ClaimResult.Completed(
-            OutcomeEncoding.decode((byte[]) r.get(2)), instant(r.get(1)));
-      case 'P':
-        return new ClaimResult.InProgress(instant(r.get(1)));
+        return new ClaimResult.Mismatch(state(r[1]));
+      case Scripts.VERSION_2:
+        Instant expiry = Instant.ofEpochMilli((long) LONG.get(r, Scripts.EXPIRY));
+        if (r[Scripts.STATE] == 'C') {
+          return new ClaimResult.Completed(
+              OutcomeEncoding.decode(r, Scripts.TAIL, r.length - Scripts.TAIL), expiry);
+        }
+        return new ClaimResult.InProgress(expiry);
       default:
-        throw new IdempotencyStoreException("Unexpected claim script answer " + r);
+        throw new IdempotencyStoreException("Unexpected claim script answer " + Arrays.toString(r));
     }
   }
 
@@ -290,12 +303,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
             "complete",
             Scripts.COMPLETE,
             ScriptOutputType.INTEGER,
+            true,
             redisKey,
-            number(now),
+            binary(now),
             bytes(ownerToken),
-            number(now + retention.toMillis()),
+            binary(now + retention.toMillis()),
             encoded,
-            number(Math.max(1, retention.toMillis())));
+            decimal(COMPLETE_TTL, Math.max(1, retention.toMillis())));
     return done == 1L;
   }
 
@@ -303,22 +317,23 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   public boolean release(IdempotencyKey key, String ownerToken) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
-    return release(redisKey(key), ownerToken);
+    return release(redisKey(key), bytes(ownerToken));
   }
 
-  private boolean release(byte[] redisKey, String ownerToken) {
+  private boolean release(byte[] redisKey, byte[] ownerToken) {
     Long done =
         script(
             "release",
             Scripts.RELEASE,
             ScriptOutputType.INTEGER,
+            true,
             redisKey,
-            number(clock.millis()),
-            bytes(ownerToken));
+            binary(clock.millis()),
+            ownerToken);
     return done == 1L;
   }
 
-  private void releaseQuietly(byte[] redisKey, String token) {
+  private void releaseQuietly(byte[] redisKey, byte[] token) {
     try {
       release(redisKey, token);
     } catch (RuntimeException ignored) {
@@ -338,37 +353,41 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
             "renew",
             Scripts.RENEW,
             ScriptOutputType.INTEGER,
+            true,
             redisKey(key),
-            number(now),
+            binary(now),
             bytes(ownerToken),
-            number(expiry),
-            number(Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis())));
+            binary(expiry),
+            decimal(CLAIM_TTL, Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis())));
     return done == 1L ? Optional.of(Instant.ofEpochMilli(expiry)) : Optional.empty();
   }
 
   @Override
   public Optional<IdempotencyRecord> find(IdempotencyKey key) {
     Objects.requireNonNull(key, "key");
-    List<KeyValue<byte[], byte[]>> r = call("find", hashes.hmget(redisKey(key), S, E, F, T, O));
-    if (!r.get(0).hasValue()) {
+    byte[] v = script("find", Scripts.FIND, ScriptOutputType.VALUE, false, redisKey(key));
+    if (v == null) {
       return Optional.empty();
     }
-    Instant expiry = instant(r.get(1).getValue());
+    Instant expiry = Instant.ofEpochMilli((long) LONG.get(v, Scripts.EXPIRY));
     if (!clock.instant().isBefore(expiry)) {
       return Optional.empty();
     }
-    RecordState state = state(r.get(0).getValue());
-    RequestFingerprint fingerprint = RequestFingerprint.fromHex(hex(r.get(2).getValue()));
+    RecordState state = state(v[Scripts.STATE]);
+    RequestFingerprint fingerprint =
+        RequestFingerprint.fromHex(
+            HexFormat.of().formatHex(v, Scripts.FINGERPRINT, Scripts.FINGERPRINT + 32));
+    int tail = v.length - Scripts.TAIL;
     return Optional.of(
         new IdempotencyRecord(
             key,
             fingerprint,
             state,
             state == RecordState.IN_PROGRESS
-                ? new String(r.get(3).getValue(), StandardCharsets.UTF_8)
+                ? new String(v, Scripts.TAIL, tail, StandardCharsets.UTF_8)
                 : null,
             expiry,
-            state == RecordState.COMPLETED ? OutcomeEncoding.decode(r.get(4).getValue()) : null));
+            state == RecordState.COMPLETED ? OutcomeEncoding.decode(v, Scripts.TAIL, tail) : null));
   }
 
   // ---- operations for probes and operators ----------------------------------------------------
@@ -414,10 +433,11 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       String operation,
       Scripts.Script script,
       ScriptOutputType type,
+      boolean mayWrite,
       byte[] redisKey,
       byte[]... args) {
     byte[][] keys = {redisKey};
-    int replicas = config.getWaitReplicas();
+    int replicas = mayWrite ? config.getWaitReplicas() : 0;
     long start = System.nanoTime();
     try {
       RedisFuture<T> f = scripting.evalsha(script.sha, type, keys, args);
@@ -457,26 +477,12 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     if (result instanceof Long) {
       return (Long) result == 1L;
     }
-    return result instanceof List && tag(((List<?>) result).get(0)) == 'A';
+    return result instanceof byte[] && ((byte[]) result)[0] == 'A';
   }
 
   private RedisFuture<Long> waitForReplicas() {
     return base.waitForReplication(
         config.getWaitReplicas(), Math.max(1, config.getWaitTimeout().toMillis()));
-  }
-
-  private <T> T call(String operation, RedisFuture<T> future) {
-    long start = System.nanoTime();
-    try {
-      return await(future, config.getCommandTimeout().toNanos());
-    } catch (RedisCommandTimeoutException e) {
-      throw timeout(operation, e);
-    } catch (RedisException e) {
-      throw new IdempotencyStoreException(
-          "Redis failed the idempotency " + operation + ": " + e.getMessage(), e);
-    } finally {
-      latency.recordNanos(System.nanoTime() - start);
-    }
   }
 
   private IdempotencyStoreException timeout(String operation, RedisException e) {
@@ -495,29 +501,67 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
 
   // ---- encoding -------------------------------------------------------------------------------
 
+  /**
+   * The record's Redis key. The last key hashed into each of {@link #recentKeys}' slots is kept, so
+   * the complete (renew, release) that follows a claim of the same key does not hash it again. The
+   * slots are read and written without locks: an entry is immutable, and a lost or stale slot only
+   * costs one more hash. Callers must not modify the returned array.
+   */
   byte[] redisKey(IdempotencyKey key) {
+    int slot = key.hashCode() & (recentKeys.length - 1);
+    KeyEntry e = recentKeys[slot];
+    if (e != null && (e.key == key || e.key.equals(key))) {
+      return e.redisKey;
+    }
     byte[] digest = Sha256.ofLengthPrefixed(key.scope(), key.operation(), key.clientKey());
-    return concat(prefix, KEY_ENCODING.encode(digest));
+    byte[] redisKey = concat(prefix, KEY_ENCODING.encode(digest));
+    recentKeys[slot] = new KeyEntry(key, redisKey);
+    return redisKey;
   }
 
-  private static char tag(Object o) {
-    return (char) ((byte[]) o)[0];
+  private static final class KeyEntry {
+    final IdempotencyKey key;
+    final byte[] redisKey;
+
+    KeyEntry(IdempotencyKey key, byte[] redisKey) {
+      this.key = key;
+      this.redisKey = redisKey;
+    }
   }
 
-  private static RecordState state(Object o) {
-    return tag(o) == 'C' ? RecordState.COMPLETED : RecordState.IN_PROGRESS;
+  private static RecordState state(byte tag) {
+    return tag == 'C' ? RecordState.COMPLETED : RecordState.IN_PROGRESS;
   }
 
-  private static Instant instant(Object o) {
-    return Instant.ofEpochMilli(Long.parseLong(new String((byte[]) o, StandardCharsets.US_ASCII)));
+  /** A number the scripts compare: 8 bytes, big-endian (read with {@code struct.unpack}). */
+  private static byte[] binary(long n) {
+    byte[] b = new byte[8];
+    LONG.set(b, 0, n);
+    return b;
   }
 
-  private static String hex(byte[] b) {
-    return java.util.HexFormat.of().formatHex(b);
+  /** A number Redis itself parses (the {@code PX} of {@code SET}): decimal ASCII. */
+  private byte[] decimal(int site, long n) {
+    Decimal d = recentTtls[site];
+    if (d == null || d.value != n) {
+      d = new Decimal(n);
+      recentTtls[site] = d;
+    }
+    return d.ascii;
   }
 
-  private static byte[] number(long n) {
-    return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+  /**
+   * A TTL in decimal ASCII, kept per call site: operations pass the same lease and retention again
+   * and again. Immutable, so the racy slots above are safe.
+   */
+  private static final class Decimal {
+    final long value;
+    final byte[] ascii;
+
+    Decimal(long value) {
+      this.value = value;
+      this.ascii = Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    }
   }
 
   private static byte[] bytes(String s) {

@@ -19,9 +19,10 @@ public class RedisPermissionException extends IdempotencyStoreException {
             + command
             + "' to the idempotency store ("
             + cause.getMessage()
-            + "). The store runs Lua scripts (EVALSHA, EVAL, SCRIPT LOAD) that read and write hashes"
-            + " under its key prefix; grant them, e.g. ACL SETUSER <user> +evalsha +eval"
-            + " +script|load +hmget +hset +hdel +del +pexpire +ping +wait ~"
+            + "). The store runs Lua scripts (EVALSHA, EVAL, SCRIPT LOAD) that read and write"
+            + " strings (and read hashes of its earlier record format) under its key prefix; grant"
+            + " them, e.g. ACL SETUSER <user> +evalsha +eval +script|load +get +set +del +hmget"
+            + " +ping +wait ~"
             + keyPrefix
             + "*",
         cause);

@@ -20,6 +20,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -73,9 +74,22 @@ class RedisIdempotencyStoreTest {
     return RequestFingerprint.sha256(s);
   }
 
+  /**
+   * The stored record as its fields ({@code s} state, {@code e} expiry, {@code f} fingerprint,
+   * {@code t} owner token, {@code o} encoded outcome), read with a raw {@code GET} and split along
+   * record format 2 (see {@code Scripts}).
+   */
   private static Map<String, byte[]> rawRecord(RedisIdempotencyStore store, IdempotencyKey key) {
     Map<String, byte[]> out = new java.util.TreeMap<>();
-    raw.sync().hgetall(store.redisKey(key)).forEach((k, v) -> out.put(new String(k), v));
+    byte[] v = raw.sync().get(store.redisKey(key));
+    if (v == null) {
+      return out;
+    }
+    assertThat(v[0]).as("format version").isEqualTo((byte) Scripts.VERSION_2);
+    out.put("s", new byte[] {v[Scripts.STATE]});
+    out.put("e", Arrays.copyOfRange(v, Scripts.EXPIRY, Scripts.FINGERPRINT));
+    out.put("f", Arrays.copyOfRange(v, Scripts.FINGERPRINT, Scripts.TAIL));
+    out.put(v[Scripts.STATE] == 'P' ? "t" : "o", Arrays.copyOfRange(v, Scripts.TAIL, v.length));
     return out;
   }
 

@@ -1,6 +1,5 @@
 package io.github.reliability4j.core.idempotency.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,9 +13,13 @@ import java.security.NoSuchAlgorithmException;
  * {@code ("a", "bc")}, {@code (null)} and {@code ("")} all digest differently. Stored key hashes
  * and fingerprints depend on these exact bytes: never change them without a migration.
  *
- * <p>Stateless and thread-safe (each call uses its own {@link MessageDigest}). Not API.
+ * <p>Thread-safe: {@link #ofLengthPrefixed} reuses one {@link MessageDigest} per thread, the other
+ * methods create their own. Not API.
  */
 public final class Sha256 {
+
+  private static final ThreadLocal<MessageDigest> DIGESTS =
+      ThreadLocal.withInitial(Sha256::newDigest);
 
   private Sha256() {}
 
@@ -36,18 +39,28 @@ public final class Sha256 {
 
   /** The 32-byte SHA-256 of the length-prefixed encoding of {@code parts} (see the class doc). */
   public static byte[] ofLengthPrefixed(String... parts) {
-    MessageDigest md = newDigest();
-    ByteBuffer length = ByteBuffer.allocate(4);
+    // One digest per thread: store keys are hashed on every store call, and a fresh
+    // MessageDigest (provider lookup, state arrays) costs more than the hash of a short key.
+    // digest() resets it (reset() too, should an earlier call have died half-way), and nothing
+    // here can call back into this method.
+    MessageDigest md = DIGESTS.get();
+    md.reset();
     for (String part : parts) {
-      length.clear();
       if (part == null) {
-        md.update(length.putInt(-1).array());
+        updateInt(md, -1);
         continue;
       }
       byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-      md.update(length.putInt(bytes.length).array());
+      updateInt(md, bytes.length);
       md.update(bytes);
     }
     return md.digest();
+  }
+
+  private static void updateInt(MessageDigest md, int n) {
+    md.update((byte) (n >>> 24));
+    md.update((byte) (n >>> 16));
+    md.update((byte) (n >>> 8));
+    md.update((byte) n);
   }
 }
