@@ -210,8 +210,20 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     }
   }
 
+  /**
+   * Checks a replica's role, cluster and identity. The connection attempt is bounded by the longer
+   * of {@code replicaConnectTimeout} and {@code probeTimeout}, like every other wait for a
+   * replica's pool: a pool that starts without a connection ({@code initializationFailTimeout=-1},
+   * as the Spring module creates replica pools) would otherwise hold the start for its own
+   * connection timeout while its replica is down.
+   */
   private void validateReplica(String name, Map<String, String> identities) {
-    try (Connection c = config.replica(name).getConnection()) {
+    Duration bound = config.replicaConnectTimeout();
+    if (config.policy().probeTimeout().compareTo(bound) > 0) {
+      bound = config.policy().probeTimeout();
+    }
+    try (Connection c =
+        ConnectWatchdog.SHARED.connect(config.replica(name), name, bound, () -> {})) {
       Optional<Boolean> recovery = dialect.isInRecovery(c);
       if (recovery.isPresent() && !recovery.get()) {
         throw new RoutingConfigurationException(
