@@ -2,6 +2,7 @@ package io.github.reliability4j.jdbc.routing;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -21,7 +22,11 @@ final class NodeChecks {
   /**
    * Checks replica {@code name} at start: in recovery, of {@code clusterId}, not the same server as
    * a node in {@code identities} (to which it is added). A replica that is down at start is only
-   * logged: it stays excluded until the lag monitor admits it.
+   * logged: it stays excluded until the lag monitor admits it. The connection attempt is bounded by
+   * the longer of {@code replicaConnectTimeout} and {@code probeTimeout}, like every other wait for
+   * a replica's pool: a pool that starts without a connection ({@code initializationFailTimeout=-1},
+   * as the Spring module creates replica pools) would otherwise hold the start for its own
+   * connection timeout while its replica is down.
    *
    * @throws RoutingConfigurationException naming the replica
    */
@@ -31,7 +36,12 @@ final class NodeChecks {
       String clusterId,
       String name,
       Map<String, String> identities) {
-    try (Connection c = config.replica(name).getConnection()) {
+    Duration bound = config.replicaConnectTimeout();
+    if (config.policy().probeTimeout().compareTo(bound) > 0) {
+      bound = config.policy().probeTimeout();
+    }
+    try (Connection c =
+        ConnectWatchdog.SHARED.connect(config.replica(name), name, bound, () -> {})) {
       Optional<Boolean> recovery = dialect.isInRecovery(c);
       if (recovery.isPresent() && !recovery.get()) {
         throw new RoutingConfigurationException(

@@ -287,14 +287,13 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     return codec;
   }
 
-  /** Per-replica lag and admission, as last measured; never touches a database. */
+  /**
+   * Per-replica lag and admission, as last measured; never touches a database. The health probes
+   * read it directly: {@code ReplicaLagProbe.builder(routingDataSource.lagView())}, {@code
+   * ReplicaAvailabilityProbe.builder(routingDataSource.lagView())}.
+   */
   public ReplicaLagView lagView() {
     return router;
-  }
-
-  /** The lag view adapted for {@code io.github.reliability4j.jdbc.health.ReplicaLagProbe}. */
-  public RoutingReplicaLagSource lagSource() {
-    return RoutingReplicaLagSource.of(router);
   }
 
   /** Samples every node's position now, on the calling thread. */
