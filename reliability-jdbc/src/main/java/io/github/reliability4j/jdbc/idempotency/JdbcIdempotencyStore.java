@@ -6,6 +6,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyRecord;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreTimeoutException;
 import io.github.reliability4j.core.idempotency.LeaseLostException;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
@@ -222,11 +223,38 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private volatile Dialect dialect;
   private volatile Dialect productDialect;
 
+  /** The store a bounded view belongs to (it resolves the dialect); {@code this} otherwise. */
+  private final JdbcIdempotencyStore root;
+
+  /** A bounded view's call timeout, or null. */
+  private final Duration callTimeout;
+
+  private final long callTimeoutNanos;
+
+  /** A bounded view's pool wait bound, or null. */
+  private final PoolWait poolWait;
+
   private JdbcIdempotencyStore(DataSource dataSource, JdbcIdempotencyStoreConfig config) {
     this.dataSource = dataSource;
     this.config = config;
     this.clock = config.getClock();
     this.table = config.getTableName();
+    this.root = this;
+    this.callTimeout = null;
+    this.callTimeoutNanos = 0;
+    this.poolWait = null;
+  }
+
+  /** A bounded view of {@code root}. */
+  private JdbcIdempotencyStore(JdbcIdempotencyStore root, Duration callTimeout, PoolWait poolWait) {
+    this.dataSource = root.dataSource;
+    this.config = root.config;
+    this.clock = root.clock;
+    this.table = root.table;
+    this.root = root;
+    this.callTimeout = callTimeout;
+    this.callTimeoutNanos = callTimeout.toNanos();
+    this.poolWait = poolWait;
   }
 
   /** A store on {@code dataSource} with {@link JdbcIdempotencyStoreConfig#ofDefaults()}. */
@@ -318,7 +346,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     byte[] keyHash = hash(key);
     byte[] fingerprintBytes = fingerprint.bytes();
     String token = newOwnerToken();
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       Dialect d = dialect(c);
       for (int attempt = 1; ; attempt++) {
         long now = clock.millis();
@@ -369,7 +398,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         return toClaimResult(row, token, fingerprint, now);
       }
     } catch (SQLException e) {
-      throw translate("claim", e);
+      throw translate("claim", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -414,12 +445,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       }
       throw e;
     }
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       boolean done = completeOn(dialect(c), c, key, ownerToken, outcome, metadata, retention);
       commitIfNeeded(c);
       return done;
     } catch (SQLException e) {
-      throw translate("complete", e);
+      throw translate("complete", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -453,7 +487,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     requirePositive("retention", retention);
     byte[] metadata = encodeChecked(outcome);
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return completeOn(d, connection, key, ownerToken, outcome, metadata, retention);
     } catch (SQLException e) {
       throw translate("completeInTransaction", e);
@@ -515,7 +549,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     byte[] metadata = encodeChecked(outcome);
     String token = newOwnerToken();
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       long now = clock.millis();
       long expiresAt = plus(now, retention);
       Dialect.ClaimParams params =
@@ -552,7 +586,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    */
   public boolean supportsInsertCompletedInTransaction() {
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return d.supportsInsertCompleted();
     } catch (SQLException e) {
       throw translate("supportsInsertCompletedInTransaction", e);
@@ -572,7 +606,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return d.deleteOwned(connection, hash(key), ownerToken) == 1;
     } catch (SQLException e) {
       throw translate("deleteInTransaction", e);
@@ -605,12 +639,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   public boolean release(IdempotencyKey key, String ownerToken) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       boolean done = dialect(c).release(c, hash(key), ownerToken, clock.millis()) == 1;
       commitIfNeeded(c);
       return done;
     } catch (SQLException e) {
-      throw translate("release", e);
+      throw translate("release", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -619,21 +656,25 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
     requirePositive("leaseDuration", leaseDuration);
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       long now = clock.millis();
       long expiry = plus(now, leaseDuration);
       boolean done = dialect(c).renew(c, hash(key), ownerToken, now, expiry) == 1;
       commitIfNeeded(c);
       return done ? Optional.of(Instant.ofEpochMilli(expiry)) : Optional.empty();
     } catch (SQLException e) {
-      throw translate("renew", e);
+      throw translate("renew", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
   @Override
   public Optional<IdempotencyRecord> find(IdempotencyKey key) {
     Objects.requireNonNull(key, "key");
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       StoredRow row = dialect(c).find(c, hash(key));
       commitIfNeeded(c);
       if (row == null || row.isExpiredAt(clock.millis())) {
@@ -648,7 +689,104 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
               Instant.ofEpochMilli(row.expiresAtMillis()),
               row.completed() ? outcome(row) : null));
     } catch (SQLException e) {
-      throw translate("find", e);
+      throw translate("find", e, deadline);
+    } finally {
+      endCall(deadline);
+    }
+  }
+
+  /**
+   * A view of this store (same table, settings and records) that bounds each of its {@link
+   * IdempotencyStore} calls to {@code timeout}, so the engine can call it on the caller's thread
+   * instead of handing each call to its store executor; or empty if the store cannot promise that
+   * on this {@link DataSource}.
+   *
+   * <p>A call of the view is bounded in each of its steps ({@code CallDeadline}):
+   *
+   * <ul>
+   *   <li><b>Borrowing a connection</b> cannot be interrupted, so the pool itself must bound it:
+   *       the view exists only for a running HikariCP pool (found directly or through {@link
+   *       DataSource#unwrap}) whose {@code connectionTimeout + max(1 s, validationTimeout)} (a
+   *       borrow's longest wait, a dead connection's validation included) is shorter than {@code
+   *       timeout} and that does not allow suspension. Before every borrow the view reads both
+   *       settings again; if they were raised through HikariCP's MXBean beyond the timeout, the
+   *       call fails with an {@link IdempotencyStoreException} instead of risking a longer wait.
+   *       Other pools and plain data sources get no view (the engine keeps its hand-off).
+   *   <li><b>Every statement</b>: the connection's network timeout ({@link
+   *       Connection#setNetworkTimeout}) is set to the time left before the statement is sent, so a
+   *       database that stopped answering, or a row lock held by another transaction, cannot hold
+   *       the caller past the deadline (the driver then closes that connection and the pool
+   *       replaces it); the query timeout ({@link JdbcIdempotencyStoreConfig#getQueryTimeout()}) is
+   *       capped to the whole seconds left minus 1 ms, so that with a second or more left the
+   *       server cancels a waiting statement cleanly first. With no time left the statement is not
+   *       sent.
+   * </ul>
+   *
+   * A call cut off by its bound throws {@link IdempotencyStoreTimeoutException}; whether a claim
+   * cut off that way created its in-progress row is unknown (the row's lease then expires, and
+   * until then the key answers in progress, so the action never runs twice because of it). The
+   * network timeout bounds each blocking read of the driver, the usual shape of a hang; a server
+   * that trickles a reply byte by byte slower than the deadline is not covered.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    IdempotencyStore.requireCallTimeout(timeout);
+    if (root != this) {
+      return root.withCallTimeout(timeout);
+    }
+    PoolWait wait = PoolWait.of(dataSource);
+    long bound = wait == null ? -1 : wait.millis();
+    if (bound < 0 || bound >= timeout.toMillis()) {
+      log.info(
+          "Idempotency store on table '{}' cannot bound its calls to {}: {}; the engine hands each"
+              + " store call to its store executor. For calls on the caller's thread, use a"
+              + " HikariCP pool whose connectionTimeout + max(1 s, validationTimeout) is below"
+              + " the store-call timeout",
+          table,
+          timeout,
+          wait == null
+              ? "the DataSource is not a HikariCP pool, so the wait for a connection has no known"
+                  + " bound"
+              : wait.describe() + " can wait longer for a connection");
+      return Optional.empty();
+    }
+    return Optional.of(new JdbcIdempotencyStore(this, timeout, wait));
+  }
+
+  /** The call timeout of a bounded view ({@link #withCallTimeout}); empty for the store itself. */
+  public Optional<Duration> getCallTimeout() {
+    return Optional.ofNullable(callTimeout);
+  }
+
+  /** A bounded view's budget for one call, started now; null for the store itself. */
+  private CallDeadline startCall() {
+    return callTimeout == null ? null : CallDeadline.start(callTimeout, callTimeoutNanos);
+  }
+
+  private Connection borrow(CallDeadline deadline) throws SQLException {
+    if (deadline == null) {
+      return dataSource.getConnection();
+    }
+    long bound = poolWait.millis();
+    if (bound < 0 || bound >= callTimeout.toMillis()) {
+      throw new IdempotencyStoreException(
+          "idempotency store on table '"
+              + table
+              + "' can no longer bound its calls to the store-call timeout "
+              + callTimeout
+              + ": "
+              + poolWait.describe()
+              + " may now wait longer for a connection; lower the pool's timeouts again, or"
+              + " rebuild the engine so that it hands store calls to its store executor");
+    }
+    return deadline.borrow(dataSource);
+  }
+
+  private static void endCall(CallDeadline deadline) {
+    if (deadline != null) {
+      deadline.end();
     }
   }
 
@@ -787,17 +925,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * been reached yet.
    */
   public Optional<String> getDialectName() {
-    Dialect d = dialect;
+    Dialect d = root.dialect;
     return d == null ? Optional.empty() : Optional.of(d.name());
   }
 
   @Override
   public String toString() {
-    Dialect d = dialect;
+    Dialect d = root.dialect;
     return "JdbcIdempotencyStore[table="
         + table
         + ", dialect="
         + (d == null ? "unresolved" : d.name())
+        + (callTimeout == null ? "" : ", callTimeout=" + callTimeout)
         + "]";
   }
 
@@ -817,6 +956,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * so its statements fail with a missing-table error and a table created later is probed again.
    */
   private Dialect dialect(Connection c) throws SQLException {
+    if (root != this) {
+      return root.dialect(c);
+    }
     Dialect d = dialect;
     if (d != null) {
       return d;
@@ -909,8 +1051,36 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return StoredOutcome.of(status, MetadataCodec.decode(row.metadata()), body);
   }
 
+  /**
+   * {@link #translate(String, SQLException)}, and in a bounded view's call an {@link
+   * IdempotencyStoreTimeoutException} when the call's bound cut it off (a query or network timeout,
+   * no pooled connection in time, or the call's time is up).
+   */
+  private IdempotencyStoreException translate(
+      String operation, SQLException e, CallDeadline deadline) {
+    if (deadline == null || !(CallDeadline.isTimeout(e) || deadline.expired())) {
+      return translate(operation, e);
+    }
+    Dialect d = root.dialect != null ? root.dialect : root.productDialect;
+    return new IdempotencyStoreTimeoutException(
+        "idempotency store "
+            + operation
+            + " on table '"
+            + table
+            + "' was cut off by the store-call timeout "
+            + deadline.timeout
+            + " ("
+            + (d == null ? "database not yet identified" : d.name())
+            + ", SQLState "
+            + e.getSQLState()
+            + "): "
+            + e.getMessage(),
+        deadline.timeout,
+        e);
+  }
+
   private IdempotencyStoreException translate(String operation, SQLException e) {
-    Dialect d = dialect != null ? dialect : productDialect;
+    Dialect d = root.dialect != null ? root.dialect : root.productDialect;
     if (config.isPartitionedByDay() && "23514".equals(e.getSQLState())) {
       return new IdempotencyStoreException(
           "idempotency store "
