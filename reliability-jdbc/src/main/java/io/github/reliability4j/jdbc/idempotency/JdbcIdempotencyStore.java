@@ -60,7 +60,11 @@ import org.slf4j.LoggerFactory;
  * optional scripts {@code migrate-0.1-to-0.2-postgresql.sql} / {@code -mariadb.sql} / {@code
  * -mysql.sql} beside the DDL convert such a table in place (the digests are decoded from hex, so
  * every row keeps matching its key and fingerprint). The partition-per-day layout keeps the 0.1.0
- * format. Owner tokens are 128 random bits as 22 base64url characters.
+ * format. On PostgreSQL the DDL puts the columns a completion never changes first: a same-page
+ * update is logged without the new row version's unchanged leading bytes, so the completion's WAL
+ * holds only what it changed; the store names every column, so a table with another column order
+ * works the same (the optional {@code migrate-0.2-column-order-postgresql.sql} rewrites one). Owner
+ * tokens are 128 random bits as 22 base64url characters.
  *
  * <h2>SQL algorithm</h2>
  *
@@ -192,6 +196,9 @@ import org.slf4j.LoggerFactory;
  *       engine applies the operation's outage policy. A claim whose outcome is unknown (the
  *       connection died after the statement was sent) may have created an in-progress row: its
  *       lease expires, so no key is locked forever.
+ *   <li>A call of the bounded view ({@link #withCallTimeout}) cut off by its bound (query or
+ *       network timeout, no pooled connection in time, the time up): {@link
+ *       IdempotencyStoreTimeoutException}, naming the timeout and the SQLState.
  *   <li>Table or column missing: {@link IdempotencyTableMissingException} naming the table and the
  *       DDL resource (checked eagerly by {@link #create} when the database is reachable).
  *   <li>Database product without a dialect: {@link UnsupportedDatabaseException} naming the product
@@ -200,6 +207,16 @@ import org.slf4j.LoggerFactory;
  *       #complete} releases the caller's key first (a retry runs at once), a transactional
  *       completion keeps it.
  * </ul>
+ *
+ * <h2>Store-call timeout</h2>
+ *
+ * The engine hands its store-call timeout to {@link #withCallTimeout} when it is built. On a
+ * running HikariCP pool whose longest wait for a connection ({@code connectionTimeout + max(1 s,
+ * validationTimeout)}) is below the timeout, the store returns a bounded view, and the engine calls
+ * it on the caller's thread: every statement gets the call's time left as its network timeout and a
+ * capped query timeout, so a stopped server or a row locked by another transaction cannot hold the
+ * caller past the timeout. On any other {@link DataSource} (whose {@code getConnection()} the store
+ * cannot bound) there is no view, and the engine keeps handing each call to its store executor.
  *
  * <h2>Thread-safety and guarantees</h2>
  *
@@ -711,7 +728,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    *       timeout} and that does not allow suspension. Before every borrow the view reads both
    *       settings again; if they were raised through HikariCP's MXBean beyond the timeout, the
    *       call fails with an {@link IdempotencyStoreException} instead of risking a longer wait.
-   *       Other pools and plain data sources get no view (the engine keeps its hand-off).
+   *       Other pools and plain data sources get no view (the engine keeps its hand-off), nor does
+   *       H2, which runs in-process and has no network timeout to bound a lock wait with.
    *   <li><b>Every statement</b>: the connection's network timeout ({@link
    *       Connection#setNetworkTimeout}) is set to the time left before the statement is sent, so a
    *       database that stopped answering, or a row lock held by another transaction, cannot hold
@@ -735,6 +753,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     IdempotencyStore.requireCallTimeout(timeout);
     if (root != this) {
       return root.withCallTimeout(timeout);
+    }
+    Dialect known = dialect != null ? dialect : productDialect;
+    if (known instanceof H2Dialect) {
+      // In-process: no network timeout to bound a lock wait with.
+      log.info(
+          "Idempotency store on table '{}' (H2) does not bound its calls; the engine hands each"
+              + " store call to its store executor",
+          table);
+      return Optional.empty();
     }
     PoolWait wait = PoolWait.of(dataSource);
     long bound = wait == null ? -1 : wait.millis();
