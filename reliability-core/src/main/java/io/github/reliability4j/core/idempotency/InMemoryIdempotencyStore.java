@@ -228,6 +228,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return true;
   }
 
+  /**
+   * This store itself: its calls never wait (see {@link #isLocal()}), so they are bounded by any
+   * timeout. The engine calls a local store directly anyway.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    IdempotencyStore.requireCallTimeout(timeout);
+    return Optional.of(this);
+  }
+
   /** Approximate number of records held, including expired ones not yet evicted. */
   public long estimatedSize() {
     return cache.estimatedSize();

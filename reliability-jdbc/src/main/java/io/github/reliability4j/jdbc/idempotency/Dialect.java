@@ -209,10 +209,22 @@ abstract class Dialect {
     return queryTimeoutSeconds;
   }
 
+  /**
+   * Prepares {@code sql} with the query timeout. Inside a call of a bounded store view ({@link
+   * CallDeadline}) on {@code c}, first sets the connection's network timeout to the call's time
+   * left and caps the query timeout to it.
+   *
+   * @throws java.sql.SQLTimeoutException in a bounded call with no time left (nothing sent)
+   */
   final PreparedStatement prepare(Connection c, String sql) throws SQLException {
+    int timeout = queryTimeoutSeconds;
+    CallDeadline deadline = CallDeadline.on(c);
+    if (deadline != null) {
+      timeout = deadline.arm(c, timeout);
+    }
     PreparedStatement ps = c.prepareStatement(sql);
-    if (queryTimeoutSeconds > 0) {
-      ps.setQueryTimeout(queryTimeoutSeconds);
+    if (timeout > 0) {
+      ps.setQueryTimeout(timeout);
     }
     return ps;
   }
