@@ -36,6 +36,11 @@ public final class PropertyChecks {
    * builder exists only once its component does (a probe over a pool or a broker client): if the
    * builder refuses the value, throws naming the property, with the builder's rule as the reason.
    *
+   * @param property the full property name, e.g. {@code
+   *     reliability.messaging.health.kafka.warn-lag}
+   * @param value the bound value
+   * @param setter the builder setter that owns the setting
+   * @param <T> the value's type
    * @throws InvalidReliabilityPropertyException if the builder refuses the value
    */
   public static <T> void apply(String property, T value, Consumer<? super T> setter) {
@@ -50,6 +55,11 @@ public final class PropertyChecks {
    * Runs {@code build}, which checks how settings combine; if the builder refuses the combination,
    * throws naming {@code property} (the setting the builder's rule is about).
    *
+   * @param property the full name of the property the combination rule is about
+   * @param value that property's bound value
+   * @param build the builder's {@code build()}
+   * @param <T> what the builder builds
+   * @return what {@code build} returned
    * @throws InvalidReliabilityPropertyException if the builder refuses the combination
    */
   public static <T> T build(String property, Object value, java.util.function.Supplier<T> build) {
