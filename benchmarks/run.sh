@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the benchmarks and runs them with their baselines and peers in one JMH run.
 #
-#   benchmarks/run.sh quick            # 6.5-7 minutes on 2 cores (44 forks)
-#   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations (~41 min)
+#   benchmarks/run.sh quick            # 8-9 minutes on 2 cores (44 forks, then the HTTP harness ~1.5 min)
+#   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations (~41 min, then the HTTP harness ~3.5 min)
+#   benchmarks/run.sh quick HttpEndpointHarness  # only the end-to-end HTTP harness (group 6)
 #   benchmarks/run.sh quick Routing    # only benchmarks matching a regex
 #   benchmarks/run.sh smoke            # does every benchmark run? (numbers meaningless)
 #   benchmarks/run.sh messaging [records] [rounds]
@@ -10,7 +11,7 @@
 #                                      # bare / dedup per record and per batch, records/s and
 #                                      # round trips, also in benchmarks/target/jmh/messaging.md
 #
-# Output (benchmarks/target/jmh/): results-<mode>.json (JMH), round-trips-<mode>.md and
+# Output (benchmarks/target/jmh/): results-<mode>.json (JMH), http-<mode>.md, round-trips-<mode>.md and
 # report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
 # Needs a JDK 17+: PostgreSQL (primary + streaming replica) is embedded and started here. Group 3m
 # (MariaDbRoutingOverheadBenchmark) also needs mariadbd; without it that group fails, the rest runs.
