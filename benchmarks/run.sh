@@ -5,6 +5,10 @@
 #   benchmarks/run.sh full             # every parameter, 2 forks, longer iterations (~41 min)
 #   benchmarks/run.sh quick Routing    # only benchmarks matching a regex
 #   benchmarks/run.sh smoke            # does every benchmark run? (numbers meaningless)
+#   benchmarks/run.sh messaging [records] [rounds]
+#                                      # the Kafka listener harness (not JMH; default 20000 5):
+#                                      # bare / dedup per record and per batch, records/s and
+#                                      # round trips, also in benchmarks/target/jmh/messaging.md
 #
 # Output (benchmarks/target/jmh/): results-<mode>.json (JMH), round-trips-<mode>.md and
 # report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
@@ -15,10 +19,19 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 include=${2:-}
 case "$mode" in
-  smoke|quick|full) ;;
-  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex]" >&2; exit 2 ;;
+  smoke|quick|full|messaging) ;;
+  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex] | messaging [records] [rounds]" >&2; exit 2 ;;
 esac
 ./mvnw -B -q -pl benchmarks -am -DskipTests package
+if [[ "$mode" == messaging ]]; then
+  mkdir -p benchmarks/target/jmh
+  { echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+    java -cp benchmarks/target/benchmarks.jar \
+      io.github.reliability4j.benchmarks.messaging.KafkaListenerHarness "${2:-20000}" "${3:-5}"
+    echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  } | tee benchmarks/target/jmh/messaging.md
+  exit 0
+fi
 args=("$mode" benchmarks/target/jmh)
 if [[ -n "$include" ]]; then args+=("$include"); fi
 exec java -cp benchmarks/target/benchmarks.jar \

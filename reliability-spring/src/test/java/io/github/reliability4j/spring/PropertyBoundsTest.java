@@ -2,23 +2,37 @@ package io.github.reliability4j.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.reliability4j.core.health.HealthChecker;
+import io.github.reliability4j.spring.health.HealthAutoConfiguration;
 import io.github.reliability4j.spring.health.HealthProperties;
+import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
 import io.github.reliability4j.spring.idempotency.IdempotencyProperties;
+import io.github.reliability4j.spring.messaging.MessagingAutoConfiguration;
+import io.github.reliability4j.spring.messaging.MessagingHealthAutoConfiguration;
 import io.github.reliability4j.spring.retention.RetentionAutoConfiguration;
 import io.github.reliability4j.spring.routing.RoutingProperties;
+import io.github.reliability4j.test.postgres.PostgresCluster;
+import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ContextConsumer;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
+import org.springframework.kafka.core.KafkaAdmin;
 
 /**
  * Every validated {@code reliability.*} property at its documented bounds, through a real context:
@@ -31,9 +45,19 @@ import org.springframework.jdbc.datasource.DriverManagerDataSource;
  * problem+json ({@code KeyErrorsOverHttpTest}); a body over {@code max-body-size} is 413 ({@code
  * IdempotentEndpointTest}). {@code reliability.idempotency.jdbc.data-source} is tested in {@code
  * StoreDataSourceTest}, {@code reliability.idempotency.redis.*} in {@code
- * RedisIdempotencyAutoConfigurationTest}. {@code reliability.messaging.*} is validated when the
- * listener settings are resolved (see the messaging tests).
+ * RedisIdempotencyAutoConfigurationTest}.
+ *
+ * <p>{@code reliability.health.pool.*} is checked by {@code HikariPoolProbe}'s builder, here in a
+ * context with a real HikariCP pool on embedded PostgreSQL (the inside value builds the pool probe
+ * of that pool). Settings whose builder exists only with its component are checked where that
+ * builder runs: {@code reliability.messaging.health.*} by the broker probes' and {@code
+ * ProbeRegistration}'s builders, in a context with a Kafka admin and a RabbitMQ connection factory
+ * (neither connects: the probes are built, not run); {@code
+ * reliability.messaging.idempotency.max-key-length} by {@code IdempotencyConfig}'s builder. The
+ * per-listener {@code reliability.messaging.idempotency.listeners.*} settings are resolved, and
+ * validated, per annotated method (see the messaging tests).
  */
+@ReplicatedPostgres(replicas = 0)
 public class PropertyBoundsTest {
 
   @Configuration(proxyBeanMethods = false)
@@ -78,12 +102,6 @@ public class PropertyBoundsTest {
         row("reliability.health.failure-threshold", "1", "0"),
         row("reliability.health.recovery-threshold", "1", "0"),
         row("reliability.health.drain-delay", "0s", "-1ms"),
-        row("reliability.health.pool.warn-utilization", "1.0", "1.01"),
-        row("reliability.health.pool.warn-utilization", "0.01", "0"),
-        row("reliability.health.pool.warn-threads-awaiting", "1", "0"),
-        row("reliability.health.pool.fail-waiting-for", "1ms", "0s"),
-        row("reliability.health.pool.fail-acquire-timeouts", "1", "0"),
-        row("reliability.health.pool.acquire-timeout-window", "1ms", "0s"),
         row("reliability.health.endpoint.cache-max-age", "0s", "-1s"),
         // reliability.routing.* (core RoutingPolicy for the policy settings)
         row("reliability.routing.max-causal-wait", "0s", "-1ms"),
@@ -136,20 +154,128 @@ public class PropertyBoundsTest {
     return sb.toString();
   }
 
-  @ParameterizedTest(name = "{0}: {1} starts, {2} fails")
-  @MethodSource("boundProperties")
-  void justInsideStartsAndJustOutsideFailsNamingTheProperty(
-      String property, String inside, String outside) {
-    binding
+  /**
+   * {@code property=inside} starts {@code runner}'s context (which then also passes {@code
+   * started}), {@code property=outside} fails its start with a report naming the property.
+   */
+  static void assertBounds(
+      ApplicationContextRunner runner,
+      String property,
+      String inside,
+      String outside,
+      ContextConsumer<AssertableApplicationContext> started) {
+    runner
         .withPropertyValues(property + "=" + inside)
-        .run(ctx -> assertThat(ctx).as(property + "=" + inside).hasNotFailed());
-    binding
+        .run(
+            ctx -> {
+              assertThat(ctx).as(property + "=" + inside).hasNotFailed();
+              started.accept(ctx);
+            });
+    runner
         .withPropertyValues(property + "=" + outside)
         .run(
             ctx -> {
               assertThat(ctx).as(property + "=" + outside).hasFailed();
               assertNames(failureText(ctx.getStartupFailure()), property);
             });
+  }
+
+  @ParameterizedTest(name = "{0}: {1} starts, {2} fails")
+  @MethodSource("boundProperties")
+  void justInsideStartsAndJustOutsideFailsNamingTheProperty(
+      String property, String inside, String outside) {
+    assertBounds(binding, property, inside, outside, ctx -> {});
+  }
+
+  // ---- reliability.health.pool.* (HikariPoolProbe's builder; a context with a real pool) --------
+
+  static Stream<Arguments> poolProperties() {
+    return Stream.of(
+        row("reliability.health.pool.warn-utilization", "1.0", "1.01"),
+        row("reliability.health.pool.warn-utilization", "0.01", "0"),
+        row("reliability.health.pool.warn-threads-awaiting", "1", "0"),
+        row("reliability.health.pool.fail-waiting-for", "1ms", "0s"),
+        row("reliability.health.pool.fail-acquire-timeouts", "1", "0"),
+        row("reliability.health.pool.acquire-timeout-window", "1ms", "0s"));
+  }
+
+  ApplicationContextRunner withPool(PostgresCluster cluster) {
+    return new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(HealthAutoConfiguration.class))
+        .withBean(
+            DataSource.class,
+            () -> {
+              HikariDataSource pool = new HikariDataSource();
+              pool.setJdbcUrl(cluster.primary().jdbcUrl());
+              pool.setUsername("postgres");
+              pool.setPoolName("bounds-i19d");
+              return pool;
+            })
+        .withPropertyValues("reliability.health.interval=1h");
+  }
+
+  @ParameterizedTest(name = "{0}: {1} starts, {2} fails")
+  @MethodSource("poolProperties")
+  void poolBoundsAreTheProbeBuildersOverARealPool(
+      String property, String inside, String outside, PostgresCluster cluster) {
+    assertBounds(
+        withPool(cluster),
+        property,
+        inside,
+        outside,
+        ctx -> assertThat(ctx).hasSingleBean(HealthChecker.class));
+  }
+
+  // ---- reliability.messaging.* (validated by the probes', the registration's and core's builders)
+
+  static Stream<Arguments> messagingProperties() {
+    String kafka = "reliability.messaging.health.kafka.";
+    String rabbit = "reliability.messaging.health.rabbit.";
+    return Stream.of(
+        row(kafka + "warn-lag", "1", "0"),
+        row(kafka + "fail-lag", "1000", "999"),
+        row(kafka + "fail-lag", "0", "-1"),
+        row(kafka + "warn-partition-lag", "1", "-1"),
+        row(kafka + "interval", "1ms", "0s"),
+        row(kafka + "deadline", "1ms", "0s"),
+        row(rabbit + "warn-depth", "1", "0"),
+        row(rabbit + "fail-depth", "1000", "999"),
+        row(rabbit + "fail-depth", "0", "-1"),
+        row(rabbit + "min-consumers", "0", "-1"),
+        row(rabbit + "interval", "1ms", "0s"),
+        row(rabbit + "deadline", "1ms", "0s"),
+        row("reliability.messaging.idempotency.max-key-length", "1", "0"),
+        row("reliability.messaging.idempotency.max-key-length", "1024", "1025"));
+  }
+
+  /** Broker clients that are never used: building the probes needs them, running them is not. */
+  @Configuration(proxyBeanMethods = false)
+  static class Brokers {
+    @Bean
+    KafkaAdmin kafkaAdmin() {
+      return new KafkaAdmin(Map.of("bootstrap.servers", "127.0.0.1:9"));
+    }
+
+    @Bean(destroyMethod = "destroy")
+    CachingConnectionFactory rabbitConnectionFactory() {
+      return new CachingConnectionFactory("127.0.0.1", 9);
+    }
+  }
+
+  final ApplicationContextRunner messaging =
+      new ApplicationContextRunner()
+          .withConfiguration(
+              AutoConfigurations.of(
+                  IdempotencyAutoConfiguration.class,
+                  MessagingAutoConfiguration.class,
+                  MessagingHealthAutoConfiguration.class))
+          .withUserConfiguration(Brokers.class)
+          .withPropertyValues("reliability.idempotency.store=memory");
+
+  @ParameterizedTest(name = "{0}: {1} starts, {2} fails")
+  @MethodSource("messagingProperties")
+  void messagingBoundsAreTheBuildersBounds(String property, String inside, String outside) {
+    assertBounds(messaging, property, inside, outside, ctx -> {});
   }
 
   // ---- reliability.retention.policies[*] (validated by building core RetentionPolicy) --------

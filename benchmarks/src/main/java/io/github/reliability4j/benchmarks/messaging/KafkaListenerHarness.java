@@ -13,8 +13,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -34,14 +36,17 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  * baseline) with the same consumer deduplicating through {@link TransactionalIdempotentConsumer}:
  * the key is inserted as completed in the business transaction (one statement on PostgreSQL), then
  * the business insert, then the commit; what {@code @IdempotentListener} does on a
- * {@code @Transactional} listener.
+ * {@code @Transactional} listener. Two more listeners handle each poll in one transaction: the bare
+ * batch (the poll's inserts, one commit) and {@link TransactionalIdempotentConsumer#processBatch}
+ * (one statement claims the poll's keys, then the inserts, one commit): what a batch
+ * {@code @KafkaListener} with {@code @IdempotentListener} and {@code @Transactional} does.
  *
  * <p>Every record carries a new key, the expensive path (a duplicate costs the failed insert, a
  * rollback and the engine's claim: three round trips and no business write). Broker: embedded KRaft
  * in this JVM, topic of 2 partitions, filled once; each measurement drains it with a fresh consumer
  * group ({@code max.poll.records=500}, offsets committed after each batch) on one thread. Database:
  * the embedded PostgreSQL of the benchmarks ({@code fsync=off}), through a HikariCP pool over a
- * round-trip counter. Rounds alternate bare and dedup; the ratio is of the medians.
+ * round-trip counter. Each round runs the four listeners in turn; ratios are of the medians.
  *
  * <pre>{@code
  * ./mvnw -B -q -pl benchmarks -am -DskipTests package
@@ -84,12 +89,10 @@ public final class KafkaListenerHarness {
                   r -> RequestFingerprint.sha256(r.value()),
                   (r, c) -> insert(c, r))
               .build();
-      List<Double> bare = new ArrayList<>();
-      List<Double> dedup = new ArrayList<>();
-      double bareTrips = 0;
-      double dedupTrips = 0;
+      Map<Mode, List<Double>> rates = new EnumMap<>(Mode.class);
+      Map<Mode, Double> trips = new EnumMap<>(Mode.class);
       for (int round = 0; round <= rounds; round++) {
-        for (boolean deduplicating : new boolean[] {false, true}) {
+        for (Mode mode : Mode.values()) {
           db.execute("truncate bench_msg_payments");
           db.execute("truncate bench_msg_keys");
           counter.reset();
@@ -98,69 +101,124 @@ public final class KafkaListenerHarness {
               broker.getBrokersAsString(),
               topic,
               records,
-              r -> {
-                if (deduplicating) {
-                  inbox.process(r);
-                } else {
-                  try (Connection c = pool.getConnection()) {
-                    c.setAutoCommit(false);
-                    insert(c, r);
-                    c.commit();
-                    c.setAutoCommit(true);
+              batch -> {
+                switch (mode) {
+                  case BARE -> {
+                    for (ConsumerRecord<String, String> r : batch) {
+                      inTransaction(pool, c -> insert(c, r));
+                    }
                   }
+                  case DEDUP -> {
+                    for (ConsumerRecord<String, String> r : batch) {
+                      inbox.process(r);
+                    }
+                  }
+                  case BARE_BATCH ->
+                      inTransaction(
+                          pool,
+                          c -> {
+                            for (ConsumerRecord<String, String> r : batch) {
+                              insert(c, r);
+                            }
+                          });
+                  case DEDUP_BATCH -> {
+                    TransactionalIdempotentConsumer.BatchResult result = inbox.processBatch(batch);
+                    if (result.count(TransactionalIdempotentConsumer.BatchResult.Outcome.PROCESSED)
+                        != batch.size()) {
+                      throw new IllegalStateException("not every new key processed: " + result);
+                    }
+                  }
+                  default -> throw new IllegalStateException(mode.name());
                 }
               });
           double seconds = (System.nanoTime() - start) / 1e9;
           double perSecond = records / seconds;
-          double trips = (double) counter.get() / records;
+          double perRecord = (double) counter.get() / records;
           long rows = db.queryLong("select count(*) from bench_msg_payments");
           if (rows != records) {
             throw new IllegalStateException("expected " + records + " rows, found " + rows);
           }
-          String label = deduplicating ? "dedup" : "bare";
           System.out.printf(
               Locale.ROOT,
-              "round %d %-5s %8.0f records/s  %.2f round trips/record%s%n",
+              "round %d %-11s %8.0f records/s  %.3f round trips/record%s%n",
               round,
-              label,
+              mode.label,
               perSecond,
-              trips,
+              perRecord,
               round == 0 ? "  (warm-up, not counted)" : "");
           if (round > 0) {
-            (deduplicating ? dedup : bare).add(perSecond);
-            if (deduplicating) {
-              dedupTrips = trips;
-            } else {
-              bareTrips = trips;
-            }
+            rates.computeIfAbsent(mode, m -> new ArrayList<>()).add(perSecond);
+            trips.put(mode, perRecord);
           }
         }
       }
-      double bareMedian = median(bare);
-      double dedupMedian = median(dedup);
+      StringBuilder table = new StringBuilder();
+      table.append(
+          String.format(
+              Locale.ROOT,
+              "%n| listener | records/s (median of %d) | round trips / record |%n|---|---:|---:|%n",
+              rounds));
+      for (Mode mode : Mode.values()) {
+        table.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %.0f | %.3f |%n",
+                mode.description,
+                median(rates.get(mode)),
+                trips.get(mode)));
+      }
+      System.out.print(table);
       System.out.printf(
           Locale.ROOT,
-          "%n| listener | records/s (median of %d) | round trips / record |%n|---|---:|---:|%n"
-              + "| bare (insert in a transaction) | %.0f | %.2f |%n"
-              + "| @IdempotentListener-equivalent (key inserted completed + insert in the transaction)"
-              + " | %.0f | %.2f |%n%nratio dedup / bare: %.2f (target >= 0.70)%n",
-          rounds,
-          bareMedian,
-          bareTrips,
-          dedupMedian,
-          dedupTrips,
-          dedupMedian / bareMedian);
+          "%nratio dedup / bare (per record): %.2f%n"
+              + "ratio dedup-batch / bare-batch (one transaction per poll): %.2f (target >= 0.70)%n"
+              + "ratio dedup-batch / bare (per record): %.2f%n",
+          median(rates.get(Mode.DEDUP)) / median(rates.get(Mode.BARE)),
+          median(rates.get(Mode.DEDUP_BATCH)) / median(rates.get(Mode.BARE_BATCH)),
+          median(rates.get(Mode.DEDUP_BATCH)) / median(rates.get(Mode.BARE)));
     } finally {
       broker.destroy();
     }
   }
 
-  @FunctionalInterface
-  interface RecordHandler {
-    void handle(ConsumerRecord<String, String> record) throws SQLException;
+  /** The four listeners, run in this order in every round. */
+  enum Mode {
+    BARE("bare", "bare (insert in a transaction per record)"),
+    DEDUP("dedup", "dedup per record (key inserted completed + insert, one transaction each)"),
+    BARE_BATCH("bare-batch", "bare batch (the poll's inserts in one transaction)"),
+    DEDUP_BATCH(
+        "dedup-batch",
+        "dedup batch (processBatch: one key statement + the poll's inserts, one transaction)");
+
+    final String label;
+    final String description;
+
+    Mode(String label, String description) {
+      this.label = label;
+      this.description = description;
+    }
   }
 
-  private static void drain(String brokers, String topic, int records, RecordHandler handler)
+  @FunctionalInterface
+  interface BatchHandler {
+    void handle(List<ConsumerRecord<String, String>> batch) throws SQLException;
+  }
+
+  @FunctionalInterface
+  interface ConnectionWork {
+    void run(Connection connection) throws SQLException;
+  }
+
+  private static void inTransaction(DataSource pool, ConnectionWork work) throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      work.run(c);
+      c.commit();
+      c.setAutoCommit(true);
+    }
+  }
+
+  private static void drain(String brokers, String topic, int records, BatchHandler handler)
       throws SQLException {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
@@ -173,9 +231,11 @@ public final class KafkaListenerHarness {
       consumer.subscribe(List.of(topic));
       int seen = 0;
       while (seen < records) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          handler.handle(r);
-          seen++;
+        List<ConsumerRecord<String, String>> batch = new ArrayList<>();
+        consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
+        if (!batch.isEmpty()) {
+          handler.handle(batch);
+          seen += batch.size();
         }
         consumer.commitSync();
       }

@@ -3,12 +3,14 @@ package io.github.reliability4j.benchmarks.retention;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.reliability4j.core.routing.RoutingPolicy;
+import io.github.reliability4j.jdbc.retention.RetentionEvent;
 import io.github.reliability4j.jdbc.retention.RetentionPolicy;
 import io.github.reliability4j.jdbc.retention.RetentionRun;
 import io.github.reliability4j.jdbc.retention.RetentionRunner;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
 import io.github.reliability4j.jdbc.routing.RoutingConfig;
 import io.github.reliability4j.test.mariadb.MariaDbCluster;
+import io.github.reliability4j.test.mariadb.MariaDbClusterConfig;
 import io.github.reliability4j.test.postgres.ClusterConfig;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import java.nio.charset.StandardCharsets;
@@ -33,21 +35,62 @@ import javax.sql.DataSource;
  * flushes only every {@code wal_writer_delay} (200 ms), which set the floor of the earlier
  * measurements and hid any difference.
  *
- * <p>Replica lag is measured three ways, sampled every 20 ms: staleness (a heartbeat thread writes
- * the primary's clock into a one-row table, a sampler reads it on the replica; lag is the primary's
- * now minus the newest heartbeat the replica shows), and on PostgreSQL also the WAL bytes the
- * replica has not replayed ({@code pg_current_wal_lsn() - replay_lsn}) and {@code replay_lag} from
- * {@code pg_stat_replication}. On MariaDB a transaction reaches the replica's relay log only when
- * it commits, so one giant delete holds the replica behind for as long as it takes to apply.
+ * <p>MariaDB runs with the server's own defaults for the buffer pool, redo log and durability
+ * (128M, 96M, {@code innodb_flush_log_at_trx_commit=1}), not the test kit's memory-saving 32M, 4M
+ * and 2: a 4 MB redo log forces a checkpoint flush every few thousand deleted rows, which no
+ * production server has, and durable commits are what the PostgreSQL side runs with too.
+ *
+ * <p>Replica lag is measured four ways, sampled every {@code retention.sampleMs} (default 5 ms; 20
+ * ms before, which set a 20–40 ms floor under every figure). A heartbeat thread writes the
+ * primary's clock into a one-row table (autocommit) and notes when each commit returned; a sampler
+ * reads the row on the replica. <b>Staleness</b> is how long the replica has been missing a
+ * heartbeat the primary had already acknowledged (sample time minus the commit-return time of the
+ * oldest heartbeat newer than the one the replica shows; 0 when it shows the newest acknowledged
+ * one): what a read routed to the replica misses. <b>Heartbeat age</b> (the only figure before) is
+ * the sample time minus the newest heartbeat value the replica shows; it also counts the
+ * heartbeat's own commit latency on the primary (a durable commit waits for the WAL flush, which a
+ * large batch or delete in flight lengthens), so it overstates replica lag when the primary's
+ * commits are slow. On PostgreSQL also the WAL bytes the replica has not replayed ({@code
+ * pg_current_wal_lsn() - replay_lsn}) and {@code replay_lag} from {@code pg_stat_replication}. On
+ * MariaDB a transaction reaches the replica's relay log only when it commits, so one giant delete
+ * holds the replica behind for as long as it takes to apply.
  *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar
  * io.github.reliability4j.benchmarks.retention.RetentionBenchmark [rounds]
- * [postgres|mariadb|both]}.
+ * [postgres|mariadb|both]}. The runner's policy (budget 200 ms, batch 2,000 to 10,000 rows (the
+ * policy's limit), lag bound 100 ms, poll 20 ms) can be changed with {@code -Dretention.budgetMs},
+ * {@code initialBatch}, {@code maxBatch}, {@code maxLagMs}, {@code pollMs}; each table row records
+ * the 1-minute load average at its start.
  */
 public final class RetentionBenchmark {
 
   static final int ROWS = 1_000_000;
   static final int ELIGIBLE = 500_000;
+
+  /** Heartbeat write and lag sampling interval (was 20 ms, the floor of every lag figure). */
+  static final long SAMPLE_MS = Long.getLong("retention.sampleMs", 5);
+
+  /** The runner's policy; system properties so that a run can try another trade-off. */
+  static final Duration BUDGET = Duration.ofMillis(Long.getLong("retention.budgetMs", 200));
+
+  static final int INITIAL_BATCH = Integer.getInteger("retention.initialBatch", 2_000);
+  static final int MAX_BATCH =
+      Integer.getInteger("retention.maxBatch", RetentionPolicy.MAX_BATCH_SIZE_LIMIT);
+  static final Duration MAX_LAG = Duration.ofMillis(Long.getLong("retention.maxLagMs", 100));
+  static final Duration POLL = Duration.ofMillis(Long.getLong("retention.pollMs", 20));
+
+  /**
+   * MariaDB with the server's own defaults for memory, redo log and durability ({@code
+   * innodb_buffer_pool_size=128M}, {@code innodb_log_file_size=96M}, {@code
+   * innodb_flush_log_at_trx_commit=1}) instead of the test kit's memory-saving 32M / 4M / 2; false
+   * ({@code -Dretention.mariadbKitSettings=true}) keeps the kit's.
+   */
+  static final boolean MARIADB_SERVER_DEFAULTS =
+      !Boolean.getBoolean("retention.mariadbKitSettings");
+
+  static double load() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
 
   private RetentionBenchmark() {}
 
@@ -136,7 +179,14 @@ public final class RetentionBenchmark {
         System.out.println("MariaDB: mariadbd not found, skipped");
         return;
       }
-      try (MariaDbCluster cluster = MariaDbCluster.start(1)) {
+      MariaDbClusterConfig.Builder config = MariaDbClusterConfig.custom().replicas(1);
+      if (MARIADB_SERVER_DEFAULTS) {
+        config
+            .serverOption("innodb_buffer_pool_size", "128M")
+            .serverOption("innodb_log_file_size", "96M")
+            .serverOption("innodb_flush_log_at_trx_commit", "1");
+      }
+      try (MariaDbCluster cluster = MariaDbCluster.start(config.build())) {
         HikariDataSource primary = pool(cluster.primary().jdbcUrl(), "m-primary");
         HikariDataSource replica = pool(cluster.replica(0).jdbcUrl(), "m-replica");
         try {
@@ -190,7 +240,7 @@ public final class RetentionBenchmark {
                 .tokenKey("retention-benchmark-key-0123456789".getBytes(StandardCharsets.UTF_8))
                 .policy(
                     RoutingPolicy.custom()
-                        .sampleInterval(Duration.ofMillis(50))
+                        .sampleInterval(POLL)
                         .maxReplicaLag(Duration.ofSeconds(30))
                         .sampleExpiry(Duration.ofSeconds(30))
                         .build())
@@ -198,12 +248,23 @@ public final class RetentionBenchmark {
       exec(primary, "DROP TABLE IF EXISTS heartbeat");
       exec(primary, "CREATE TABLE heartbeat (id int PRIMARY KEY, at_ms bigint NOT NULL)");
       exec(primary, "INSERT INTO heartbeat VALUES (1, 0)");
-      System.out.printf("%n%s%n%n", db.name());
+      System.out.printf(
+          "%n%s (runner: budget %d ms, batch %d..%d rows, lag bound %d ms, poll %d ms; lag"
+              + " sampled every %d ms)%n%n",
+          db.name(),
+          BUDGET.toMillis(),
+          INITIAL_BATCH,
+          MAX_BATCH,
+          MAX_LAG.toMillis(),
+          POLL.toMillis(),
+          SAMPLE_MS);
       System.out.println(
-          "| round | method | rows deleted | seconds | rows/s | peak staleness (ms) | peak WAL"
-              + " bytes not replayed | peak replay_lag (ms) | batches | max batch (ms) |"
-              + " throttled (ms) |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+          "| round | method | load | rows deleted | seconds | rows/s | peak staleness (ms) | peak"
+              + " heartbeat age (ms) | peak"
+              + " WAL bytes not replayed | peak replay_lag (ms) | batches | batch sizes |"
+              + " max batch (ms) | time in batches (ms) | throttled (ms) |");
+      System.out.println(
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
       for (int round = 1; round <= rounds; round++) {
         for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
           String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
@@ -213,6 +274,9 @@ public final class RetentionBenchmark {
           LagMeter lag = new LagMeter(db);
           lag.start();
           lag.awaitFresh();
+          double loadAtStart = load();
+          String sizes = "—";
+          long batchMs;
           long t0 = System.nanoTime();
           long deleted;
           long batches = 1;
@@ -224,7 +288,10 @@ public final class RetentionBenchmark {
               deleted = st.executeUpdate(db.naiveDelete(t));
             }
             maxBatch = (System.nanoTime() - t0) / 1_000_000;
+            batchMs = maxBatch;
           } else {
+            int[] minMax = {Integer.MAX_VALUE, 0};
+            long[] inBatches = {0};
             RetentionRun run =
                 RetentionRunner.builder(
                         primary,
@@ -232,15 +299,25 @@ public final class RetentionBenchmark {
                             .table(t)
                             .ageColumn("created_at")
                             .maxAge(Duration.ofDays(7))
-                            .initialBatchSize(1000)
-                            .maxBatchSize(10_000)
-                            .batchTimeBudget(Duration.ofMillis(200))
-                            .maxReplicaLag(Duration.ofMillis(500))
-                            .throttlePollInterval(Duration.ofMillis(50))
+                            .initialBatchSize(INITIAL_BATCH)
+                            .maxBatchSize(MAX_BATCH)
+                            .batchTimeBudget(BUDGET)
+                            .maxReplicaLag(MAX_LAG)
+                            .throttlePollInterval(POLL)
                             .build())
                     .lagView(routing.lagView())
+                    .listener(
+                        e -> {
+                          if (e.type() == RetentionEvent.Type.BATCH) {
+                            minMax[0] = Math.min(minMax[0], e.batchSize());
+                            minMax[1] = Math.max(minMax[1], e.batchSize());
+                            inBatches[0] += e.duration().toNanos();
+                          }
+                        })
                     .build()
                     .run();
+            sizes = minMax[0] + "–" + minMax[1];
+            batchMs = inBatches[0] / 1_000_000;
             deleted = run.rowsDeleted();
             batches = run.batches();
             maxBatch = run.maxBatchDuration().toMillis();
@@ -250,17 +327,21 @@ public final class RetentionBenchmark {
           db.awaitCaughtUp();
           lag.stopAndWait();
           System.out.printf(
-              "| %d | %s | %d | %.2f | %.0f | %d | %s | %s | %d | %d | %d |%n",
+              "| %d | %s | %.2f | %d | %.2f | %.0f | %d | %d | %s | %s | %d | %s | %d | %d | %d |%n",
               round,
               method,
+              loadAtStart,
               deleted,
               seconds,
               deleted / seconds,
+              lag.peakStaleness.get(),
               lag.peak.get(),
               lag.measuresWal ? Long.toString(lag.peakWalBytes.get()) : "—",
               lag.measuresWal ? Long.toString(lag.peakReplayLag.get()) : "—",
               batches,
+              sizes,
               maxBatch,
+              batchMs,
               throttled);
           exec(primary, "DROP TABLE " + t);
         }
@@ -320,6 +401,12 @@ public final class RetentionBenchmark {
     final DataSource replica;
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong peak = new AtomicLong();
+    final AtomicLong peakStaleness = new AtomicLong();
+
+    /** Heartbeat value written -> client time its commit returned on the primary. */
+    final java.util.concurrent.ConcurrentSkipListMap<Long, Long> committedAt =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+
     final AtomicLong peakWalBytes = new AtomicLong();
     final AtomicLong peakReplayLag = new AtomicLong();
     final AtomicLong lastSeen = new AtomicLong();
@@ -340,11 +427,11 @@ public final class RetentionBenchmark {
               () ->
                   loop(
                       primary,
-                      st ->
-                          st.executeUpdate(
-                              "UPDATE heartbeat SET at_ms = "
-                                  + System.currentTimeMillis()
-                                  + " WHERE id = 1")));
+                      st -> {
+                        long v = System.currentTimeMillis();
+                        st.executeUpdate("UPDATE heartbeat SET at_ms = " + v + " WHERE id = 1");
+                        committedAt.putIfAbsent(v, System.currentTimeMillis());
+                      }));
       sampler =
           new Thread(
               () ->
@@ -355,8 +442,14 @@ public final class RetentionBenchmark {
                           rs.next();
                           long seen = rs.getLong(1);
                           lastSeen.set(seen);
-                          long lag = System.currentTimeMillis() - seen;
-                          peak.accumulateAndGet(lag, Math::max);
+                          long now = System.currentTimeMillis();
+                          peak.accumulateAndGet(now - seen, Math::max);
+                          // the oldest heartbeat the primary had acknowledged that the replica
+                          // does not show yet: how stale a read routed to it is
+                          java.util.Map.Entry<Long, Long> next = committedAt.higherEntry(seen);
+                          if (next != null && next.getValue() <= now) {
+                            peakStaleness.accumulateAndGet(now - next.getValue(), Math::max);
+                          }
                         }
                       }));
       walSampler =
@@ -384,6 +477,7 @@ public final class RetentionBenchmark {
         Thread.sleep(10);
       }
       peak.set(0);
+      peakStaleness.set(0);
       peakWalBytes.set(0);
       peakReplayLag.set(0);
     }
@@ -404,7 +498,7 @@ public final class RetentionBenchmark {
           Statement st = c.createStatement()) {
         while (!stop.get()) {
           step.run(st);
-          Thread.sleep(20);
+          Thread.sleep(SAMPLE_MS);
         }
       } catch (SQLException e) {
         throw new IllegalStateException(e);

@@ -1,5 +1,6 @@
 package io.github.reliability4j.benchmarks.support;
 
+import io.github.reliability4j.benchmarks.http.HttpEndpointHarness;
 import io.github.reliability4j.benchmarks.jdbc.JdbcIdempotencyBenchmark;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import java.io.ByteArrayOutputStream;
@@ -16,6 +17,7 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -39,9 +41,15 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code full}: 2 forks, 3 × 2 s warm-up, 5 × 2 s measurement, every parameter.
  * </ul>
  *
- * Writes {@code results-<mode>.json} (JMH), {@code round-trips-<mode>.md} and {@code
- * report-<mode>.md} (machine, round trips, ratios) into the output directory (default {@code
- * benchmarks/target/jmh}). An optional regex restricts the benchmarks (JMH include syntax).
+ * After JMH, the end-to-end HTTP harness ({@link HttpEndpointHarness}, not JMH) runs in its own JVM
+ * against the same cluster, in the same mode (quick: about 1.5 minutes), when the regex matches its
+ * class name ({@code io.github.reliability4j.benchmarks.http.HttpEndpointHarness}); its table is
+ * appended to the report.
+ *
+ * <p>Writes {@code results-<mode>.json} (JMH), {@code round-trips-<mode>.md}, {@code
+ * http-<mode>.md} and {@code report-<mode>.md} (machine, round trips, ratios) into the output
+ * directory (default {@code benchmarks/target/jmh}). An optional regex restricts the benchmarks
+ * (JMH include syntax).
  */
 public final class BenchmarkMain {
 
@@ -63,6 +71,10 @@ public final class BenchmarkMain {
     System.out.println(machineBefore);
 
     String roundTrips;
+    String http = "";
+    boolean jmhRan = true;
+    boolean httpIncluded =
+        Pattern.compile(include).matcher(HttpEndpointHarness.class.getName()).find();
     try (PostgresCluster cluster = BenchDatabase.startCluster()) {
       String primary = cluster.primary().jdbcUrl();
       String replica = cluster.replica(0).jdbcUrl();
@@ -78,8 +90,16 @@ public final class BenchmarkMain {
         // The growth checks need only the smallest and largest populations; full mode adds 1e5.
         options.param("rows", "10000").param("keys", "1000", "1000000");
       }
-      new Runner(options.build()).run();
-      if (mode.equals("quick")
+      try {
+        new Runner(options.build()).run();
+      } catch (NoBenchmarksException e) {
+        if (!httpIncluded) {
+          throw e;
+        }
+        jmhRan = false; // the regex selects only the HTTP harness
+      }
+      if (jmhRan
+          && mode.equals("quick")
           && Pattern.compile(include)
               .matcher(JdbcIdempotencyBenchmark.class.getName() + ".r4jClaimComplete")
               .find()) {
@@ -93,9 +113,12 @@ public final class BenchmarkMain {
             .run();
         jsonFiles.add(growth);
       }
+      if (httpIncluded) {
+        http = runHttpHarness(mode, out, primary, replica);
+      }
     }
 
-    String ratios = capture(p -> RatioReport.load(jsonFiles).print(p));
+    String ratios = jmhRan ? capture(p -> RatioReport.load(jsonFiles).print(p)) : "";
     String report =
         "## Run\n\n"
             + "```\n"
@@ -108,11 +131,43 @@ public final class BenchmarkMain {
             + loadAverage()
             + "\n```\n"
             + roundTrips
-            + ratios;
+            + ratios
+            + http;
     Files.writeString(out.resolve("report-" + mode + ".md"), report);
     System.out.println(ratios);
+    System.out.println(http);
     System.out.println(
         "\nJMH results: " + json + "\nreport: " + out.resolve("report-" + mode + ".md"));
+  }
+
+  /**
+   * Runs {@link HttpEndpointHarness} in {@code mode} in a JVM of its own (like a JMH fork: its JIT
+   * and heap are not the launcher's) and returns its Markdown table, or a line saying it failed.
+   */
+  static String runHttpHarness(String mode, Path out, String primary, String replica)
+      throws IOException, InterruptedException {
+    Path md = out.resolve("http-" + mode + ".md");
+    Files.deleteIfExists(md);
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms2g",
+            "-Xmx2g",
+            "-D" + BenchDatabase.PRIMARY_URL + "=" + primary,
+            "-D" + BenchDatabase.REPLICA_URL + "=" + replica,
+            "-cp",
+            System.getProperty("java.class.path"),
+            HttpEndpointHarness.class.getName(),
+            mode,
+            "--out=" + md);
+    System.out.println("# HTTP end-to-end harness: " + String.join(" ", command));
+    int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+    if (exit != 0 || !Files.exists(md)) {
+      return "\n### HTTP end to end\n\nThe harness failed (exit code "
+          + exit
+          + "); its output is in the launcher's output above.\n";
+    }
+    return "\n" + Files.readString(md);
   }
 
   static final String JDBC_GROWTH_INCLUDE =

@@ -7,7 +7,6 @@ import io.github.reliability4j.core.health.ProbeResult;
 import io.github.reliability4j.core.health.ProbeWeight;
 import io.github.reliability4j.jdbc.health.ReplicaLagProbe;
 import io.github.reliability4j.jdbc.routing.ReplicaRoutingDataSource;
-import io.github.reliability4j.jdbc.routing.RoutingReplicaLagSource;
 import io.github.reliability4j.spring.health.HealthCheckerCustomizer;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
@@ -81,9 +80,7 @@ public class DemoApplication {
           ReplicaRoutingDataSource routing = dataSource.unwrap(ReplicaRoutingDataSource.class);
           builder.probe(
               ProbeRegistration.builder(
-                      "replicas",
-                      ReplicaLagProbe.builder(RoutingReplicaLagSource.of(routing.lagView()))
-                          .build())
+                      "replicas", ReplicaLagProbe.builder(routing.lagView()).build())
                   .componentType("datastore")
                   .measurement("replicationLag")
                   .weight(ProbeWeight.DEGRADING)

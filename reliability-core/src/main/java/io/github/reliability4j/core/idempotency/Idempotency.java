@@ -65,11 +65,24 @@ import org.slf4j.LoggerFactory;
  * <h2>Guarantees and limits</h2>
  *
  * Thread-safe. Store calls pass through a Resilience4j {@link CircuitBreaker} and, unless disabled,
- * a timeout (the call runs on the store executor and is abandoned and interrupted when the timeout
- * elapses). A store that declares itself {@link IdempotencyStore#isLocal() local} (the in-memory
- * store) is called directly on the caller's thread, bypassing both: it cannot hang or have an
- * outage, and the hand-off would cost far more than the call; an exception it throws still counts
- * as a store failure under the {@link OutagePolicy}. Not guaranteed: exactly-once execution when a
+ * the store-call timeout: <b>a hung store call never blocks a caller for longer than the
+ * timeout</b> (it then fails with {@link IdempotencyStoreTimeoutException}, which the breaker
+ * counts and the {@link OutagePolicy} answers). How the timeout is enforced depends on the store:
+ *
+ * <ul>
+ *   <li>A store that bounds its own calls ({@link IdempotencyStore#withCallTimeout} returns a view
+ *       when the engine is built: the JDBC store on a HikariCP pool whose connection wait fits the
+ *       timeout, the Redis store) is called on the caller's thread; the store's query, network,
+ *       pool and command timeouts cut a hung call off at the timeout.
+ *   <li>Any other store is called on the store executor and abandoned (and interrupted) when the
+ *       timeout elapses; the caller's thread hands every call over and waits for it.
+ *   <li>A store that declares itself {@link IdempotencyStore#isLocal() local} (the in-memory store)
+ *       is called directly on the caller's thread, bypassing timeout and breaker: it cannot hang or
+ *       have an outage; an exception it throws still counts as a store failure under the {@link
+ *       OutagePolicy}.
+ * </ul>
+ *
+ * {@link #storeCallsHandedOff()} tells which applies. Not guaranteed: exactly-once execution when a
  * lease expires while its action still runs (renewal makes this unlikely, the fencing makes it
  * visible as {@code LEASE_LOST}); or when the outcome cannot be stored (store error after the
  * action ran: the record stays in progress until its lease expires, then a retry runs the action
@@ -91,6 +104,13 @@ public final class Idempotency {
   private final CircuitBreaker circuitBreaker;
   private final Duration storeCallTimeout;
   private final boolean localStore;
+
+  /** What the engine calls: the store itself, or its self-bounded view. */
+  private final IdempotencyStore callStore;
+
+  /** Whether each call runs on the store executor under the timeout. */
+  private final boolean handOff;
+
   private final ExecutorService storeExecutor;
   private final LeaseSweeper leaseSweeper;
   private final ConcurrentMap<IdempotencyKey, CompletableFuture<Void>> signals =
@@ -108,6 +128,14 @@ public final class Idempotency {
             : CircuitBreaker.of("idempotency-store", defaultCircuitBreakerConfig());
     this.storeCallTimeout = b.storeCallTimeout;
     this.localStore = b.store.isLocal();
+    IdempotencyStore bounded =
+        localStore || storeCallTimeout == null
+            ? null
+            : Objects.requireNonNull(
+                    b.store.withCallTimeout(storeCallTimeout), "withCallTimeout returned null")
+                .orElse(null);
+    this.callStore = bounded != null ? bounded : b.store;
+    this.handOff = !localStore && storeCallTimeout != null && bounded == null;
     this.storeExecutor = b.storeExecutor != null ? b.storeExecutor : Defaults.STORE_EXECUTOR;
     this.leaseSweeper =
         b.renewalScheduler != null ? new LeaseSweeper(b.renewalScheduler) : Defaults.LEASE_SWEEPER;
@@ -153,13 +181,11 @@ public final class Idempotency {
   public IdempotencyResult<StoredOutcome> execute(
       IdempotencyKey key, RequestFingerprint fingerprint, Supplier<StoredOutcome> action) {
     Objects.requireNonNull(action, "action");
-    return run(
-        key,
-        fingerprint,
-        action,
-        outcome ->
-            Objects.requireNonNull(outcome, "action returned null; it must return a StoredOutcome"),
-        Function.identity());
+    return run(key, fingerprint, action, Idempotency::requireOutcome, null);
+  }
+
+  private static StoredOutcome requireOutcome(StoredOutcome outcome) {
+    return Objects.requireNonNull(outcome, "action returned null; it must return a StoredOutcome");
   }
 
   /**
@@ -192,6 +218,7 @@ public final class Idempotency {
                 : codec.decode(outcome.body()));
   }
 
+  /** {@code decode} is null when T is StoredOutcome itself: a replay returns the outcome as is. */
   private <T> IdempotencyResult<T> run(
       IdempotencyKey key,
       RequestFingerprint fingerprint,
@@ -202,10 +229,16 @@ public final class Idempotency {
     IdempotencyConfig config = configFor(key.operation());
     ClaimResult claimed = claim(key, fingerprint, config);
     if (claimed instanceof ClaimResult.Completed) {
-      // The replay path allocates only the result: no execution object for a finished hold.
-      return new IdempotencyResult<>(
-          decode.apply(((ClaimResult.Completed) claimed).outcome()),
-          IdempotencyResult.Status.REPLAYED);
+      StoredOutcome outcome = ((ClaimResult.Completed) claimed).outcome();
+      if (decode == null) {
+        // A stored outcome replays as itself: its result is built once per outcome, so a replay
+        // through a store that keeps its outcomes (the in-memory one) allocates nothing.
+        @SuppressWarnings("unchecked")
+        IdempotencyResult<T> replayed = (IdempotencyResult<T>) outcome.replayed();
+        return replayed;
+      }
+      // No execution object for a finished hold: the replay allocates only the result.
+      return new IdempotencyResult<>(decode.apply(outcome), IdempotencyResult.Status.REPLAYED);
     }
     try (IdempotentExecution execution = hold(key, config, (ClaimResult.Acquired) claimed)) {
       T value;
@@ -307,7 +340,7 @@ public final class Idempotency {
                 ? store.claim(key, fingerprint, config.getLeaseDuration())
                 : guarded(
                     () ->
-                        store.claim(
+                        callStore.claim(
                             key, fingerprint, config.getLeaseDuration(), config.getRetention()));
       } catch (RuntimeException e) {
         forget(key, signal);
@@ -388,9 +421,25 @@ public final class Idempotency {
     return circuitBreaker;
   }
 
-  /** The store this engine uses. */
+  /** The store this engine uses (as passed to the builder, never its self-bounded view). */
   public IdempotencyStore store() {
     return store;
+  }
+
+  /**
+   * Whether each store call is handed to the store executor and abandoned at the store-call
+   * timeout: true unless the store is {@link IdempotencyStore#isLocal() local}, the timeout is
+   * disabled ({@link Builder#withoutStoreCallTimeout()}), or the store bounds its own calls ({@link
+   * IdempotencyStore#withCallTimeout} returned a view when this engine was built). For operators
+   * checking that the cheaper direct path is in use.
+   */
+  public boolean storeCallsHandedOff() {
+    return handOff;
+  }
+
+  /** The store every call goes to: {@link #store()} or its self-bounded view. */
+  IdempotencyStore callStore() {
+    return callStore;
   }
 
   private void forget(IdempotencyKey key, CompletableFuture<Void> signal) {
@@ -430,8 +479,7 @@ public final class Idempotency {
     if (localStore) {
       return call.get();
     }
-    return circuitBreaker.executeSupplier(
-        storeCallTimeout == null ? call : () -> withTimeout(call));
+    return circuitBreaker.executeSupplier(handOff ? () -> withTimeout(call) : call);
   }
 
   private <T> T withTimeout(Supplier<T> call) {
@@ -447,8 +495,12 @@ public final class Idempotency {
       return future.get(storeCallTimeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw new IdempotencyStoreException(
-          "Idempotency store call timed out after " + storeCallTimeout, e);
+      throw new IdempotencyStoreTimeoutException(
+          "Idempotency store call timed out after "
+              + storeCallTimeout
+              + " (abandoned on the store executor)",
+          storeCallTimeout,
+          e);
     } catch (InterruptedException e) {
       future.cancel(true);
       Thread.currentThread().interrupt();
@@ -553,9 +605,13 @@ public final class Idempotency {
     }
 
     /**
-     * Bound on each store call; a call still running then is interrupted and counts as a store
-     * failure. Default {@link #DEFAULT_STORE_CALL_TIMEOUT}. Not applied to a {@link
-     * IdempotencyStore#isLocal() local} store, which is always called directly.
+     * Bound on each store call: a caller never waits longer for one (plus the time to notice). A
+     * call cut off by it fails with {@link IdempotencyStoreTimeoutException} and counts as a store
+     * failure. Default {@link #DEFAULT_STORE_CALL_TIMEOUT}. The engine hands it to the store
+     * ({@link IdempotencyStore#withCallTimeout}) when it is built: a store that can bound its own
+     * calls to it is then called on the caller's thread; any other store's calls run on the {@link
+     * #storeExecutor store executor} and are abandoned and interrupted at the timeout. Not applied
+     * to a {@link IdempotencyStore#isLocal() local} store, which is always called directly.
      *
      * @throws IllegalArgumentException if not positive
      */
@@ -571,7 +627,9 @@ public final class Idempotency {
     /**
      * Calls the store on the caller's thread without a timeout: no thread hand-off, for stores that
      * cannot block but do not declare themselves {@link IdempotencyStore#isLocal() local} (a local
-     * store is always called this way). A hanging store then hangs the caller.
+     * store is always called this way). A hanging store then hangs the caller. A store that bounds
+     * its own calls ({@link IdempotencyStore#withCallTimeout}) needs no such choice: with the
+     * timeout on it is already called on the caller's thread, and its calls stay bounded.
      */
     public Builder withoutStoreCallTimeout() {
       this.storeCallTimeout = null;
@@ -579,7 +637,8 @@ public final class Idempotency {
     }
 
     /**
-     * Executor running store calls under the timeout; default a shared bounded pool of 32 daemon
+     * Executor running store calls under the timeout, for stores that cannot bound their own calls
+     * (see {@link #storeCallTimeout}; unused otherwise); default a shared bounded pool of 32 daemon
      * threads with a queue of 1,000 calls, so a hung store cannot pile up threads. An executor that
      * rejects a call (the default one when full) makes it count as a store failure: the circuit
      * breaker records it and the {@link OutagePolicy} decides the caller's outcome.

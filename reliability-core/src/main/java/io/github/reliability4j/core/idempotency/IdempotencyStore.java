@@ -38,7 +38,9 @@ import java.util.Optional;
  * Implementations are thread-safe. Infrastructure failures (connection lost, timeout) are thrown as
  * {@link IdempotencyStoreException} (or any other {@link RuntimeException}); the engine treats
  * every exception from a store as an outage and applies the operation's {@link OutagePolicy}. A
- * store never calls back into user code.
+ * store never calls back into user code. A call that a bound cut off (the engine's store-call
+ * timeout, or the store's own bound in its {@link #withCallTimeout} view) is an {@link
+ * IdempotencyStoreTimeoutException}.
  *
  * <h2>Not guaranteed</h2>
  *
@@ -126,5 +128,46 @@ public interface IdempotencyStore {
    */
   default boolean isLocal() {
     return false;
+  }
+
+  /**
+   * A view of this store that bounds its own calls: every call of the returned store returns or
+   * throws within {@code timeout} of its start, by the store's own means (a query and network
+   * timeout, a bounded wait for a pooled connection, a command timeout), and throws {@link
+   * IdempotencyStoreTimeoutException} when that bound cuts it off. The view shares this store's
+   * records (a record written through either is seen through both) and its resources.
+   *
+   * <p>The engine asks for this view once, with its store-call timeout, when it is built. When a
+   * view is returned it calls the view on the caller's thread, through the circuit breaker, instead
+   * of handing each call to its store executor and abandoning it at the timeout: no thread hand-off
+   * per call, and a hung call frees the caller's thread itself instead of keeping an executor
+   * thread.
+   *
+   * <p>Default: empty, the store cannot bound its calls (the engine then keeps the hand-off).
+   * Return a view only if the bound holds for every call in every situation the store can be in — a
+   * database that stopped answering, a row locked by another transaction, an exhausted pool, a
+   * reconnecting client — since the engine then has no other way to free a caller. A store whose
+   * calls are bounded only under some of its configurations returns empty under the others.
+   *
+   * @param timeout positive bound per call
+   * @return the bounded view, or empty if this store cannot bound its calls to {@code timeout}
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  default Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    requireCallTimeout(timeout);
+    return Optional.empty();
+  }
+
+  /**
+   * Checks a {@link #withCallTimeout} argument.
+   *
+   * @throws IllegalArgumentException if not positive
+   */
+  static Duration requireCallTimeout(Duration timeout) {
+    java.util.Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("call timeout must be positive, but was " + timeout);
+    }
+    return timeout;
   }
 }

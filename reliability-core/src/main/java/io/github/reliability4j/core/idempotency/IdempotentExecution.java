@@ -187,7 +187,7 @@ public final class IdempotentExecution implements AutoCloseable {
           engine.storeCall(
               key,
               "complete",
-              () -> engine.store().complete(key, ownerToken, outcome, config.getRetention()));
+              () -> engine.callStore().complete(key, ownerToken, outcome, config.getRetention()));
       if (done == null) {
         return IdempotencyResult.Status.STORE_ERROR;
       }
@@ -289,7 +289,8 @@ public final class IdempotentExecution implements AutoCloseable {
   }
 
   private void doRelease(Throwable cause, boolean publishReleased, String detail) {
-    Boolean done = engine.storeCall(key, "release", () -> engine.store().release(key, ownerToken));
+    Boolean done =
+        engine.storeCall(key, "release", () -> engine.callStore().release(key, ownerToken));
     if (done == null) {
       return;
     }
@@ -337,7 +338,9 @@ public final class IdempotentExecution implements AutoCloseable {
     }
     Optional<Instant> renewed =
         engine.storeCall(
-            key, "renew", () -> engine.store().renew(key, ownerToken, config.getLeaseDuration()));
+            key,
+            "renew",
+            () -> engine.callStore().renew(key, ownerToken, config.getLeaseDuration()));
     if (renewed == null) {
       return;
     }

@@ -112,7 +112,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     // replays do not count as uses for size-based eviction, and leave the entry untouched.
     Entry current = policy.getIfPresentQuietly(key);
     if (current != null && current.replay != null) {
-      return current.record.fingerprint().equals(fingerprint) ? current.replay : COMPLETED_MISMATCH;
+      return current.fingerprint.equals(fingerprint) ? current.replay : COMPLETED_MISMATCH;
     }
     ClaimResult[] result = new ClaimResult[1];
     map.compute(
@@ -228,6 +228,18 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return true;
   }
 
+  /**
+   * This store itself: its calls never wait (see {@link #isLocal()}), so they are bounded by any
+   * timeout. The engine calls a local store directly anyway.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    IdempotencyStore.requireCallTimeout(timeout);
+    return Optional.of(this);
+  }
+
   /** Approximate number of records held, including expired ones not yet evicted. */
   public long estimatedSize() {
     return cache.estimatedSize();
@@ -258,10 +270,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
    */
   private static final class Entry {
     final IdempotencyRecord record;
+    // The record's fingerprint, one dereference closer for the replay path.
+    final RequestFingerprint fingerprint;
     final ClaimResult.Completed replay;
 
     Entry(IdempotencyRecord record) {
       this.record = record;
+      this.fingerprint = record.fingerprint();
       this.replay =
           record.state() == RecordState.COMPLETED
               ? new ClaimResult.Completed(record.outcome(), record.expiry())

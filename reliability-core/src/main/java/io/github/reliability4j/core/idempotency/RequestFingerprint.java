@@ -1,8 +1,10 @@
 package io.github.reliability4j.core.idempotency;
 
 import io.github.reliability4j.core.idempotency.internal.Sha256;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -22,10 +24,25 @@ import java.util.Objects;
 public final class RequestFingerprint {
 
   private static final HexFormat HEX = HexFormat.of();
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   private final byte[] digest;
+  // The digest as four words, so that equals (on every duplicate lookup) compares 4 longs.
+  private final long w0;
+  private final long w1;
+  private final long w2;
+  private final long w3;
 
   private RequestFingerprint(byte[] digest) {
+    if (digest.length != 32) {
+      throw new IllegalStateException("a SHA-256 digest has 32 bytes, not " + digest.length);
+    }
     this.digest = digest;
+    this.w0 = (long) LONGS.get(digest, 0);
+    this.w1 = (long) LONGS.get(digest, 8);
+    this.w2 = (long) LONGS.get(digest, 16);
+    this.w3 = (long) LONGS.get(digest, 24);
   }
 
   /**
@@ -87,10 +104,18 @@ public final class RequestFingerprint {
     return HEX.formatHex(digest);
   }
 
+  /**
+   * Equal digests. Takes the same time whichever bytes differ (the four words are combined without
+   * branching), like {@link java.security.MessageDigest#isEqual}, at a fraction of its cost: this
+   * runs on every duplicate lookup.
+   */
   @Override
   public boolean equals(Object o) {
-    return o instanceof RequestFingerprint
-        && MessageDigest.isEqual(digest, ((RequestFingerprint) o).digest);
+    if (!(o instanceof RequestFingerprint)) {
+      return false;
+    }
+    RequestFingerprint that = (RequestFingerprint) o;
+    return ((w0 ^ that.w0) | (w1 ^ that.w1) | (w2 ^ that.w2) | (w3 ^ that.w3)) == 0;
   }
 
   @Override

@@ -33,6 +33,14 @@ public final class StoredOutcome {
   private final Map<String, String> metadata;
   private final byte[] body;
 
+  /**
+   * What {@link Idempotency#execute(IdempotencyKey, RequestFingerprint,
+   * java.util.function.Supplier)} returns when it replays this outcome, built on the first replay.
+   * A benign race (like {@link String#hashCode}): two first replays may each build one; both are
+   * immutable and equal.
+   */
+  private IdempotencyResult<StoredOutcome> replayed;
+
   private StoredOutcome(int status, Map<String, String> metadata, byte[] body) {
     this.status = status;
     this.metadata = metadata;
@@ -65,6 +73,16 @@ public final class StoredOutcome {
         status,
         copy.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(copy),
         body.length == 0 ? EMPTY : body.clone());
+  }
+
+  /** The replay result of this outcome, so that replaying a stored outcome allocates nothing. */
+  IdempotencyResult<StoredOutcome> replayed() {
+    IdempotencyResult<StoredOutcome> r = replayed;
+    if (r == null) {
+      r = new IdempotencyResult<>(this, IdempotencyResult.Status.REPLAYED);
+      replayed = r;
+    }
+    return r;
   }
 
   /** An outcome with a status and a body and no metadata. */

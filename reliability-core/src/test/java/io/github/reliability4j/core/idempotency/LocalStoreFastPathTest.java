@@ -303,4 +303,30 @@ class LocalStoreFastPathTest {
       return true;
     }
   }
+
+  @Test
+  void aReplayReturnsTheOutcomeItStoredAndAFingerprintDifferingInAnyByteIsAMismatch() {
+    completeKey("receipt");
+    Idempotency idem =
+        Idempotency.of(store, IdempotencyConfig.custom().disableLeaseRenewal().build());
+    IdempotencyResult<StoredOutcome> first = idem.execute(key, FP, () -> StoredOutcome.ok("x"));
+    IdempotencyResult<StoredOutcome> second = idem.execute(key, FP, () -> StoredOutcome.ok("x"));
+    assertThat(first.status()).isEqualTo(IdempotencyResult.Status.REPLAYED);
+    assertThat(first.value().bodyAsString()).isEqualTo("receipt");
+    // The replay result is built once per stored outcome, not per replay.
+    assertThat(second).isSameAs(first);
+    // The fingerprint compares four 8-byte words: a difference in any byte of any word counts.
+    byte[] digest = FP.bytes();
+    for (int i = 0; i < digest.length; i++) {
+      byte[] changed = digest.clone();
+      changed[i] ^= (byte) (1 << (i % 8));
+      RequestFingerprint other =
+          RequestFingerprint.fromHex(java.util.HexFormat.of().formatHex(changed));
+      assertThat(other).as("byte %d changed", i).isNotEqualTo(FP);
+      assertThat(store.claim(key, other, LEASE)).isInstanceOf(ClaimResult.Mismatch.class);
+      assertThatThrownBy(() -> idem.execute(key, other, () -> StoredOutcome.ok("x")))
+          .isInstanceOf(IdempotencyKeyMismatchException.class);
+    }
+    assertThat(RequestFingerprint.fromHex(FP.hex())).isEqualTo(FP).hasSameHashCodeAs(FP);
+  }
 }

@@ -4,6 +4,8 @@ import io.github.reliability4j.core.health.HealthStatus;
 import io.github.reliability4j.core.health.Probe;
 import io.github.reliability4j.core.health.ProbeContext;
 import io.github.reliability4j.core.health.ProbeResult;
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicaStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,30 +15,34 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Counts available replicas from a {@link ReplicaLagSource}: {@code PASS} when every expected
- * replica is available, {@code WARN} when some are not but at least {@code minAvailable} are,
- * {@code FAIL} below {@code minAvailable}. A replica counts as available when its sample says so
- * and is not older than {@code maxSampleAge}. Expected replicas missing from the source count as
- * unavailable. Observed value: the number of available replicas (unit {@code count}). Runs no
- * query. Thread-safe.
+ * Counts available replicas from a {@link ReplicaLagView} (the routing DataSource's {@code
+ * lagView()}): {@code PASS} when every expected replica is available, {@code WARN} when some are
+ * not but at least {@code minAvailable} are, {@code FAIL} below {@code minAvailable}. A replica
+ * counts as available when it is admitted for reads, its last probe did not fail and its last
+ * sample is not older than {@code maxSampleAge} (the same rule as {@link ReplicaLagProbe}'s).
+ * Expected replicas missing from the view count as unavailable. Observed value: the number of
+ * available replicas (unit {@code count}). Runs no query. Thread-safe.
  */
 public final class ReplicaAvailabilityProbe implements Probe {
-  private final ReplicaLagSource source;
+  private final ReplicaLagView view;
   private final int minAvailable;
   private final Set<String> expected;
   private final Duration maxSampleAge;
   private final Clock clock;
 
   private ReplicaAvailabilityProbe(Builder b) {
-    this.source = b.source;
+    this.view = b.view;
     this.minAvailable = b.minAvailable;
     this.expected = b.expected;
     this.maxSampleAge = b.maxSampleAge;
     this.clock = b.clock;
   }
 
-  public static Builder builder(ReplicaLagSource source) {
-    return new Builder(source);
+  /**
+   * @param view the replicas as last measured, e.g. {@code ReplicaRoutingDataSource.lagView()}
+   */
+  public static Builder builder(ReplicaLagView view) {
+    return new Builder(view);
   }
 
   @Override
@@ -44,13 +50,10 @@ public final class ReplicaAvailabilityProbe implements Probe {
     Set<String> known = new LinkedHashSet<>(expected);
     List<String> available = new ArrayList<>();
     List<String> unavailable = new ArrayList<>();
-    for (ReplicaLagSample s : source.samples()) {
-      known.add(s.replica());
-      boolean fresh =
-          s.sampledAt() != null
-              && Duration.between(s.sampledAt(), clock.instant()).compareTo(maxSampleAge) <= 0;
-      if (s.available() && fresh) {
-        available.add(s.replica());
+    for (ReplicaStatus s : view.replicas()) {
+      known.add(s.name());
+      if (ReplicaReadings.available(s) && ReplicaReadings.fresh(s, clock, maxSampleAge)) {
+        available.add(s.name());
       }
     }
     for (String r : known) {
@@ -83,14 +86,14 @@ public final class ReplicaAvailabilityProbe implements Probe {
 
   /** Builds a {@link ReplicaAvailabilityProbe}. Not thread-safe. */
   public static final class Builder {
-    private final ReplicaLagSource source;
+    private final ReplicaLagView view;
     private int minAvailable = 1;
     private Set<String> expected = Set.of();
     private Duration maxSampleAge = Duration.ofSeconds(30);
     private Clock clock = Clock.systemUTC();
 
-    private Builder(ReplicaLagSource source) {
-      this.source = Objects.requireNonNull(source, "source");
+    private Builder(ReplicaLagView view) {
+      this.view = Objects.requireNonNull(view, "view");
     }
 
     /**
@@ -105,7 +108,7 @@ public final class ReplicaAvailabilityProbe implements Probe {
       return this;
     }
 
-    /** Names the replicas that should exist, so one missing from the source is noticed. */
+    /** Names the replicas that should exist, so one missing from the view is noticed. */
     public Builder expectedReplicas(String... replicas) {
       Set<String> set = new LinkedHashSet<>();
       for (String r : replicas) {

@@ -4,20 +4,25 @@ import io.github.reliability4j.core.health.HealthStatus;
 import io.github.reliability4j.core.health.Probe;
 import io.github.reliability4j.core.health.ProbeContext;
 import io.github.reliability4j.core.health.ProbeResult;
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicaStatus;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * Reports replica lag from a {@link ReplicaLagSource}, for one named replica or for all (the worst
- * one counts). Runs no query.
+ * Reports replica lag from a {@link ReplicaLagView} (the routing DataSource's {@code lagView()}:
+ * what its lag monitor last measured), for one named replica or for all (the worst one counts).
+ * Runs no query and never blocks.
  *
  * <p>Per replica, first match wins:
  *
  * <ol>
- *   <li>{@code FAIL} if the replica is not listed or not available.
+ *   <li>{@code FAIL} if the replica is not listed, or not available: not admitted for reads, or its
+ *       last probe failed (the output carries the failure's message).
  *   <li>{@code UNKNOWN} if it was never sampled, or its sample is older than {@code maxSampleAge}
  *       (a dead lag monitor must not keep reporting a replica as current).
  *   <li>{@code FAIL} if lag ≥ {@code failLag} or lagBytes ≥ {@code failLagBytes}.
@@ -31,7 +36,7 @@ import java.util.Objects;
  * if no time lag is known the largest byte lag in bytes. Thread-safe.
  */
 public final class ReplicaLagProbe implements Probe {
-  private final ReplicaLagSource source;
+  private final ReplicaLagView view;
   private final String replica;
   private final Duration warnLag;
   private final Duration failLag;
@@ -41,7 +46,7 @@ public final class ReplicaLagProbe implements Probe {
   private final Clock clock;
 
   private ReplicaLagProbe(Builder b) {
-    this.source = b.source;
+    this.view = b.view;
     this.replica = b.replica;
     this.warnLag = b.warnLag;
     this.failLag = b.failLag;
@@ -51,15 +56,18 @@ public final class ReplicaLagProbe implements Probe {
     this.clock = b.clock;
   }
 
-  public static Builder builder(ReplicaLagSource source) {
-    return new Builder(source);
+  /**
+   * @param view the replicas as last measured, e.g. {@code ReplicaRoutingDataSource.lagView()}
+   */
+  public static Builder builder(ReplicaLagView view) {
+    return new Builder(view);
   }
 
   @Override
   public ProbeResult check(ProbeContext context) {
-    List<ReplicaLagSample> samples = new ArrayList<>();
-    for (ReplicaLagSample s : source.samples()) {
-      if (replica == null || replica.equals(s.replica())) {
+    List<ReplicaStatus> samples = new ArrayList<>();
+    for (ReplicaStatus s : view.replicas()) {
+      if (replica == null || replica.equals(s.name())) {
         samples.add(s);
       }
     }
@@ -72,18 +80,19 @@ public final class ReplicaLagProbe implements Probe {
     Duration maxLag = null;
     long maxBytes = -1;
     ProbeResult.Builder result = ProbeResult.builder(HealthStatus.PASS);
-    for (ReplicaLagSample s : samples) {
+    for (ReplicaStatus s : samples) {
       String[] reason = new String[1];
       HealthStatus status = judge(s, reason);
-      result.detail(s.replica(), status.name() + ": " + reason[0]);
+      result.detail(s.name(), status.name() + ": " + reason[0]);
       if (status.isWorseThan(worst) || worstReason == null) {
         worst = status.worst(worst);
-        worstReason = s.replica() + " " + reason[0];
+        worstReason = s.name() + " " + reason[0];
       }
-      if (s.lag() != null && (maxLag == null || s.lag().compareTo(maxLag) > 0)) {
-        maxLag = s.lag();
+      Duration lag = ReplicaReadings.lag(s);
+      if (lag != null && (maxLag == null || lag.compareTo(maxLag) > 0)) {
+        maxLag = lag;
       }
-      maxBytes = Math.max(maxBytes, s.lagBytes());
+      maxBytes = Math.max(maxBytes, ReplicaReadings.lagBytes(s));
     }
     if (maxLag != null) {
       result.observed(maxLag.toNanos() / 10_000 / 100.0, "ms");
@@ -93,28 +102,31 @@ public final class ReplicaLagProbe implements Probe {
     return result.status(worst).output(worstReason).build();
   }
 
-  private HealthStatus judge(ReplicaLagSample s, String[] reason) {
-    if (!s.available()) {
-      reason[0] = "unavailable" + (s.reason() == null ? "" : ": " + s.reason());
+  private HealthStatus judge(ReplicaStatus s, String[] reason) {
+    if (!ReplicaReadings.available(s)) {
+      reason[0] = "unavailable: " + ReplicaReadings.unavailableReason(s);
       return HealthStatus.FAIL;
     }
-    if (s.sampledAt() == null) {
+    Instant sampledAt = ReplicaReadings.sampledAt(s);
+    if (sampledAt == null) {
       reason[0] = "never sampled";
       return HealthStatus.UNKNOWN;
     }
-    Duration age = Duration.between(s.sampledAt(), clock.instant());
+    Duration age = Duration.between(sampledAt, clock.instant());
     if (age.compareTo(maxSampleAge) > 0) {
       reason[0] = "sample is " + age + " old, older than maxSampleAge " + maxSampleAge;
       return HealthStatus.UNKNOWN;
     }
-    String lag = "lag " + (s.lag() == null ? "?" : s.lag()) + ", " + s.lagBytes() + " bytes";
-    if ((s.lag() != null && s.lag().compareTo(failLag) >= 0)
-        || (s.lagBytes() >= 0 && s.lagBytes() >= failLagBytes)) {
+    Duration lagTime = ReplicaReadings.lag(s);
+    long lagBytes = ReplicaReadings.lagBytes(s);
+    String lag = "lag " + (lagTime == null ? "?" : lagTime) + ", " + lagBytes + " bytes";
+    if ((lagTime != null && lagTime.compareTo(failLag) >= 0)
+        || (lagBytes >= 0 && lagBytes >= failLagBytes)) {
       reason[0] = lag + " at or above the fail threshold";
       return HealthStatus.FAIL;
     }
-    if ((s.lag() != null && s.lag().compareTo(warnLag) >= 0)
-        || (s.lagBytes() >= 0 && s.lagBytes() >= warnLagBytes)) {
+    if ((lagTime != null && lagTime.compareTo(warnLag) >= 0)
+        || (lagBytes >= 0 && lagBytes >= warnLagBytes)) {
       reason[0] = lag + " at or above the warn threshold";
       return HealthStatus.WARN;
     }
@@ -124,7 +136,7 @@ public final class ReplicaLagProbe implements Probe {
 
   /** Builds a {@link ReplicaLagProbe}. Not thread-safe. */
   public static final class Builder {
-    private final ReplicaLagSource source;
+    private final ReplicaLagView view;
     private String replica;
     private Duration warnLag = Duration.ofSeconds(1);
     private Duration failLag = Duration.ofSeconds(30);
@@ -133,8 +145,8 @@ public final class ReplicaLagProbe implements Probe {
     private Duration maxSampleAge = Duration.ofSeconds(30);
     private Clock clock = Clock.systemUTC();
 
-    private Builder(ReplicaLagSource source) {
-      this.source = Objects.requireNonNull(source, "source");
+    private Builder(ReplicaLagView view) {
+      this.view = Objects.requireNonNull(view, "view");
     }
 
     /** Reports only this replica (default: all, worst counts). */

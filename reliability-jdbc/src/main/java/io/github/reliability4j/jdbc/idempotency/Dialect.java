@@ -209,10 +209,22 @@ abstract class Dialect {
     return queryTimeoutSeconds;
   }
 
+  /**
+   * Prepares {@code sql} with the query timeout. Inside a call of a bounded store view ({@link
+   * CallDeadline}) on {@code c}, first sets the connection's network timeout to the call's time
+   * left and caps the query timeout to it.
+   *
+   * @throws java.sql.SQLTimeoutException in a bounded call with no time left (nothing sent)
+   */
   final PreparedStatement prepare(Connection c, String sql) throws SQLException {
+    int timeout = queryTimeoutSeconds;
+    CallDeadline deadline = CallDeadline.on(c);
+    if (deadline != null) {
+      timeout = deadline.arm(c, timeout);
+    }
     PreparedStatement ps = c.prepareStatement(sql);
-    if (queryTimeoutSeconds > 0) {
-      ps.setQueryTimeout(queryTimeoutSeconds);
+    if (timeout > 0) {
+      ps.setQueryTimeout(timeout);
     }
     return ps;
   }
@@ -344,6 +356,22 @@ abstract class Dialect {
   /** Whether {@link #insertCompleted} has a statement in this dialect. */
   boolean supportsInsertCompleted() {
     return false;
+  }
+
+  /**
+   * Inserts a batch of distinct new keys directly as completed in one statement, with the same
+   * guarantees per key as {@link #insertCompleted}: a key that has a row (live or expired) is
+   * skipped without waiting on or locking a committed row, an uncommitted insert of the same key is
+   * waited for. Each {@code ClaimParams} carries its key's digests and times; the owner token, the
+   * times and the outcome are those of {@code rows.get(0)} for every row. Returns the lowercase hex
+   * of the key hashes inserted, or null without a round trip if this dialect has no such statement.
+   * Rows are inserted in key-hash order, so two batches sharing keys wait for each other in one
+   * order and cannot deadlock on their keys.
+   */
+  java.util.Set<String> insertCompletedBatch(
+      Connection c, List<ClaimParams> rows, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    return null;
   }
 
   /**

@@ -6,6 +6,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyRecord;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreTimeoutException;
 import io.github.reliability4j.core.idempotency.LeaseLostException;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
@@ -16,8 +17,13 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -59,7 +65,11 @@ import org.slf4j.LoggerFactory;
  * optional scripts {@code migrate-0.1-to-0.2-postgresql.sql} / {@code -mariadb.sql} / {@code
  * -mysql.sql} beside the DDL convert such a table in place (the digests are decoded from hex, so
  * every row keeps matching its key and fingerprint). The partition-per-day layout keeps the 0.1.0
- * format. Owner tokens are 128 random bits as 22 base64url characters.
+ * format. On PostgreSQL the DDL puts the columns a completion never changes first: a same-page
+ * update is logged without the new row version's unchanged leading bytes, so the completion's WAL
+ * holds only what it changed; the store names every column, so a table with another column order
+ * works the same (the optional {@code migrate-0.2-column-order-postgresql.sql} rewrites one). Owner
+ * tokens are 128 random bits as 22 base64url characters.
  *
  * <h2>SQL algorithm</h2>
  *
@@ -191,6 +201,9 @@ import org.slf4j.LoggerFactory;
  *       engine applies the operation's outage policy. A claim whose outcome is unknown (the
  *       connection died after the statement was sent) may have created an in-progress row: its
  *       lease expires, so no key is locked forever.
+ *   <li>A call of the bounded view ({@link #withCallTimeout}) cut off by its bound (query or
+ *       network timeout, no pooled connection in time, the time up): {@link
+ *       IdempotencyStoreTimeoutException}, naming the timeout and the SQLState.
  *   <li>Table or column missing: {@link IdempotencyTableMissingException} naming the table and the
  *       DDL resource (checked eagerly by {@link #create} when the database is reachable).
  *   <li>Database product without a dialect: {@link UnsupportedDatabaseException} naming the product
@@ -199,6 +212,16 @@ import org.slf4j.LoggerFactory;
  *       #complete} releases the caller's key first (a retry runs at once), a transactional
  *       completion keeps it.
  * </ul>
+ *
+ * <h2>Store-call timeout</h2>
+ *
+ * The engine hands its store-call timeout to {@link #withCallTimeout} when it is built. On a
+ * running HikariCP pool whose longest wait for a connection ({@code connectionTimeout + max(1 s,
+ * validationTimeout)}) is below the timeout, the store returns a bounded view, and the engine calls
+ * it on the caller's thread: every statement gets the call's time left as its network timeout and a
+ * capped query timeout, so a stopped server or a row locked by another transaction cannot hold the
+ * caller past the timeout. On any other {@link DataSource} (whose {@code getConnection()} the store
+ * cannot bound) there is no view, and the engine keeps handing each call to its store executor.
  *
  * <h2>Thread-safety and guarantees</h2>
  *
@@ -222,11 +245,38 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   private volatile Dialect dialect;
   private volatile Dialect productDialect;
 
+  /** The store a bounded view belongs to (it resolves the dialect); {@code this} otherwise. */
+  private final JdbcIdempotencyStore root;
+
+  /** A bounded view's call timeout, or null. */
+  private final Duration callTimeout;
+
+  private final long callTimeoutNanos;
+
+  /** A bounded view's pool wait bound, or null. */
+  private final PoolWait poolWait;
+
   private JdbcIdempotencyStore(DataSource dataSource, JdbcIdempotencyStoreConfig config) {
     this.dataSource = dataSource;
     this.config = config;
     this.clock = config.getClock();
     this.table = config.getTableName();
+    this.root = this;
+    this.callTimeout = null;
+    this.callTimeoutNanos = 0;
+    this.poolWait = null;
+  }
+
+  /** A bounded view of {@code root}. */
+  private JdbcIdempotencyStore(JdbcIdempotencyStore root, Duration callTimeout, PoolWait poolWait) {
+    this.dataSource = root.dataSource;
+    this.config = root.config;
+    this.clock = root.clock;
+    this.table = root.table;
+    this.root = root;
+    this.callTimeout = callTimeout;
+    this.callTimeoutNanos = callTimeout.toNanos();
+    this.poolWait = poolWait;
   }
 
   /** A store on {@code dataSource} with {@link JdbcIdempotencyStoreConfig#ofDefaults()}. */
@@ -318,7 +368,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     byte[] keyHash = hash(key);
     byte[] fingerprintBytes = fingerprint.bytes();
     String token = newOwnerToken();
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       Dialect d = dialect(c);
       for (int attempt = 1; ; attempt++) {
         long now = clock.millis();
@@ -369,7 +420,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         return toClaimResult(row, token, fingerprint, now);
       }
     } catch (SQLException e) {
-      throw translate("claim", e);
+      throw translate("claim", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -414,12 +467,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
       }
       throw e;
     }
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       boolean done = completeOn(dialect(c), c, key, ownerToken, outcome, metadata, retention);
       commitIfNeeded(c);
       return done;
     } catch (SQLException e) {
-      throw translate("complete", e);
+      throw translate("complete", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -453,7 +509,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     requirePositive("retention", retention);
     byte[] metadata = encodeChecked(outcome);
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return completeOn(d, connection, key, ownerToken, outcome, metadata, retention);
     } catch (SQLException e) {
       throw translate("completeInTransaction", e);
@@ -515,7 +571,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     byte[] metadata = encodeChecked(outcome);
     String token = newOwnerToken();
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       long now = clock.millis();
       long expiresAt = plus(now, retention);
       Dialect.ClaimParams params =
@@ -543,6 +599,93 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   }
 
   /**
+   * Transactional mode for a batch of new keys, in one statement: like {@link
+   * #insertCompletedInTransaction} for every key of {@code keys} at once (on PostgreSQL one {@code
+   * INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING RETURNING key_hash}), inside the
+   * caller's open transaction, without committing. For a consumer that handles a whole poll in one
+   * transaction: a batch of N new keys costs N business writes, this one statement and the commit.
+   *
+   * <p>Per key the guarantees are those of {@link #insertCompletedInTransaction}: an inserted key
+   * is invisible until the caller commits and gone after a rollback; a key whose row another open
+   * transaction inserted is waited for (bounded by the store's query timeout), then skipped if that
+   * transaction committed; a key that already has a committed row (live, completed or expired) is
+   * skipped without waiting or locking and must go the ordinary {@link #claim}. Keys are inserted
+   * in key-hash order, so two batches sharing keys cannot deadlock on them. All rows get one owner
+   * token.
+   *
+   * <p>Empty, with nothing written and no round trip, if {@code keys} is empty or the dialect has
+   * no such insert (see {@link #supportsInsertCompletedInTransaction()}: MariaDB, MySQL, H2 and the
+   * day-partitioned layout have none; their callers claim each key the usual way).
+   *
+   * @param keys distinct keys with the fingerprints of their payloads
+   * @return the keys inserted, each with its owner token (for {@link #deleteInTransaction})
+   * @throws OutcomeTooLargeException if the outcome exceeds the size limits (nothing written)
+   * @throws IdempotencyStoreException if the statement fails; the caller's transaction is then
+   *     aborted on PostgreSQL
+   */
+  public Map<IdempotencyKey, String> insertCompletedBatchInTransaction(
+      Connection connection,
+      Map<IdempotencyKey, RequestFingerprint> keys,
+      StoredOutcome outcome,
+      Duration retention) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(keys, "keys");
+    Objects.requireNonNull(outcome, "outcome");
+    requirePositive("retention", retention);
+    byte[] metadata = encodeChecked(outcome);
+    if (keys.isEmpty()) {
+      return Map.of();
+    }
+    String token = newOwnerToken();
+    try {
+      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      if (!d.supportsInsertCompleted()) {
+        return Map.of();
+      }
+      long now = clock.millis();
+      long expiresAt = plus(now, retention);
+      List<Dialect.ClaimParams> rows = new ArrayList<>(keys.size());
+      List<String> hexes = new ArrayList<>(keys.size());
+      for (Map.Entry<IdempotencyKey, RequestFingerprint> e : keys.entrySet()) {
+        IdempotencyKey key = Objects.requireNonNull(e.getKey(), "key");
+        byte[] hash = hash(key);
+        hexes.add(HEX.formatHex(hash));
+        rows.add(
+            new Dialect.ClaimParams(
+                hash,
+                key.scope(),
+                key.operation(),
+                key.clientKey(),
+                token,
+                Objects.requireNonNull(e.getValue(), "fingerprint").bytes(),
+                now,
+                expiresAt,
+                expiresAt));
+      }
+      Set<String> inserted =
+          d.insertCompletedBatch(
+              connection,
+              rows,
+              outcome.status(),
+              metadata,
+              outcome.bodyLength() == 0 ? null : outcome.body());
+      if (inserted == null) {
+        return Map.of();
+      }
+      Map<IdempotencyKey, String> result = new LinkedHashMap<>();
+      int i = 0;
+      for (IdempotencyKey key : keys.keySet()) {
+        if (inserted.contains(hexes.get(i++))) {
+          result.put(key, token);
+        }
+      }
+      return result;
+    } catch (SQLException e) {
+      throw translate("insertCompletedBatchInTransaction", e);
+    }
+  }
+
+  /**
    * Whether {@link #insertCompletedInTransaction} can insert on this store's database (PostgreSQL,
    * plain layout); when false it always returns empty. Resolves the dialect on a connection of the
    * store the first time.
@@ -552,7 +695,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    */
   public boolean supportsInsertCompletedInTransaction() {
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return d.supportsInsertCompleted();
     } catch (SQLException e) {
       throw translate("supportsInsertCompletedInTransaction", e);
@@ -572,7 +715,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
     try {
-      Dialect d = dialect != null ? dialect : resolveOnOwnConnection();
+      Dialect d = root.dialect != null ? root.dialect : resolveOnOwnConnection();
       return d.deleteOwned(connection, hash(key), ownerToken) == 1;
     } catch (SQLException e) {
       throw translate("deleteInTransaction", e);
@@ -605,12 +748,15 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
   public boolean release(IdempotencyKey key, String ownerToken) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       boolean done = dialect(c).release(c, hash(key), ownerToken, clock.millis()) == 1;
       commitIfNeeded(c);
       return done;
     } catch (SQLException e) {
-      throw translate("release", e);
+      throw translate("release", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
@@ -619,21 +765,25 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
     requirePositive("leaseDuration", leaseDuration);
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       long now = clock.millis();
       long expiry = plus(now, leaseDuration);
       boolean done = dialect(c).renew(c, hash(key), ownerToken, now, expiry) == 1;
       commitIfNeeded(c);
       return done ? Optional.of(Instant.ofEpochMilli(expiry)) : Optional.empty();
     } catch (SQLException e) {
-      throw translate("renew", e);
+      throw translate("renew", e, deadline);
+    } finally {
+      endCall(deadline);
     }
   }
 
   @Override
   public Optional<IdempotencyRecord> find(IdempotencyKey key) {
     Objects.requireNonNull(key, "key");
-    try (Connection c = dataSource.getConnection()) {
+    CallDeadline deadline = startCall();
+    try (Connection c = borrow(deadline)) {
       StoredRow row = dialect(c).find(c, hash(key));
       commitIfNeeded(c);
       if (row == null || row.isExpiredAt(clock.millis())) {
@@ -648,7 +798,114 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
               Instant.ofEpochMilli(row.expiresAtMillis()),
               row.completed() ? outcome(row) : null));
     } catch (SQLException e) {
-      throw translate("find", e);
+      throw translate("find", e, deadline);
+    } finally {
+      endCall(deadline);
+    }
+  }
+
+  /**
+   * A view of this store (same table, settings and records) that bounds each of its {@link
+   * IdempotencyStore} calls to {@code timeout}, so the engine can call it on the caller's thread
+   * instead of handing each call to its store executor; or empty if the store cannot promise that
+   * on this {@link DataSource}.
+   *
+   * <p>A call of the view is bounded in each of its steps ({@code CallDeadline}):
+   *
+   * <ul>
+   *   <li><b>Borrowing a connection</b> cannot be interrupted, so the pool itself must bound it:
+   *       the view exists only for a running HikariCP pool (found directly or through {@link
+   *       DataSource#unwrap}) whose {@code connectionTimeout + max(1 s, validationTimeout)} (a
+   *       borrow's longest wait, a dead connection's validation included) is shorter than {@code
+   *       timeout} and that does not allow suspension. Before every borrow the view reads both
+   *       settings again; if they were raised through HikariCP's MXBean beyond the timeout, the
+   *       call fails with an {@link IdempotencyStoreException} instead of risking a longer wait.
+   *       Other pools and plain data sources get no view (the engine keeps its hand-off), nor does
+   *       H2, which runs in-process and has no network timeout to bound a lock wait with.
+   *   <li><b>Every statement</b>: the connection's network timeout ({@link
+   *       Connection#setNetworkTimeout}) is set to the time left before the statement is sent, so a
+   *       database that stopped answering, or a row lock held by another transaction, cannot hold
+   *       the caller past the deadline (the driver then closes that connection and the pool
+   *       replaces it); the query timeout ({@link JdbcIdempotencyStoreConfig#getQueryTimeout()}) is
+   *       capped to the whole seconds left minus 1 ms, so that with a second or more left the
+   *       server cancels a waiting statement cleanly first. With no time left the statement is not
+   *       sent.
+   * </ul>
+   *
+   * A call cut off by its bound throws {@link IdempotencyStoreTimeoutException}; whether a claim
+   * cut off that way created its in-progress row is unknown (the row's lease then expires, and
+   * until then the key answers in progress, so the action never runs twice because of it). The
+   * network timeout bounds each blocking read of the driver, the usual shape of a hang; a server
+   * that trickles a reply byte by byte slower than the deadline is not covered.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    IdempotencyStore.requireCallTimeout(timeout);
+    if (root != this) {
+      return root.withCallTimeout(timeout);
+    }
+    Dialect known = dialect != null ? dialect : productDialect;
+    if (known instanceof H2Dialect) {
+      // In-process: no network timeout to bound a lock wait with.
+      log.info(
+          "Idempotency store on table '{}' (H2) does not bound its calls; the engine hands each"
+              + " store call to its store executor",
+          table);
+      return Optional.empty();
+    }
+    PoolWait wait = PoolWait.of(dataSource);
+    long bound = wait == null ? -1 : wait.millis();
+    if (bound < 0 || bound >= timeout.toMillis()) {
+      log.info(
+          "Idempotency store on table '{}' cannot bound its calls to {}: {}; the engine hands each"
+              + " store call to its store executor. For calls on the caller's thread, use a"
+              + " HikariCP pool whose connectionTimeout + max(1 s, validationTimeout) is below"
+              + " the store-call timeout",
+          table,
+          timeout,
+          wait == null
+              ? "the DataSource is not a HikariCP pool, so the wait for a connection has no known"
+                  + " bound"
+              : wait.describe() + " can wait longer for a connection");
+      return Optional.empty();
+    }
+    return Optional.of(new JdbcIdempotencyStore(this, timeout, wait));
+  }
+
+  /** The call timeout of a bounded view ({@link #withCallTimeout}); empty for the store itself. */
+  public Optional<Duration> getCallTimeout() {
+    return Optional.ofNullable(callTimeout);
+  }
+
+  /** A bounded view's budget for one call, started now; null for the store itself. */
+  private CallDeadline startCall() {
+    return callTimeout == null ? null : CallDeadline.start(callTimeout, callTimeoutNanos);
+  }
+
+  private Connection borrow(CallDeadline deadline) throws SQLException {
+    if (deadline == null) {
+      return dataSource.getConnection();
+    }
+    long bound = poolWait.millis();
+    if (bound < 0 || bound >= callTimeout.toMillis()) {
+      throw new IdempotencyStoreException(
+          "idempotency store on table '"
+              + table
+              + "' can no longer bound its calls to the store-call timeout "
+              + callTimeout
+              + ": "
+              + poolWait.describe()
+              + " may now wait longer for a connection; lower the pool's timeouts again, or"
+              + " rebuild the engine so that it hands store calls to its store executor");
+    }
+    return deadline.borrow(dataSource);
+  }
+
+  private static void endCall(CallDeadline deadline) {
+    if (deadline != null) {
+      deadline.end();
     }
   }
 
@@ -787,17 +1044,18 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * been reached yet.
    */
   public Optional<String> getDialectName() {
-    Dialect d = dialect;
+    Dialect d = root.dialect;
     return d == null ? Optional.empty() : Optional.of(d.name());
   }
 
   @Override
   public String toString() {
-    Dialect d = dialect;
+    Dialect d = root.dialect;
     return "JdbcIdempotencyStore[table="
         + table
         + ", dialect="
         + (d == null ? "unresolved" : d.name())
+        + (callTimeout == null ? "" : ", callTimeout=" + callTimeout)
         + "]";
   }
 
@@ -817,6 +1075,9 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
    * so its statements fail with a missing-table error and a table created later is probed again.
    */
   private Dialect dialect(Connection c) throws SQLException {
+    if (root != this) {
+      return root.dialect(c);
+    }
     Dialect d = dialect;
     if (d != null) {
       return d;
@@ -909,8 +1170,36 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     return StoredOutcome.of(status, MetadataCodec.decode(row.metadata()), body);
   }
 
+  /**
+   * {@link #translate(String, SQLException)}, and in a bounded view's call an {@link
+   * IdempotencyStoreTimeoutException} when the call's bound cut it off (a query or network timeout,
+   * no pooled connection in time, or the call's time is up).
+   */
+  private IdempotencyStoreException translate(
+      String operation, SQLException e, CallDeadline deadline) {
+    if (deadline == null || !(CallDeadline.isTimeout(e) || deadline.expired())) {
+      return translate(operation, e);
+    }
+    Dialect d = root.dialect != null ? root.dialect : root.productDialect;
+    return new IdempotencyStoreTimeoutException(
+        "idempotency store "
+            + operation
+            + " on table '"
+            + table
+            + "' was cut off by the store-call timeout "
+            + deadline.timeout
+            + " ("
+            + (d == null ? "database not yet identified" : d.name())
+            + ", SQLState "
+            + e.getSQLState()
+            + "): "
+            + e.getMessage(),
+        deadline.timeout,
+        e);
+  }
+
   private IdempotencyStoreException translate(String operation, SQLException e) {
-    Dialect d = dialect != null ? dialect : productDialect;
+    Dialect d = root.dialect != null ? root.dialect : root.productDialect;
     if (config.isPartitionedByDay() && "23514".equals(e.getSQLState())) {
       return new IdempotencyStoreException(
           "idempotency store "
@@ -958,6 +1247,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             .array();
     return TOKEN_ENCODER.encodeToString(bytes);
   }
+
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
   private static final java.util.Base64.Encoder TOKEN_ENCODER =
       java.util.Base64.getUrlEncoder().withoutPadding();

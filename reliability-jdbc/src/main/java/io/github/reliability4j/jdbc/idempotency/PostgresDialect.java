@@ -56,8 +56,28 @@ import java.sql.SQLException;
  * for an uncommitted insert of the same key, then does nothing if it committed; so two transactions
  * never both insert the key. It does not set {@code synchronous_commit}: the row commits with the
  * caller's business write.
+ *
+ * <h2>Insert completed, a batch: one statement for many keys</h2>
+ *
+ * <pre>{@code
+ * INSERT INTO t (<inserted>, result_code, metadata, body)
+ *     SELECT decode(k.h, 'hex'), k.s, k.o, k.ck, 'C', ?, decode(k.f, 'hex'), ?, ?, ?, ?, ?, ?
+ *     FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS k(h, s, o, ck, f)
+ *     ORDER BY k.h
+ *     ON CONFLICT (key_hash) DO NOTHING RETURNING encode(key_hash, 'hex')
+ * }</pre>
+ *
+ * for {@link JdbcIdempotencyStore#insertCompletedBatchInTransaction}: the same {@code DO NOTHING}
+ * semantics per key as the single insert, for every key of a consumer's poll in one round trip (V1:
+ * the hex digests as they are, without {@code decode}/{@code encode}, and no {@code purge_at}). The
+ * keys are bound as five text arrays, so the statement text does not depend on the batch size and
+ * is prepared once per connection. {@code ORDER BY k.h} inserts in key-hash order: two batches that
+ * share keys wait for each other's uncommitted keys in the same order and cannot deadlock on them.
+ * {@code RETURNING} names the keys inserted; the others have a row.
  */
 class PostgresDialect extends Dialect {
+
+  private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
   private static final String RETURNED_R =
       "r.state, r.owner_token, r.fingerprint, r.created_at, r.expires_at, r.result_code,"
@@ -76,6 +96,7 @@ class PostgresDialect extends Dialect {
   private final String claimSql;
   private final String purgeSql;
   private final String insertCompletedSql;
+  private final String insertCompletedBatchSql;
 
   PostgresDialect(
       String table, int queryTimeoutSeconds, RowFormat format, boolean asyncClaimCommit) {
@@ -125,6 +146,23 @@ class PostgresDialect extends Dialect {
             + ", result_code, metadata, body) VALUES ("
             + insertedParams
             + ", ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING";
+    boolean v2 = format == RowFormat.V2_BINARY;
+    insertCompletedBatchSql =
+        "INSERT INTO "
+            + table
+            + " ("
+            + inserted
+            + ", result_code, metadata, body) SELECT "
+            + (v2 ? "decode(k.h, 'hex')" : "k.h")
+            + ", k.s, k.o, k.ck, 'C', ?, "
+            + (v2 ? "decode(k.f, 'hex')" : "k.f")
+            + ", ?, ?, "
+            + (v2 ? "?, " : "")
+            + "?, ?, ?"
+            + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+            + " AS k(h, s, o, ck, f) ORDER BY k.h"
+            + " ON CONFLICT (key_hash) DO NOTHING RETURNING "
+            + (v2 ? "encode(key_hash, 'hex')" : "key_hash");
     purgeSql =
         "DELETE FROM "
             + table
@@ -178,6 +216,55 @@ class PostgresDialect extends Dialect {
       setBytes(ps, next + 2, body);
       return ps.executeUpdate();
     }
+  }
+
+  @Override
+  java.util.Set<String> insertCompletedBatch(
+      Connection c, java.util.List<ClaimParams> rows, int resultCode, byte[] metadata, byte[] body)
+      throws SQLException {
+    int n = rows.size();
+    String[] hashes = new String[n];
+    String[] scopes = new String[n];
+    String[] operations = new String[n];
+    String[] clientKeys = new String[n];
+    String[] fingerprints = new String[n];
+    for (int i = 0; i < n; i++) {
+      ClaimParams p = rows.get(i);
+      hashes[i] = HEX.formatHex(p.keyHash());
+      scopes[i] = p.scope();
+      operations[i] = p.operation();
+      clientKeys[i] = p.clientKey();
+      fingerprints[i] = HEX.formatHex(p.fingerprint());
+    }
+    ClaimParams first = rows.get(0);
+    java.util.Set<String> inserted = new java.util.HashSet<>();
+    try (PreparedStatement ps = prepare(c, insertCompletedBatchSql)) {
+      int i = 1;
+      ps.setString(i++, first.ownerToken());
+      ps.setLong(i++, first.nowMillis());
+      ps.setLong(i++, first.leaseExpiresAtMillis());
+      if (format == RowFormat.V2_BINARY) {
+        ps.setLong(i++, first.purgeAtMillis());
+      }
+      ps.setInt(i++, resultCode);
+      setBytes(ps, i++, metadata);
+      setBytes(ps, i++, body);
+      for (String[] column :
+          new String[][] {hashes, scopes, operations, clientKeys, fingerprints}) {
+        ps.setArray(i++, c.createArrayOf("text", column));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+    }
+    return inserted;
+  }
+
+  /** The batch insert as sent (for tests that compare it with the documentation). */
+  String insertCompletedBatchSql() {
+    return insertCompletedBatchSql;
   }
 
   @Override

@@ -47,6 +47,16 @@ final class PostgresPartitionedDialect extends PostgresDialect {
   }
 
   @Override
+  java.util.Set<String> insertCompletedBatch(
+      Connection c,
+      java.util.List<ClaimParams> rows,
+      int resultCode,
+      byte[] metadata,
+      byte[] body) {
+    return null;
+  }
+
+  @Override
   StoredRow claim(Connection c, ClaimParams p) throws SQLException {
     return claimInOneStatement(c, p);
   }

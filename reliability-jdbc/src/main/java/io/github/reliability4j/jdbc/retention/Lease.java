@@ -17,7 +17,8 @@ import java.sql.Statement;
  *       UPDATE lease SET owner_token = ?, expires_at = ? WHERE policy = ? AND (expires_at <= ? OR
  *       owner_token = ?)}, which takes the lease when one row changes;
  *   <li>{@link #renew}, in the batch's transaction: {@code UPDATE lease SET expires_at = ? WHERE
- *       policy = ? AND owner_token = ?};
+ *       policy = ? AND owner_token = ?} (a PostgreSQL delete-only batch runs the same {@code
+ *       UPDATE} as the first part of its one statement, see {@link RetentionRunner});
  *   <li>{@link #release}: {@code UPDATE lease SET expires_at = 0 WHERE policy = ? AND owner_token =
  *       ?}.
  * </ul>

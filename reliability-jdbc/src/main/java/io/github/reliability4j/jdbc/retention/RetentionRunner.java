@@ -43,7 +43,11 @@ import org.slf4j.LoggerFactory;
  *
  * A run takes the policy's lease (see below), fixes its cut {@code now - maxAge} and then repeats
  * batches until a batch finds fewer rows than it asked for. One batch is one transaction at READ
- * COMMITTED:
+ * COMMITTED. On PostgreSQL a batch of the {@link RetentionPolicy.Action#DELETE delete} action is a
+ * single statement sent in autocommit mode, one round trip: a data-modifying {@code WITH} that
+ * renews the lease, finds the next keyset page's row count and upper key, and deletes that key
+ * range (steps 1 and 2 below in one statement, with the same fencing: the delete runs only if the
+ * renewal updated the lease row, which stays locked until the statement commits). Otherwise:
  *
  * <ol>
  *   <li>{@code UPDATE lease SET expires_at = ? WHERE policy = ? AND owner_token = ?}: renews the
@@ -75,10 +79,12 @@ import org.slf4j.LoggerFactory;
  * Each batch's transaction time (lease renewal to commit, by the injected clock) is fed to an
  * adaptive sizer aiming at half of {@link RetentionPolicy#getBatchTimeBudget()}: a batch that took
  * more than half the budget shrinks the next one in proportion, one that took less than a quarter
- * doubles it, always within the policy's minimum and maximum. So no lock is held for much longer
- * than one budget, provided a batch's time grows about linearly with its size; the first batch runs
- * at the initial size. Durations are reported per batch ({@link RetentionEvent}) and as the run's
- * maximum ({@link RetentionRun#maxBatchDuration()}).
+ * grows it in proportion (at most 4-fold), always within the policy's minimum and maximum. So no
+ * lock is held for much longer than one budget, provided a batch's time grows about linearly with
+ * its size; the first batch runs at the initial size, and the first batch after the cost per row
+ * jumps (load, a cold cache) may exceed the budget before the sizer shrinks the next. Durations are
+ * reported per batch ({@link RetentionEvent}) and as the run's maximum ({@link
+ * RetentionRun#maxBatchDuration()}).
  *
  * <h2>Throttling</h2>
  *
@@ -133,6 +139,7 @@ public final class RetentionRunner {
   private final Lease lease;
   private final AtomicReference<RetentionRun> lastRun = new AtomicReference<>();
   private volatile List<String> columns;
+  private volatile boolean oneStatementBatches;
 
   private RetentionRunner(Builder b) {
     this.dataSource = b.dataSource;
@@ -170,6 +177,9 @@ public final class RetentionRunner {
   public void validate() throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       columns = List.copyOf(Schema.check(c, policy));
+      oneStatementBatches =
+          policy.getAction() == RetentionPolicy.Action.DELETE
+              && Schema.product(c).equals("PostgreSQL");
     }
   }
 
@@ -308,7 +318,8 @@ public final class RetentionRunner {
             policy.getBatchTimeBudget());
     int isolation = c.getTransactionIsolation();
     c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-    c.setAutoCommit(false);
+    // a one-statement batch is its own transaction: one round trip, no separate COMMIT
+    c.setAutoCommit(oneStatementBatches);
     try {
       Object cursor = null;
       while (true) {
@@ -364,6 +375,9 @@ public final class RetentionRunner {
 
   private Batch batch(Connection c, String owner, Object cursor, int size, Instant cut)
       throws SQLException {
+    if (oneStatementBatches) {
+      return oneStatementBatch(c, owner, cursor, size, cut);
+    }
     boolean done = false;
     try {
       if (!lease.renew(
@@ -451,6 +465,82 @@ public final class RetentionRunner {
         } catch (SQLException ignored) {
           // a broken connection rolls back on the server
         }
+      }
+    }
+  }
+
+  /**
+   * A delete-only batch on PostgreSQL as one statement in autocommit mode, so one round trip and
+   * one transaction:
+   *
+   * <pre>{@code
+   * WITH l AS (UPDATE lease SET expires_at = ? WHERE policy = ? AND owner_token = ? RETURNING 1),
+   *      p AS (SELECT pk FROM t WHERE pk > :cursor AND age < :cut [AND (extra)] ORDER BY pk LIMIT n),
+   *      d AS (DELETE FROM t WHERE pk > :cursor AND pk <= (SELECT max(pk) FROM p)
+   *            AND age < :cut [AND (extra)] AND EXISTS (SELECT 1 FROM l) RETURNING 1)
+   * SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM p), (SELECT max(pk) FROM p),
+   *        (SELECT count(*) FROM d)
+   * }</pre>
+   *
+   * The fencing is the same as in the multi-statement batch: the lease renewal runs first (the
+   * delete's {@code EXISTS} reads its output, a one-time filter evaluated before the delete scans
+   * the table) and locks the lease row until the statement commits; a renewal that updates no row
+   * (the lease was taken over) leaves the filter false, so the statement deletes nothing and the
+   * run stops with {@link LeaseLost}. The delete locks and re-checks each row of the range itself.
+   */
+  private Batch oneStatementBatch(Connection c, String owner, Object cursor, int size, Instant cut)
+      throws SQLException {
+    String pk = policy.getPrimaryKey();
+    String t = policy.getTable();
+    String after = cursor == null ? "" : pk + " > ? AND ";
+    String sql =
+        "WITH l AS (UPDATE "
+            + lease.table()
+            + " SET expires_at = ? WHERE policy = ? AND owner_token = ? RETURNING 1),"
+            + " p AS (SELECT "
+            + pk
+            + " FROM "
+            + t
+            + " WHERE "
+            + after
+            + eligible()
+            + " ORDER BY "
+            + pk
+            + " LIMIT "
+            + size
+            + "), d AS (DELETE FROM "
+            + t
+            + " WHERE "
+            + after
+            + pk
+            + " <= (SELECT max("
+            + pk
+            + ") FROM p) AND "
+            + eligible()
+            + " AND EXISTS (SELECT 1 FROM l) RETURNING 1)"
+            + " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM p), (SELECT max("
+            + pk
+            + ") FROM p), (SELECT count(*) FROM d)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int i = 1;
+      ps.setLong(i++, clock.millis() + policy.getLeaseDuration().toMillis());
+      ps.setString(i++, policy.getName());
+      ps.setString(i++, owner);
+      for (int part = 0; part < 2; part++) {
+        if (cursor != null) {
+          ps.setObject(i++, cursor);
+        }
+        bindCut(ps, i++, cut);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) != 1) {
+          throw new LeaseLost(policy.getName(), lease.table());
+        }
+        int keys = rs.getInt(2);
+        Object upper = rs.getObject(3);
+        long deleted = rs.getLong(4);
+        return new Batch(keys, deleted, keys == 0 ? cursor : upper);
       }
     }
   }
@@ -549,9 +639,13 @@ public final class RetentionRunner {
         renewed =
             lease.renew(
                 c, policy.getName(), owner, clock.millis() + policy.getLeaseDuration().toMillis());
-        c.commit();
+        if (!c.getAutoCommit()) {
+          c.commit();
+        }
       } catch (SQLException e) {
-        c.rollback();
+        if (!c.getAutoCommit()) {
+          c.rollback();
+        }
         throw e;
       }
       if (!renewed) {

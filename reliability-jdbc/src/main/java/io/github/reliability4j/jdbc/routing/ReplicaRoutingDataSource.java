@@ -156,7 +156,7 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
                 + " = true): it is a standby; point the primary at the read-write server",
             null);
       }
-      cluster = clusterIdOf(d, c, config.primaryName());
+      cluster = NodeChecks.clusterIdOf(d, c, config.primaryName());
       d.nodeIdentity(c).ifPresent(id -> identities.put(id, config.primaryName()));
     } catch (SQLException e) {
       throw new RoutingConfigurationException(
@@ -164,12 +164,12 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
           "cannot connect to primary '" + config.primaryName() + "': " + e.getMessage(),
           e);
     } catch (RoutingConfigurationException e) {
-      throw named(e, "primary", config.primaryName());
+      throw NodeChecks.named(e, "primary", config.primaryName());
     }
     this.dialect = d;
     this.clusterId = cluster;
     for (String name : config.replicaNames()) {
-      validateReplica(name, identities);
+      NodeChecks.replica(config, d, cluster, name, identities);
     }
     if (!d.isExact()) {
       LOG.warn(
@@ -208,74 +208,6 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     } else {
       ownedScheduler = null;
     }
-  }
-
-  private void validateReplica(String name, Map<String, String> identities) {
-    try (Connection c = config.replica(name).getConnection()) {
-      Optional<Boolean> recovery = dialect.isInRecovery(c);
-      if (recovery.isPresent() && !recovery.get()) {
-        throw new RoutingConfigurationException(
-            name,
-            "replica '"
-                + name
-                + "' is not in recovery ("
-                + dialect.roleCheckDescription()
-                + " = false): it is a primary, not a replica",
-            null);
-      }
-      String cid = clusterIdOf(dialect, c, name);
-      if (!cid.equals(clusterId)) {
-        throw new RoutingConfigurationException(
-            name,
-            "replica '"
-                + name
-                + "' belongs to cluster "
-                + cid
-                + ", but primary '"
-                + config.primaryName()
-                + "' to cluster "
-                + clusterId,
-            null);
-      }
-      Optional<String> id = dialect.nodeIdentity(c);
-      if (id.isPresent()) {
-        String other = identities.putIfAbsent(id.get(), name);
-        if (other != null) {
-          throw new RoutingConfigurationException(
-              name,
-              "duplicate node: '" + name + "' and '" + other + "' are the same server " + id.get(),
-              null);
-        }
-      }
-    } catch (RoutingConfigurationException e) {
-      throw named(e, "replica", name);
-    } catch (SQLException e) {
-      // A replica that is down at start is excluded until the lag monitor admits it.
-      LOG.warn(
-          "replica '{}' is unreachable at start and stays excluded until probed: {}",
-          name,
-          e.toString());
-    }
-  }
-
-  /** A dialect's check failed without knowing the node: name it. */
-  private static RoutingConfigurationException named(
-      RoutingConfigurationException e, String role, String node) {
-    if (e.getNode() != null) {
-      return e;
-    }
-    return new RoutingConfigurationException(
-        node, role + " '" + node + "': " + e.getMessage(), e.getCause());
-  }
-
-  private static String clusterIdOf(ReplicationDialect d, Connection c, String node)
-      throws SQLException {
-    String id = d.clusterId(c);
-    if (id == null || id.isEmpty()) {
-      throw new RoutingConfigurationException(
-          node, "node '" + node + "' reported no cluster id", null);
-    }
-    return id;
   }
 
   private static ScheduledExecutorService newScheduler(int threads) {
@@ -355,14 +287,13 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     return codec;
   }
 
-  /** Per-replica lag and admission, as last measured; never touches a database. */
+  /**
+   * Per-replica lag and admission, as last measured; never touches a database. The health probes
+   * read it directly: {@code ReplicaLagProbe.builder(routingDataSource.lagView())}, {@code
+   * ReplicaAvailabilityProbe.builder(routingDataSource.lagView())}.
+   */
   public ReplicaLagView lagView() {
     return router;
-  }
-
-  /** The lag view adapted for {@code io.github.reliability4j.jdbc.health.ReplicaLagProbe}. */
-  public RoutingReplicaLagSource lagSource() {
-    return RoutingReplicaLagSource.of(router);
   }
 
   /** Samples every node's position now, on the calling thread. */

@@ -68,7 +68,7 @@ class RoutedStatement<S extends Statement> extends DelegatingStatement<S> {
   /** The physical statement; null until routed (deferred) and during a re-route. */
   S real;
 
-  RoutingConnection.Physical physical;
+  Physical physical;
 
   /** Whether setters are recorded: while deferred and while on a replica. */
   private boolean recording;
@@ -114,7 +114,7 @@ class RoutedStatement<S extends Statement> extends DelegatingStatement<S> {
    * Creates the physical statement on {@code p} now, or, if {@code p} is null, defers its creation
    * to the first execution.
    */
-  final void attach(RoutingConnection.Physical p) throws SQLException {
+  final void attach(Physical p) throws SQLException {
     if (p == null) {
       recording = true;
       return;
@@ -193,7 +193,7 @@ class RoutedStatement<S extends Statement> extends DelegatingStatement<S> {
 
   /** Routes the deferred statement (or re-routes it), creates it and replays the setters. */
   private void materialize() throws SQLException {
-    RoutingConnection.Physical p = owner.physicalForRead(queryTimeout);
+    Physical p = owner.physicalForRead(queryTimeout);
     S s = create(p.connection);
     if (recorded != null) {
       try {

@@ -1,6 +1,8 @@
 package io.github.reliability4j.jdbc.health;
 
 import io.github.reliability4j.core.health.Probe;
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicaStatus;
 import io.github.reliability4j.test.health.AbstractProbeContract;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,8 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Nested;
 
 /**
- * {@link ReplicaLagProbe} and {@link ReplicaAvailabilityProbe} over a lag source whose one replica
- * is made unavailable to fail (both read the lag monitor's last samples and never block).
+ * {@link ReplicaLagProbe} and {@link ReplicaAvailabilityProbe} over a lag view whose one replica is
+ * made unavailable to fail (both read the lag monitor's last samples and never block).
  */
 class ReplicaProbesContractTest {
 
@@ -17,19 +19,18 @@ class ReplicaProbesContractTest {
 
   /** The lag monitor's output as the probes see it. */
   abstract static class OverOneReplica extends AbstractProbeContract {
-    volatile List<ReplicaLagSample> samples = List.of();
+    volatile List<ReplicaStatus> samples = List.of();
 
-    final ReplicaLagSource source = () -> samples;
+    final ReplicaLagView source = LagViews.of(() -> samples);
 
     @Override
     protected void makeHealthy() {
-      samples =
-          List.of(ReplicaLagSample.available("r1", Duration.ofMillis(20), 100, Instant.now()));
+      samples = List.of(LagViews.available("r1", Duration.ofMillis(20), 100, Instant.now()));
     }
 
     @Override
     protected String makeFailing() {
-      samples = List.of(ReplicaLagSample.unavailable("r1", Instant.now(), DOWN));
+      samples = List.of(LagViews.unavailable("r1", Instant.now(), DOWN));
       return DOWN;
     }
   }

@@ -13,6 +13,7 @@ import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeResult;
 import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.core.routing.ReplicaLagView;
 import io.github.reliability4j.test.postgres.PostgresCluster;
 import io.github.reliability4j.test.postgres.ReplicatedPostgres;
 import java.sql.Connection;
@@ -22,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +35,7 @@ class ReplicaProbesTest {
 
   @Test
   void pausingReplayPastTheThresholdTurnsTheLagProbeWarn(PostgresCluster cluster) throws Exception {
-    SqlReplicaLagSource source = source(cluster);
+    SqlReplicaLagView source = source(cluster);
     ReplicaLagProbe lag =
         ReplicaLagProbe.builder(source)
             .replica("replica-0")
@@ -71,7 +71,7 @@ class ReplicaProbesTest {
 
   @Test
   void aStoppedReplicaFailsItsProbeAndDegradesATwoOfTwoGroup(PostgresCluster cluster) {
-    SqlReplicaLagSource source = source(cluster);
+    SqlReplicaLagView source = source(cluster);
     try (HealthChecker checker =
         HealthChecker.builder()
             .name("replica-test")
@@ -147,13 +147,12 @@ class ReplicaProbesTest {
   void staleOrMissingSamplesAreNotReportedAsHealthy() {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
     Clock clock = Clock.fixed(now, ZoneOffset.UTC);
-    ReplicaLagSource source =
-        () ->
-            List.of(
-                ReplicaLagSample.available("fresh", Duration.ofMillis(10), 0, now),
-                ReplicaLagSample.available("old", Duration.ZERO, 0, now.minusSeconds(31)),
-                ReplicaLagSample.available("slow", Duration.ofSeconds(5), -1, now),
-                ReplicaLagSample.unavailable("down", now, "connection refused"));
+    ReplicaLagView source =
+        LagViews.of(
+            LagViews.available("fresh", Duration.ofMillis(10), 0, now),
+            LagViews.available("old", Duration.ZERO, 0, now.minusSeconds(31)),
+            LagViews.available("slow", Duration.ofSeconds(5), -1, now),
+            LagViews.unavailable("down", now, "connection refused"));
     ReplicaLagProbe.Builder b = ReplicaLagProbe.builder(source).clock(clock);
     assertThat(b.replica("fresh").build().check(CTX).status()).isEqualTo(HealthStatus.PASS);
     assertThat(b.replica("old").build().check(CTX).status()).isEqualTo(HealthStatus.UNKNOWN);
@@ -187,8 +186,8 @@ class ReplicaProbesTest {
         .isInstanceOf(IllegalStateException.class);
   }
 
-  private static SqlReplicaLagSource source(PostgresCluster cluster) {
-    return new SqlReplicaLagSource(
+  private static SqlReplicaLagView source(PostgresCluster cluster) {
+    return new SqlReplicaLagView(
         cluster.primary().dataSource(),
         Map.of(
             "replica-0", cluster.replica(0).dataSource(),

@@ -35,6 +35,29 @@ class JdbcIdempotencyStoreSqlDocTest {
         .endsWith("FROM live");
   }
 
+  /** The batch insert quoted in {@link PostgresDialect}'s Javadoc, V2 and V1. */
+  @Test
+  void postgresBatchInsertIsOneInsertSelectFromUnnestInKeyHashOrder() {
+    String v2 =
+        normalized(
+            ((PostgresDialect) dialect("PostgreSQL", "15", false)).insertCompletedBatchSql());
+    assertThat(v2)
+        .startsWith("INSERT INTO t (key_hash, scope, operation, client_key, state, owner_token,")
+        .contains(
+            ", result_code, metadata, body) SELECT decode(k.h, 'hex'), k.s, k.o, k.ck, 'C', ?,"
+                + " decode(k.f, 'hex'), ?, ?, ?, ?, ?, ?")
+        .contains(
+            " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+                + " AS k(h, s, o, ck, f) ORDER BY k.h")
+        .endsWith(" ON CONFLICT (key_hash) DO NOTHING RETURNING encode(key_hash, 'hex')");
+    String v1 =
+        normalized(new PostgresDialect("t", 3, RowFormat.V1_HEX, true).insertCompletedBatchSql());
+    assertThat(v1)
+        .contains("SELECT k.h, k.s, k.o, k.ck, 'C', ?, k.f, ?, ?, ?, ?, ?")
+        .endsWith(" ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash");
+    assertThat(dialect("PostgreSQL", "15", true).supportsInsertCompleted()).isFalse();
+  }
+
   @Test
   void partitionedClaimCallsTheLayoutsFunction() {
     assertThat(dialect("PostgreSQL", "15", true).claimSql())

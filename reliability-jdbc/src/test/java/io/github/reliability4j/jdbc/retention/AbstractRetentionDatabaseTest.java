@@ -335,6 +335,99 @@ abstract class AbstractRetentionDatabaseTest {
     }
   }
 
+  /**
+   * The delete action (on PostgreSQL one statement per batch that renews the lease, finds the page
+   * and deletes it): a connection killed mid-run and a restart delete exactly the eligible rows.
+   */
+  @Test
+  void deleteActionKilledMidWayAndRestartedDeletesExactlyTheEligibleRows() throws Exception {
+    DataSource ds = dataSource();
+    String t = table("ret_dkill");
+    RetentionTables.create(ds, db(), t, false);
+    RetentionTables.bulkOld(ds, db(), t, 30_000, 30);
+    Set<Long> eligible = RetentionTables.ids(ds, t);
+    RetentionTables.insert(ds, t, 500, Instant.now(), "NEW");
+    RetentionTables.bulkOld(ds, db(), t, 10_000, 1); // younger than maxAge
+    Set<Long> keep = RetentionTables.ids(ds, t);
+    keep.removeAll(eligible);
+    TrackingDataSource tracking = trackingDataSource();
+    RetentionPolicy p = policy(t).delete().fixedBatchSize(1000).build();
+    AtomicBoolean once = new AtomicBoolean();
+    RetentionRunner runner =
+        RetentionRunner.builder(tracking, p)
+            .listener(
+                e -> {
+                  if (e.type() == RetentionEvent.Type.BATCH
+                      && e.batch() == 5
+                      && once.compareAndSet(false, true)) {
+                    try {
+                      kill(tracking.ids.get(tracking.ids.size() - 1));
+                    } catch (SQLException ex) {
+                      throw new IllegalStateException(ex);
+                    }
+                  }
+                })
+            .build();
+    RetentionRun first = runner.run();
+    assertThat(first.outcome()).isEqualTo(RetentionRun.Outcome.FAILED);
+    assertThat(first.rowsDeleted()).isEqualTo(5000);
+    assertThat(RetentionTables.count(ds, "SELECT count(*) FROM " + t))
+        .isEqualTo(keep.size() + eligible.size() - 5000L);
+    RetentionRun second = runner.run();
+    assertThat(second.outcome()).isEqualTo(RetentionRun.Outcome.COMPLETED);
+    assertThat(second.rowsDeleted()).isEqualTo(eligible.size() - 5000L);
+    assertThat(RetentionTables.ids(ds, t).equals(keep))
+        .as("exactly the young rows remain")
+        .isTrue();
+  }
+
+  /**
+   * Fencing of the delete action: once another owner holds the lease row, the runner's next batch
+   * deletes nothing and the run ends {@code LEASE_LOST}.
+   */
+  @Test
+  void aDeleteRunnerWhoseLeaseWasTakenOverDeletesNothingMore() throws Exception {
+    DataSource ds = dataSource();
+    String t = table("ret_dlease");
+    RetentionTables.create(ds, db(), t, false);
+    RetentionTables.bulkOld(ds, db(), t, 10_000, 30);
+    RetentionPolicy p = policy(t).delete().fixedBatchSize(1000).build();
+    RetentionRunner runner =
+        RetentionRunner.builder(ds, p)
+            .listener(
+                e -> {
+                  if (e.type() == RetentionEvent.Type.BATCH && e.batch() == 2) {
+                    try {
+                      // another instance takes the lease over (as after this one stalled)
+                      RetentionTables.exec(
+                          ds,
+                          "UPDATE "
+                              + RetentionRunner.DEFAULT_LEASE_TABLE
+                              + " SET owner_token = 'intruder', expires_at = "
+                              + Long.MAX_VALUE / 2
+                              + " WHERE policy = '"
+                              + t
+                              + "'");
+                    } catch (SQLException ex) {
+                      throw new IllegalStateException(ex);
+                    }
+                  }
+                })
+            .build();
+    try {
+      RetentionRun run = runner.run();
+      assertThat(run.outcome()).isEqualTo(RetentionRun.Outcome.LEASE_LOST);
+      assertThat(run.failure()).hasMessageContaining("taken over by another runner");
+      assertThat(run.rowsDeleted()).isEqualTo(2000);
+      assertThat(RetentionTables.count(ds, "SELECT count(*) FROM " + t)).isEqualTo(8000);
+      assertThat(runner.run().outcome()).isEqualTo(RetentionRun.Outcome.LEASE_HELD);
+      assertThat(RetentionTables.count(ds, "SELECT count(*) FROM " + t)).isEqualTo(8000);
+    } finally {
+      RetentionTables.exec(
+          ds, "DELETE FROM " + RetentionRunner.DEFAULT_LEASE_TABLE + " WHERE policy = '" + t + "'");
+    }
+  }
+
   @Test
   void refusesAMissingArchiveTableBeforeTouchingAnything() throws Exception {
     DataSource ds = dataSource();

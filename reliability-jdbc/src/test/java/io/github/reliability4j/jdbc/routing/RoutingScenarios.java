@@ -121,7 +121,7 @@ final class RoutingScenarios {
   /** The health module's lag probe passes, then fails once the victim is stopped. */
   static void healthLagProbeReadsTheRoutingMonitor(
       ReplicaRoutingDataSource ds, Duration deadline, String victim, Runnable stopVictim) {
-    ReplicaLagProbe probe = ReplicaLagProbe.builder(ds.lagSource()).build();
+    ReplicaLagProbe probe = ReplicaLagProbe.builder(ds.lagView()).build();
     ProbeContext ctx = new ProbeContext("replica-lag", Instant.now(), Duration.ofSeconds(1));
     assertThat(probe.check(ctx).status()).isEqualTo(HealthStatus.PASS);
 
@@ -131,8 +131,8 @@ final class RoutingScenarios {
         deadline,
         "stopped replica reported unavailable",
         () ->
-            ds.lagSource().samples().stream()
-                .anyMatch(s -> s.replica().equals(victim) && !s.available()));
+            ds.lagView().replicas().stream()
+                .anyMatch(s -> s.name().equals(victim) && !s.admitted()));
     assertThat(probe.check(ctx).status()).isEqualTo(HealthStatus.FAIL);
   }
 }

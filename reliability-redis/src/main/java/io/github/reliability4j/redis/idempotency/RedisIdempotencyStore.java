@@ -6,6 +6,7 @@ import io.github.reliability4j.core.idempotency.IdempotencyKey;
 import io.github.reliability4j.core.idempotency.IdempotencyRecord;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.core.idempotency.IdempotencyStoreException;
+import io.github.reliability4j.core.idempotency.IdempotencyStoreTimeoutException;
 import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
@@ -90,11 +91,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Slow or lost Redis</h2>
  *
- * Every call waits at most {@link RedisIdempotencyStoreConfig#getCommandTimeout()} (plus the {@code
- * WAIT} timeout when that option is on); then the command is cancelled and an {@link
- * IdempotencyStoreException} thrown, which the engine counts for its circuit breaker and answers
- * with the operation's outage policy (fail-closed by default). The store records the latency of
- * every call ({@link #latencyRecorder()}) for {@code RedisStoreProbe}.
+ * Every command is awaited at most {@link RedisIdempotencyStoreConfig#getCommandTimeout()} (plus
+ * the {@code WAIT} timeout when that option is on); then the command is cancelled and an {@link
+ * IdempotencyStoreTimeoutException} thrown, which the engine counts for its circuit breaker and
+ * answers with the operation's outage policy (fail-closed by default). The engine calls the store
+ * through its bounded view ({@link #withCallTimeout}), which also caps the whole call — all of its
+ * commands — to the engine's store-call timeout, on the caller's thread (no hand-off to the
+ * engine's store executor). The store records the latency of every call ({@link
+ * #latencyRecorder()}) for {@code RedisStoreProbe}.
  *
  * <h2>Replication and failover (not guaranteed)</h2>
  *
@@ -130,10 +134,18 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   private final RedisScriptingAsyncCommands<byte[], byte[]> scripting;
   private final BaseRedisAsyncCommands<byte[], byte[]> base;
   private final long timeoutNanos;
-  private final LatencyRecorder latency = LatencyRecorder.ofWindow(Duration.ofMinutes(1));
-  private final OwnerTokens tokens = OwnerTokens.create();
-  private final KeyEntry[] recentKeys = new KeyEntry[256];
-  private final Decimal[] recentTtls = new Decimal[2];
+  private final LatencyRecorder latency;
+  private final OwnerTokens tokens;
+  private final KeyEntry[] recentKeys;
+  private final Decimal[] recentTtls;
+
+  /** A bounded view's call timeout ({@link #withCallTimeout}), or null for the store itself. */
+  private final Duration callTimeout;
+
+  private final long callTimeoutNanos;
+
+  /** {@link #deadline()} of a call without a call timeout. */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
 
   private RedisIdempotencyStore(
       RedisIdempotencyStoreConfig config,
@@ -148,6 +160,29 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     this.base = base;
     long wait = config.getWaitReplicas() > 0 ? config.getWaitTimeout().toNanos() : 0;
     this.timeoutNanos = config.getCommandTimeout().toNanos() + wait;
+    this.latency = LatencyRecorder.ofWindow(Duration.ofMinutes(1));
+    this.tokens = OwnerTokens.create();
+    this.recentKeys = new KeyEntry[256];
+    this.recentTtls = new Decimal[2];
+    this.callTimeout = null;
+    this.callTimeoutNanos = 0;
+  }
+
+  /** A bounded view of {@code base}: same connection, caches, latency recorder and settings. */
+  private RedisIdempotencyStore(RedisIdempotencyStore base, Duration callTimeout) {
+    this.config = base.config;
+    this.clock = base.clock;
+    this.prefix = base.prefix;
+    this.connection = base.connection;
+    this.scripting = base.scripting;
+    this.base = base.base;
+    this.timeoutNanos = base.timeoutNanos;
+    this.latency = base.latency;
+    this.tokens = base.tokens;
+    this.recentKeys = base.recentKeys;
+    this.recentTtls = base.recentTtls;
+    this.callTimeout = callTimeout;
+    this.callTimeoutNanos = callTimeout.toNanos();
   }
 
   /**
@@ -245,10 +280,12 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     System.arraycopy(fingerprint.bytes(), 0, record, Scripts.FINGERPRINT, 32);
     tokens.next(record, Scripts.TAIL);
     long ttl = Math.max(1, leaseDuration.plus(TAKEOVER_GRACE).toMillis());
+    long deadline = deadline();
     byte[] r;
     try {
       r =
           script(
+              deadline,
               "claim",
               Scripts.CLAIM,
               ScriptOutputType.VALUE,
@@ -258,7 +295,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
               record,
               decimal(CLAIM_TTL, ttl));
     } catch (RedisReplicationException e) {
-      releaseQuietly(redisKey, Arrays.copyOfRange(record, Scripts.TAIL, record.length));
+      releaseQuietly(deadline, redisKey, Arrays.copyOfRange(record, Scripts.TAIL, record.length));
       throw e;
     }
     switch (r[0]) {
@@ -292,14 +329,16 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     long estimate = outcome.sizeInBytes();
     byte[] encoded =
         estimate > config.getMaxOutcomeBytes() ? null : OutcomeEncoding.encode(outcome);
+    long deadline = deadline();
     if (encoded == null || encoded.length > config.getMaxOutcomeBytes()) {
       long size = encoded == null ? estimate : encoded.length;
-      boolean released = release(key, ownerToken);
+      boolean released = release(deadline, redisKey, bytes(ownerToken));
       throw new RedisOutcomeTooLargeException(size, config.getMaxOutcomeBytes(), released);
     }
     long now = clock.millis();
     Long done =
         script(
+            deadline,
             "complete",
             Scripts.COMPLETE,
             ScriptOutputType.INTEGER,
@@ -317,12 +356,13 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   public boolean release(IdempotencyKey key, String ownerToken) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(ownerToken, "ownerToken");
-    return release(redisKey(key), bytes(ownerToken));
+    return release(deadline(), redisKey(key), bytes(ownerToken));
   }
 
-  private boolean release(byte[] redisKey, byte[] ownerToken) {
+  private boolean release(long deadline, byte[] redisKey, byte[] ownerToken) {
     Long done =
         script(
+            deadline,
             "release",
             Scripts.RELEASE,
             ScriptOutputType.INTEGER,
@@ -333,9 +373,9 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     return done == 1L;
   }
 
-  private void releaseQuietly(byte[] redisKey, byte[] token) {
+  private void releaseQuietly(long deadline, byte[] redisKey, byte[] token) {
     try {
-      release(redisKey, token);
+      release(deadline, redisKey, token);
     } catch (RuntimeException ignored) {
       // The claim's lease expires anyway; the caller gets the replication error.
     }
@@ -350,6 +390,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     long expiry = now + leaseDuration.toMillis();
     Long done =
         script(
+            deadline(),
             "renew",
             Scripts.RENEW,
             ScriptOutputType.INTEGER,
@@ -365,7 +406,8 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   @Override
   public Optional<IdempotencyRecord> find(IdempotencyKey key) {
     Objects.requireNonNull(key, "key");
-    byte[] v = script("find", Scripts.FIND, ScriptOutputType.VALUE, false, redisKey(key));
+    byte[] v =
+        script(deadline(), "find", Scripts.FIND, ScriptOutputType.VALUE, false, redisKey(key));
     if (v == null) {
       return Optional.empty();
     }
@@ -421,6 +463,25 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     return config;
   }
 
+  /**
+   * A view of this store (same connection, records, settings and latency recorder) whose every
+   * {@link IdempotencyStore} call returns or throws within {@code timeout}: each command is awaited
+   * for its command timeout capped to the time left in the call (a call can send more than one:
+   * {@code EVAL} after {@code NOSCRIPT}, {@code WAIT}, a release after a refused outcome), and
+   * cancelled when that passes; no command is sent once the time is up. Lettuce never blocks the
+   * sending thread (a disconnected connection queues commands until it reconnects), so the wait for
+   * the answer is the only wait. A call cut off that way throws {@link
+   * IdempotencyStoreTimeoutException}. The engine calls the view on the caller's thread. Closing
+   * the view closes the shared connection.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    IdempotencyStore.requireCallTimeout(timeout);
+    return Optional.of(new RedisIdempotencyStore(this, timeout));
+  }
+
   /** Closes the store's connection (not the client). Idempotent. */
   @Override
   public void close() {
@@ -430,6 +491,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
   // ---- Redis calls ----------------------------------------------------------------------------
 
   private <T> T script(
+      long deadline,
       String operation,
       Scripts.Script script,
       ScriptOutputType type,
@@ -440,22 +502,24 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
     int replicas = mayWrite ? config.getWaitReplicas() : 0;
     long start = System.nanoTime();
     try {
+      long first = budget(deadline, operation);
       RedisFuture<T> f = scripting.evalsha(script.sha, type, keys, args);
       RedisFuture<Long> w = replicas > 0 ? waitForReplicas() : null;
       T result;
       try {
-        result = await(f, timeoutNanos);
+        result = await(f, first);
       } catch (RedisNoScriptException e) {
         // The node lost its script cache (restart, SCRIPT FLUSH, a new master): EVAL caches it.
         if (w != null) {
-          await(w, timeoutNanos);
+          await(w, budget(deadline, operation));
         }
+        long retry = budget(deadline, operation);
         f = scripting.eval(script.body, type, keys, args);
         w = replicas > 0 ? waitForReplicas() : null;
-        result = await(f, timeoutNanos);
+        result = await(f, retry);
       }
       if (w != null && wrote(result)) {
-        long acked = await(w, timeoutNanos);
+        long acked = await(w, budget(deadline, operation));
         if (acked < replicas) {
           throw new RedisReplicationException(
               operation, acked, replicas, config.getWaitTimeout().toString());
@@ -463,7 +527,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
       }
       return result;
     } catch (RedisCommandTimeoutException e) {
-      throw timeout(operation, e);
+      throw timeout(operation, deadline, e);
     } catch (RedisException e) {
       throw new IdempotencyStoreException(
           "Redis failed the idempotency " + operation + ": " + e.getMessage(), e);
@@ -485,14 +549,51 @@ public final class RedisIdempotencyStore implements IdempotencyStore, AutoClosea
         config.getWaitReplicas(), Math.max(1, config.getWaitTimeout().toMillis()));
   }
 
-  private IdempotencyStoreException timeout(String operation, RedisException e) {
-    return new IdempotencyStoreException(
+  private IdempotencyStoreException timeout(String operation, long deadline, RedisException e) {
+    boolean callBound = deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0;
+    Duration bound = callBound ? callTimeout : Duration.ofNanos(timeoutNanos);
+    return new IdempotencyStoreTimeoutException(
         "Redis did not answer the idempotency "
             + operation
-            + " within the command timeout "
-            + Duration.ofNanos(timeoutNanos)
+            + " within the "
+            + (callBound ? "store-call timeout " : "command timeout ")
+            + bound
             + "; the command was cancelled",
+        bound,
         e);
+  }
+
+  /** The deadline of a call starting now ({@link #NO_DEADLINE} without a call timeout). */
+  private long deadline() {
+    if (callTimeout == null) {
+      return NO_DEADLINE;
+    }
+    long d = System.nanoTime() + callTimeoutNanos;
+    return d == NO_DEADLINE ? d + 1 : d;
+  }
+
+  /**
+   * How long the next command may be awaited: the command timeout, capped to the time left before
+   * {@code deadline}.
+   *
+   * @throws IdempotencyStoreTimeoutException if no time is left (nothing is sent)
+   */
+  private long budget(long deadline, String operation) {
+    if (deadline == NO_DEADLINE) {
+      return timeoutNanos;
+    }
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      throw new IdempotencyStoreTimeoutException(
+          "the idempotency "
+              + operation
+              + " used up the store-call timeout "
+              + callTimeout
+              + "; no further Redis command was sent",
+          callTimeout,
+          null);
+    }
+    return Math.min(timeoutNanos, left);
   }
 
   private static <T> T await(RedisFuture<T> future, long nanos) {

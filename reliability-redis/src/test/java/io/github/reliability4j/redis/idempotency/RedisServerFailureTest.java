@@ -329,4 +329,86 @@ class RedisServerFailureTest {
       assertThat(store.claim(key("k2"), fp("a"), LEASE)).isInstanceOf(ClaimResult.Completed.class);
     }
   }
+
+  /**
+   * The engine calls the store's bounded view on the caller's thread: a stopped server (SIGSTOP:
+   * the connection stays open, nothing answers) fails each call within the engine's store-call
+   * timeout even when it is shorter than the command timeout, with the timeout as the cause, and
+   * nothing runs twice once the server answers again.
+   */
+  @Test
+  void aStoppedServerFailsCallsWithinTheEnginesTimeoutOnTheCallersThread() throws Exception {
+    Duration callTimeout = Duration.ofMillis(500);
+    try (RedisIdempotencyStore store =
+        RedisIdempotencyStore.create(
+            client,
+            RedisIdempotencyStoreConfig.custom().commandTimeout(Duration.ofSeconds(20)).build())) {
+      Idempotency idempotency =
+          Idempotency.builder(store)
+              .defaultConfig(IdempotencyConfig.custom().leaseDuration(LEASE).build())
+              .storeCallTimeout(callTimeout)
+              .build();
+      assertThat(idempotency.storeCallsHandedOff()).isFalse();
+      AtomicInteger runs = new AtomicInteger();
+      assertThat(
+              idempotency
+                  .execute(
+                      key("before"),
+                      fp("a"),
+                      OutcomeCodec.utf8(),
+                      () -> "r" + runs.incrementAndGet())
+                  .status())
+          .isEqualTo(IdempotencyResult.Status.STORED);
+      java.util.concurrent.ExecutorService caller =
+          java.util.concurrent.Executors.newSingleThreadExecutor();
+      Throwable during;
+      kill("-STOP");
+      try {
+        java.util.concurrent.Future<?> call =
+            caller.submit(
+                () ->
+                    idempotency.execute(
+                        key("during"),
+                        fp("a"),
+                        OutcomeCodec.utf8(),
+                        () -> "r" + runs.incrementAndGet()));
+        try {
+          call.get(10, java.util.concurrent.TimeUnit.SECONDS);
+          during = null;
+        } catch (java.util.concurrent.ExecutionException e) {
+          during = e.getCause();
+        }
+      } finally {
+        kill("-CONT");
+        caller.shutdownNow();
+      }
+      assertThat(during)
+          .isInstanceOf(IdempotencyStoreUnavailableException.class)
+          .cause()
+          .isInstanceOfSatisfying(
+              io.github.reliability4j.core.idempotency.IdempotencyStoreTimeoutException.class,
+              e -> assertThat(e.getTimeout()).isEqualTo(callTimeout));
+      assertThat(runs).hasValue(1);
+      await("the server answers again", () -> answers(store, 500));
+      assertThat(
+              idempotency
+                  .execute(
+                      key("before"),
+                      fp("a"),
+                      OutcomeCodec.utf8(),
+                      () -> "r" + runs.incrementAndGet())
+                  .value())
+          .isEqualTo("r1");
+      assertThat(runs).hasValue(1);
+    }
+  }
+
+  private void kill(String signal) throws Exception {
+    Process p =
+        new ProcessBuilder("kill", signal, Long.toString(server.pid()))
+            .redirectErrorStream(true)
+            .start();
+    assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+  }
 }

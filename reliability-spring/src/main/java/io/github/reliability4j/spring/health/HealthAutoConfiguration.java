@@ -8,6 +8,7 @@ import io.github.reliability4j.core.health.ProbeGroup;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.core.health.ProbeWeight;
+import io.github.reliability4j.jdbc.health.ReplicaAvailabilityProbe;
 import io.github.reliability4j.spring.internal.ReliabilityDecorators;
 import io.github.reliability4j.spring.routing.RoutedDataSource;
 import java.util.Map;
@@ -82,8 +83,9 @@ public class HealthAutoConfiguration {
         builder.probe(
             ProbeRegistration.builder(
                     "db-replicas",
-                    RoutingReplicaProbes.availability(
-                        routed.getRouting(), routed.getReplicas().keySet()))
+                    ReplicaAvailabilityProbe.builder(routed.getRouting().lagView())
+                        .expectedReplicas(routed.getReplicas().keySet().toArray(String[]::new))
+                        .build())
                 .componentType("datastore")
                 .measurement("availability")
                 .kinds(ProbeKind.READINESS, ProbeKind.DEEP)

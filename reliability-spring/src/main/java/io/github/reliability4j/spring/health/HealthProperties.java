@@ -17,6 +17,10 @@ public class HealthProperties implements Validator {
   /** The core checker's defaults, which the probe schedule properties start from. */
   private static final HealthCheckerConfig CORE_DEFAULTS = HealthCheckerConfig.ofDefaults();
 
+  private static final boolean HIKARI =
+      org.springframework.util.ClassUtils.isPresent(
+          "com.zaxxer.hikari.HikariDataSource", HealthProperties.class.getClassLoader());
+
   /** Whether the health checker runs. */
   private boolean enabled = true;
 
@@ -114,7 +118,8 @@ public class HealthProperties implements Validator {
   /**
    * Settings of the HikariCP pool probes. A pool that is merely busy warns; one that cannot serve
    * (requests timed out waiting for a connection, or threads kept waiting) fails, and with the
-   * default critical weight that makes readiness answer 503.
+   * default critical weight that makes readiness answer 503. The thresholds are validated by the
+   * pool probe's builder ({@code HikariPoolProbe}), so they accept exactly what it accepts.
    */
   public static class Pool {
     /**
@@ -216,25 +221,13 @@ public class HealthProperties implements Validator {
     if (p.pool.weight == null) {
       errors.rejectValue("pool.weight", "range", "must be set");
     }
-    if (!(p.pool.warnUtilization > 0 && p.pool.warnUtilization <= 1)) {
-      errors.rejectValue("pool.warnUtilization", "range", "must be in (0, 1]");
+    // Owned by the pool probe's builder (HikariPoolProbe): its rules and messages. Without HikariCP
+    // there is no pool probe, and the settings are unused.
+    if (HIKARI) {
+      HikariProbes.validate(errors, p.pool);
     }
-    if (p.pool.warnThreadsAwaiting < 1) {
-      errors.rejectValue("pool.warnThreadsAwaiting", "range", "must be at least 1");
-    }
-    if (p.pool.failAcquireTimeouts < 1) {
-      errors.rejectValue("pool.failAcquireTimeouts", "range", "must be at least 1");
-    }
-    positive(errors, "pool.failWaitingFor", p.pool.failWaitingFor);
-    positive(errors, "pool.acquireTimeoutWindow", p.pool.acquireTimeoutWindow);
     if (p.endpoint.cacheMaxAge == null || p.endpoint.cacheMaxAge.isNegative()) {
       errors.rejectValue("endpoint.cacheMaxAge", "range", "must not be negative");
-    }
-  }
-
-  private static void positive(Errors errors, String field, Duration d) {
-    if (d == null || d.isZero() || d.isNegative()) {
-      errors.rejectValue(field, "range", "must be positive");
     }
   }
 

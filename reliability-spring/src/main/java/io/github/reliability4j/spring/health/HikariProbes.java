@@ -5,11 +5,13 @@ import io.github.reliability4j.core.health.Probe;
 import io.github.reliability4j.jdbc.health.ConnectionFactory;
 import io.github.reliability4j.jdbc.health.HikariPoolProbe;
 import io.github.reliability4j.jdbc.health.JdbcConnectivityProbe;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.util.List;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.util.ClassUtils;
+import org.springframework.validation.Errors;
 
 /** HikariCP-specific probes; only loaded when HikariCP is on the class path. */
 final class HikariProbes {
@@ -60,6 +62,33 @@ final class HikariProbes {
       probe.acquireTimeouts(HikariTimeoutCounter.of(h, beans));
     }
     return probe.build();
+  }
+
+  /**
+   * Validates the {@code reliability.health.pool.*} thresholds by handing each to {@link
+   * HikariPoolProbe}'s builder, over a pool that is never started: the builder's rules and messages
+   * are the properties' (one rule per setting).
+   */
+  static void validate(Errors errors, HealthProperties.Pool p) {
+    try (HikariDataSource unstarted = new HikariDataSource()) {
+      HikariPoolProbe.Builder probe = HikariPoolProbe.builder(unstarted);
+      PropertyChecks.check(
+          errors, "pool.warnUtilization", () -> probe.warnUtilization(p.getWarnUtilization()));
+      PropertyChecks.check(
+          errors,
+          "pool.warnThreadsAwaiting",
+          () -> probe.warnThreadsAwaiting(p.getWarnThreadsAwaiting()));
+      PropertyChecks.check(
+          errors, "pool.failWaitingFor", () -> probe.failWaitingFor(p.getFailWaitingFor()));
+      PropertyChecks.check(
+          errors,
+          "pool.failAcquireTimeouts",
+          () -> probe.failAcquireTimeouts(p.getFailAcquireTimeouts()));
+      PropertyChecks.check(
+          errors,
+          "pool.acquireTimeoutWindow",
+          () -> probe.acquireTimeoutWindow(p.getAcquireTimeoutWindow()));
+    }
   }
 
   private static final boolean MICROMETER =

@@ -108,7 +108,10 @@ public class IdempotencyProperties implements Validator {
   /**
    * Upper bound of each idempotency store call (claim, complete, release, renew) made by the
    * engine; a call that takes longer counts as a store failure (see store-failure-mode). 0 disables
-   * the bound (the store's own timeouts, e.g. jdbc.query-timeout, still apply).
+   * the bound (the store's own timeouts, e.g. jdbc.query-timeout, still apply). A store that can
+   * bound its own calls to it is called on the request thread (Redis; JDBC on a HikariCP pool whose
+   * connection-timeout + max(1 s, validation-timeout) is below it); any other on the engine's store
+   * executor, abandoned at the bound.
    */
   private Duration storeCallTimeout = Idempotency.DEFAULT_STORE_CALL_TIMEOUT;
 

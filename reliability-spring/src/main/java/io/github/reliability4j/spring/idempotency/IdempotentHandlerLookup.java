@@ -1,12 +1,15 @@
 package io.github.reliability4j.spring.idempotency;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.web.method.HandlerMethod;
@@ -20,6 +23,10 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * dispatcher runs, by asking the application's {@link RequestMappingHandlerMapping}s — the same
  * lookup the {@code DispatcherServlet} performs next, so the filter and the dispatcher agree on the
  * handler. Every request attribute the lookup sets is restored afterwards.
+ *
+ * <p>The annotation of each handler method is resolved once and cached: the merged-annotation
+ * search (method, then bean type) was the costliest part of a lookup, and every request to a mapped
+ * handler, annotated or not, goes through it.
  */
 class IdempotentHandlerLookup {
 
@@ -29,6 +36,10 @@ class IdempotentHandlerLookup {
   private final ListableBeanFactory beanFactory;
   private volatile List<RequestMappingHandlerMapping> mappings;
   private volatile Boolean anyIdempotent;
+  private final Map<HandlerKey, Optional<Idempotent>> annotations = new ConcurrentHashMap<>();
+
+  /** A handler method as declared: the same method on another bean type may differ by its class. */
+  private record HandlerKey(Method method, Class<?> beanType) {}
 
   IdempotentHandlerLookup(ListableBeanFactory beanFactory) {
     this.beanFactory = beanFactory;
@@ -92,7 +103,12 @@ class IdempotentHandlerLookup {
         if (!(chain.getHandler() instanceof HandlerMethod hm)) {
           return null;
         }
-        Idempotent a = annotation(hm);
+        Idempotent a =
+            annotations
+                .computeIfAbsent(
+                    new HandlerKey(hm.getMethod(), hm.getBeanType()),
+                    k -> Optional.ofNullable(annotation(hm)))
+                .orElse(null);
         if (a == null) {
           return null;
         }
@@ -106,7 +122,14 @@ class IdempotentHandlerLookup {
           request.removeAttribute(n);
         }
       }
-      saved.forEach(request::setAttribute);
+      // Only what the lookup changed is set again (setAttribute notifies listeners, and most
+      // attributes are untouched).
+      saved.forEach(
+          (n, v) -> {
+            if (request.getAttribute(n) != v) {
+              request.setAttribute(n, v);
+            }
+          });
     }
   }
 }

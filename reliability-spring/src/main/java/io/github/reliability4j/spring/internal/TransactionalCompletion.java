@@ -7,6 +7,7 @@ import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -126,6 +127,28 @@ public final class TransactionalCompletion {
   }
 
   /**
+   * Inserts every key of {@code keys} as completed with {@code outcome} in one statement on the
+   * current transaction's connection of {@code dataSource} (see {@link
+   * JdbcIdempotencyStore#insertCompletedBatchInTransaction}): the keys inserted with their owner
+   * token (they commit with the transaction); the others already have a row, or the dialect cannot
+   * do it (then none is inserted), and go the engine's claim and {@link #register}.
+   *
+   * @throws io.github.reliability4j.core.idempotency.IdempotencyStoreException if the statement
+   *     fails; on PostgreSQL the transaction is then aborted and must roll back
+   */
+  public static Map<IdempotencyKey, String> insertCompletedBatch(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      Map<IdempotencyKey, RequestFingerprint> keys,
+      StoredOutcome outcome,
+      Duration retention) {
+    return onTransactionConnection(
+        dataSource,
+        connection ->
+            store.insertCompletedBatchInTransaction(connection, keys, outcome, retention));
+  }
+
+  /**
    * Registers the end of a transaction that {@link #insertCompleted inserted} {@code key}: before a
    * commit, if {@code failed} says the business code failed, the inserted row is deleted in the
    * transaction (so a transaction that commits despite the failure leaves the key free, as a
@@ -136,6 +159,19 @@ public final class TransactionalCompletion {
       DataSource dataSource,
       IdempotencyKey key,
       String ownerToken,
+      BooleanSupplier failed,
+      IntConsumer afterCompletion) {
+    registerInsertedBatch(store, dataSource, Map.of(key, ownerToken), failed, afterCompletion);
+  }
+
+  /**
+   * Like {@link #registerInserted} for the keys {@link #insertCompletedBatch} inserted, each with
+   * its owner token: all of them are deleted before a commit if {@code failed} says so.
+   */
+  public static void registerInsertedBatch(
+      JdbcIdempotencyStore store,
+      DataSource dataSource,
+      Map<IdempotencyKey, String> inserted,
       BooleanSupplier failed,
       IntConsumer afterCompletion) {
     TransactionSynchronizationManager.registerSynchronization(
@@ -149,7 +185,13 @@ public final class TransactionalCompletion {
           public void beforeCommit(boolean readOnly) {
             if (failed.getAsBoolean()) {
               onTransactionConnection(
-                  dataSource, connection -> store.deleteInTransaction(connection, key, ownerToken));
+                  dataSource,
+                  connection -> {
+                    inserted.forEach(
+                        (key, ownerToken) ->
+                            store.deleteInTransaction(connection, key, ownerToken));
+                    return null;
+                  });
             }
           }
 

@@ -22,7 +22,8 @@ import java.lang.annotation.Target;
  *
  * <p>The method must declare the raw message among its parameters: a Kafka {@code ConsumerRecord},
  * a Spring AMQP {@code org.springframework.amqp.core.Message}, or a Spring Messaging {@code
- * org.springframework.messaging.Message}; start-up fails naming the method otherwise.
+ * org.springframework.messaging.Message}, or for a Kafka batch listener a {@code
+ * List<ConsumerRecord>}; start-up fails naming the method otherwise.
  *
  * <p>Per message:
  *
@@ -70,6 +71,46 @@ import java.lang.annotation.Target;
  * IdempotencyStoreUnavailableException}. A key that already has a row (a duplicate, a key in flight
  * outside a transaction, an expired lease) goes the usual claim path; so does every key on other
  * databases.
+ *
+ * <p><b>Batch listeners</b> (Spring Kafka, {@code @KafkaListener(batch = "true")} on a method
+ * taking {@code List<ConsumerRecord<K, V>>}):
+ *
+ * <pre>{@code
+ * @KafkaListener(topics = "payments", groupId = "ledger", batch = "true")
+ * @IdempotentListener(operation = "apply-payment")
+ * @Transactional
+ * public void on(List<ConsumerRecord<String, String>> records) {
+ *   records.forEach(r -> jdbc.update("insert into ledger ...")); // only the records to process
+ * }
+ * }</pre>
+ *
+ * <ul>
+ *   <li>Every record of the poll is decided before the method runs, which then receives only the
+ *       records to process, in delivery order (it is not called when there are none).
+ *   <li>In a transaction on the JDBC store's DataSource on PostgreSQL (plain layout, fail-closed),
+ *       one statement inserts the first delivery of every key of the poll as completed ({@code
+ *       INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING RETURNING}), in that
+ *       transaction: N new records cost N business writes, one statement and the commit. A key that
+ *       already has a row goes the usual claim (a duplicate of an earlier batch is skipped);
+ *       elsewhere (MariaDB, MySQL, H2, no transaction) every key does, and owned keys are completed
+ *       in the transaction, or after the method without one.
+ *   <li><b>Duplicate inside the batch</b> (a later record with a key already in it and the same
+ *       payload) and <b>duplicate of an earlier batch</b>: not passed to the method, counted {@code
+ *       duplicate}.
+ *   <li><b>Mismatch inside the batch</b> (the same key with another payload) or with an earlier
+ *       batch, no key or an invalid key: that record is not passed and is dead-lettered; the rest
+ *       of the batch is processed. After the transaction commits, a {@code
+ *       BatchListenerFailedException} naming the first such record (its cause the {@link
+ *       MessageRejectedException}, not retryable) makes the {@code DefaultErrorHandler} commit the
+ *       offsets before it, send it to the recoverer at once and redeliver the records after it,
+ *       which are then duplicates (their effects committed) or the next rejected record.
+ *   <li><b>The method throws, or the transaction rolls back</b>: no key of the batch is recorded
+ *       (the inserted keys roll back, or are deleted if the transaction commits anyway; claimed
+ *       keys are released); the framework's batch error handling redelivers. {@link #poison()} is
+ *       not supported on a batch listener (start-up fails): throw {@code
+ *       BatchListenerFailedException} naming the record instead.
+ *   <li>A conflict or a store outage on any record fails the whole batch before the method runs.
+ * </ul>
  *
  * <p>Dead-lettering: Spring AMQP rejects the message without requeue ({@code
  * AmqpRejectAndDontRequeueException}; the queue's dead-letter exchange receives it); Spring Kafka

@@ -13,6 +13,7 @@ import io.github.reliability4j.core.idempotency.IdempotentExecution;
 import io.github.reliability4j.core.idempotency.InvalidIdempotencyKeyException;
 import io.github.reliability4j.core.idempotency.OutagePolicy;
 import io.github.reliability4j.core.idempotency.OutcomePolicy;
+import io.github.reliability4j.core.idempotency.RecordState;
 import io.github.reliability4j.core.idempotency.RequestFingerprint;
 import io.github.reliability4j.core.idempotency.StoredOutcome;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
@@ -21,6 +22,9 @@ import io.github.reliability4j.spring.messaging.ListenerMetrics.Outcome;
 import io.github.reliability4j.spring.messaging.MessageRejectedException.Reason;
 import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,6 +44,7 @@ import org.springframework.expression.Expression;
 import org.springframework.expression.spel.standard.SpelExpressionParser;
 import org.springframework.expression.spel.support.SimpleEvaluationContext;
 import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The advice behind {@link IdempotentListener @IdempotentListener}: deduplicates each delivery of
@@ -104,7 +109,320 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     if (definition == null || !settings.isEnabled()) {
       return invocation.proceed();
     }
+    if (definition.batch) {
+      return invokeBatch(invocation, definition);
+    }
     InboundMessage message = InboundMessage.of(invocation.getArguments()[definition.messageIndex]);
+    String name = definition.name;
+    IdempotencyKey key = keyOf(definition, message);
+    if (key == null) {
+      return invocation.proceed();
+    }
+    RequestFingerprint fingerprint = definition.fingerprint(message);
+    if (settings.isTransactional()
+        && store != null
+        && definition.config.getOutagePolicy() == OutagePolicy.FAIL_CLOSED
+        && TransactionalCompletion.isActiveOn(dataSource)) {
+      Optional<String> inserted;
+      try {
+        inserted =
+            TransactionalCompletion.insertCompleted(
+                store, dataSource, key, fingerprint, PROCESSED, definition.config.getRetention());
+      } catch (IdempotencyStoreException e) {
+        // The shared transaction is aborted: fail closed, the message is redelivered.
+        metrics.record(name, Outcome.STORE_UNAVAILABLE);
+        throw new IdempotencyStoreUnavailableException(key, e);
+      }
+      if (inserted.isPresent()) {
+        return runInserted(invocation, definition, message, key, fingerprint, inserted.get());
+      }
+    }
+    IdempotentExecution execution;
+    try {
+      execution = idempotency.begin(key, fingerprint, definition.config);
+    } catch (IdempotencyKeyMismatchException e) {
+      throw message.deadLetter(mismatch(name, e));
+    } catch (IdempotencyConflictException e) {
+      metrics.record(name, Outcome.CONFLICT);
+      throw e;
+    } catch (IdempotencyStoreUnavailableException e) {
+      metrics.record(name, Outcome.STORE_UNAVAILABLE);
+      throw e;
+    }
+    switch (execution.kind()) {
+      case REPLAY -> {
+        metrics.record(name, Outcome.DUPLICATE);
+        log.debug("Duplicate of {} acknowledged without running '{}'", key, name);
+        return null;
+      }
+      case UNGUARDED -> {
+        metrics.record(name, Outcome.FAIL_OPEN);
+        return invocation.proceed();
+      }
+      default -> {
+        return runOwner(invocation, definition, message, execution);
+      }
+    }
+  }
+
+  private MessageRejectedException mismatch(String name, IdempotencyKeyMismatchException e) {
+    metrics.record(name, Outcome.MISMATCHED);
+    return new MessageRejectedException(
+        name,
+        Reason.MISMATCH,
+        "key already used with a different payload; existing record " + e.getExistingState(),
+        e);
+  }
+
+  /** What the batch path decided for one record. */
+  private enum Decision {
+    /** Inserted as completed by the batch statement: passed to the method. */
+    INSERTED,
+    /** Owned through the engine's claim: passed to the method, completed after it. */
+    OWNER,
+    /** No key (missing-key PROCESS) or store down under fail-open: passed, not deduplicated. */
+    UNGUARDED,
+    /** Recorded earlier or earlier in this batch with the same payload: not passed. */
+    DUPLICATE,
+    /** Dead-lettered: no or invalid key, or a mismatch. Not passed. */
+    REJECTED
+  }
+
+  /**
+   * A batch listener ({@code List<ConsumerRecord>}): decides every record first, calls the method
+   * once with the records to process, and dead-letters the first rejected record after the
+   * transaction committed, see "Batch listeners" on {@link IdempotentListener}.
+   */
+  private Object invokeBatch(MethodInvocation invocation, ListenerDefinition definition)
+      throws Throwable {
+    Object[] arguments = invocation.getArguments();
+    List<?> records = (List<?>) arguments[definition.messageIndex];
+    String name = definition.name;
+    int n = records.size();
+    IdempotencyKey[] keys = new IdempotencyKey[n];
+    RequestFingerprint[] fingerprints = new RequestFingerprint[n];
+    Decision[] decisions = new Decision[n];
+    MessageRejectedException[] rejections = new MessageRejectedException[n];
+    // The first delivery of each key decides; later ones follow it.
+    Map<IdempotencyKey, Integer> first = new LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      InboundMessage message = InboundMessage.of(records.get(i));
+      try {
+        keys[i] = keyOf(definition, message);
+      } catch (MessageRejectedException e) {
+        decisions[i] = Decision.REJECTED;
+        rejections[i] = e;
+        continue;
+      }
+      if (keys[i] == null) {
+        decisions[i] = Decision.UNGUARDED;
+        continue;
+      }
+      fingerprints[i] = definition.fingerprint(message);
+      first.putIfAbsent(keys[i], i);
+    }
+    boolean inTransaction =
+        settings.isTransactional()
+            && store != null
+            && TransactionalCompletion.isActiveOn(dataSource);
+    Map<IdempotencyKey, String> inserted = Map.of();
+    if (inTransaction
+        && !first.isEmpty()
+        && definition.config.getOutagePolicy() == OutagePolicy.FAIL_CLOSED) {
+      Map<IdempotencyKey, RequestFingerprint> candidates = new LinkedHashMap<>();
+      first.forEach((key, i) -> candidates.put(key, fingerprints[i]));
+      try {
+        inserted =
+            TransactionalCompletion.insertCompletedBatch(
+                store, dataSource, candidates, PROCESSED, definition.config.getRetention());
+      } catch (IdempotencyStoreException e) {
+        // The shared transaction is aborted: fail closed, the batch is redelivered.
+        metrics.record(name, Outcome.STORE_UNAVAILABLE);
+        throw new IdempotencyStoreUnavailableException(first.keySet().iterator().next(), e);
+      }
+    }
+    List<IdempotentExecution> owners = new ArrayList<>();
+    try {
+      for (int i : first.values()) {
+        decisions[i] =
+            inserted.containsKey(keys[i])
+                ? Decision.INSERTED
+                : claimForBatch(definition, keys[i], fingerprints[i], i, owners, rejections);
+      }
+      for (int i = 0; i < n; i++) {
+        if (decisions[i] != null) {
+          continue;
+        }
+        int leader = first.get(keys[i]);
+        Decision decided = decisions[leader];
+        if (decided == Decision.INSERTED
+            || decided == Decision.OWNER
+            || decided == Decision.DUPLICATE) {
+          if (fingerprints[i].equals(fingerprints[leader])) {
+            metrics.record(name, Outcome.DUPLICATE);
+            decisions[i] = Decision.DUPLICATE;
+          } else {
+            decisions[i] = Decision.REJECTED;
+            rejections[i] =
+                mismatch(
+                    name,
+                    new IdempotencyKeyMismatchException(
+                        keys[i],
+                        decided == Decision.DUPLICATE
+                            ? RecordState.COMPLETED
+                            : RecordState.IN_PROGRESS));
+          }
+        } else {
+          // The first delivery was a mismatch or ran unguarded: decide on the store.
+          decisions[i] = claimForBatch(definition, keys[i], fingerprints[i], i, owners, rejections);
+        }
+      }
+    } catch (RuntimeException e) {
+      // A conflict or an outage: nothing runs, the batch is redelivered (a transaction rolls back).
+      owners.forEach(execution -> execution.release(e));
+      throw e;
+    }
+    List<Object> accepted = new ArrayList<>();
+    int dedupAccepted = 0;
+    int firstRejected = -1;
+    for (int i = 0; i < n; i++) {
+      Decision d = decisions[i];
+      if (d == Decision.INSERTED || d == Decision.OWNER || d == Decision.UNGUARDED) {
+        accepted.add(records.get(i));
+        if (d != Decision.UNGUARDED) {
+          dedupAccepted++;
+        }
+      } else if (d == Decision.REJECTED && firstRejected < 0) {
+        firstRejected = i;
+      }
+    }
+    AtomicBoolean failed = new AtomicBoolean();
+    int insertedCount = inserted.size();
+    if (!inserted.isEmpty()) {
+      TransactionalCompletion.registerInsertedBatch(
+          store,
+          dataSource,
+          inserted,
+          failed::get,
+          status -> {
+            if (!failed.get()) {
+              metrics.record(
+                  name,
+                  status == TransactionSynchronization.STATUS_COMMITTED
+                      ? Outcome.PROCESSED
+                      : Outcome.FAILED,
+                  insertedCount);
+            }
+          });
+    }
+    Object result = null;
+    if (!accepted.isEmpty()) {
+      arguments[definition.messageIndex] = accepted;
+      try {
+        result = invocation.proceed();
+      } catch (Throwable t) {
+        failed.set(true);
+        owners.forEach(execution -> execution.release(t));
+        metrics.record(name, Outcome.FAILED, dedupAccepted);
+        throw t;
+      }
+    }
+    RuntimeException deadLetter =
+        firstRejected < 0
+            ? null
+            : KafkaInboundMessage.batchFailed(
+                rejections[firstRejected], records.get(firstRejected), firstRejected);
+    if (inTransaction) {
+      for (IdempotentExecution execution : owners) {
+        TransactionalCompletion.register(
+            store,
+            dataSource,
+            execution,
+            PROCESSED,
+            status -> {
+              if (status == TransactionSynchronization.STATUS_COMMITTED) {
+                metrics.record(name, Outcome.PROCESSED);
+              } else {
+                execution.release(null);
+                metrics.record(name, Outcome.FAILED);
+              }
+            });
+      }
+      if (deadLetter != null) {
+        // After the commit: the records before it are committed, so the error handler may commit
+        // their offsets, dead-letter this one and redeliver the rest (then duplicates).
+        TransactionSynchronizationManager.registerSynchronization(
+            new TransactionSynchronization() {
+              @Override
+              public void afterCommit() {
+                throw deadLetter;
+              }
+            });
+      }
+      return result;
+    }
+    for (IdempotentExecution execution : owners) {
+      IdempotencyResult.Status status = execution.complete(PROCESSED);
+      if (status != IdempotencyResult.Status.STORED) {
+        log.warn(
+            "{} was processed by '{}' but its completion was not stored ({}); a redelivery after"
+                + " the lease expires runs it again",
+            execution.key(),
+            name,
+            status);
+      }
+      metrics.record(name, Outcome.PROCESSED);
+    }
+    if (deadLetter != null) {
+      throw deadLetter;
+    }
+    return result;
+  }
+
+  /** The engine's claim for one record of a batch whose key was not inserted. */
+  private Decision claimForBatch(
+      ListenerDefinition definition,
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      int index,
+      List<IdempotentExecution> owners,
+      MessageRejectedException[] rejections) {
+    String name = definition.name;
+    IdempotentExecution execution;
+    try {
+      execution = idempotency.begin(key, fingerprint, definition.config);
+    } catch (IdempotencyKeyMismatchException e) {
+      rejections[index] = mismatch(name, e);
+      return Decision.REJECTED;
+    } catch (IdempotencyConflictException e) {
+      metrics.record(name, Outcome.CONFLICT);
+      throw e;
+    } catch (IdempotencyStoreUnavailableException e) {
+      metrics.record(name, Outcome.STORE_UNAVAILABLE);
+      throw e;
+    }
+    switch (execution.kind()) {
+      case REPLAY -> {
+        metrics.record(name, Outcome.DUPLICATE);
+        return Decision.DUPLICATE;
+      }
+      case UNGUARDED -> {
+        metrics.record(name, Outcome.FAIL_OPEN);
+        return Decision.UNGUARDED;
+      }
+      default -> {
+        owners.add(execution);
+        return Decision.OWNER;
+      }
+    }
+  }
+
+  /**
+   * The stored key of {@code message}: null for a message without a key under missing-key PROCESS
+   * (logged and counted); the dead-letter exception ({@code MISSING_KEY}, {@code INVALID_KEY}) is
+   * thrown for a message without a key otherwise or with an invalid one.
+   */
+  private IdempotencyKey keyOf(ListenerDefinition definition, InboundMessage message) {
     String name = definition.name;
     String clientKey = definition.key(message);
     if (clientKey == null || clientKey.isEmpty()) {
@@ -115,7 +433,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
             name,
             definition.keySource);
         metrics.record(name, Outcome.NO_KEY);
-        return invocation.proceed();
+        return null;
       }
       throw reject(message, name, Reason.MISSING_KEY, "no key: " + definition.keySource, null);
     }
@@ -146,57 +464,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
       }
       throw reject(message, name, Reason.INVALID_KEY, e.getMessage(), e);
     }
-    RequestFingerprint fingerprint = definition.fingerprint(message);
-    if (settings.isTransactional()
-        && store != null
-        && definition.config.getOutagePolicy() == OutagePolicy.FAIL_CLOSED
-        && TransactionalCompletion.isActiveOn(dataSource)) {
-      Optional<String> inserted;
-      try {
-        inserted =
-            TransactionalCompletion.insertCompleted(
-                store, dataSource, key, fingerprint, PROCESSED, definition.config.getRetention());
-      } catch (IdempotencyStoreException e) {
-        // The shared transaction is aborted: fail closed, the message is redelivered.
-        metrics.record(name, Outcome.STORE_UNAVAILABLE);
-        throw new IdempotencyStoreUnavailableException(key, e);
-      }
-      if (inserted.isPresent()) {
-        return runInserted(invocation, definition, message, key, fingerprint, inserted.get());
-      }
-    }
-    IdempotentExecution execution;
-    try {
-      execution = idempotency.begin(key, fingerprint, definition.config);
-    } catch (IdempotencyKeyMismatchException e) {
-      metrics.record(name, Outcome.MISMATCHED);
-      throw message.deadLetter(
-          new MessageRejectedException(
-              name,
-              Reason.MISMATCH,
-              "key already used with a different payload; existing record " + e.getExistingState(),
-              e));
-    } catch (IdempotencyConflictException e) {
-      metrics.record(name, Outcome.CONFLICT);
-      throw e;
-    } catch (IdempotencyStoreUnavailableException e) {
-      metrics.record(name, Outcome.STORE_UNAVAILABLE);
-      throw e;
-    }
-    switch (execution.kind()) {
-      case REPLAY -> {
-        metrics.record(name, Outcome.DUPLICATE);
-        log.debug("Duplicate of {} acknowledged without running '{}'", key, name);
-        return null;
-      }
-      case UNGUARDED -> {
-        metrics.record(name, Outcome.FAIL_OPEN);
-        return invocation.proceed();
-      }
-      default -> {
-        return runOwner(invocation, definition, message, execution);
-      }
-    }
+    return key;
   }
 
   private Object runOwner(
@@ -367,6 +635,30 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     return annotation.name().isEmpty() ? annotation.operation() : annotation.name();
   }
 
+  /** Index of a {@code List<ConsumerRecord>} parameter (a Kafka batch listener), or -1. */
+  static int batchIndex(Method method) {
+    if (!InboundMessage.KAFKA) {
+      return -1;
+    }
+    Class<?>[] types = method.getParameterTypes();
+    java.lang.reflect.Type[] generic = method.getGenericParameterTypes();
+    for (int i = 0; i < types.length; i++) {
+      if (List.class.isAssignableFrom(types[i])
+          && generic[i] instanceof java.lang.reflect.ParameterizedType p
+          && p.getActualTypeArguments().length == 1) {
+        java.lang.reflect.Type element = p.getActualTypeArguments()[0];
+        Class<?> raw =
+            element instanceof java.lang.reflect.ParameterizedType pe
+                ? (Class<?>) pe.getRawType()
+                : element instanceof Class<?> c ? c : null;
+        if (raw != null && KafkaInboundMessage.isMessageType(raw)) {
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
   /** Index of the raw message parameter, or -1. */
   static int messageIndex(Method method) {
     Class<?>[] types = method.getParameterTypes();
@@ -384,6 +676,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     final String operation;
     final String scope;
     final int messageIndex;
+    final boolean batch;
     final String keyHeader;
     final Expression keyExpression;
     final Function<Object, String> keyFunction;
@@ -401,14 +694,26 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
         throw new IllegalStateException("@IdempotentListener on " + method + " needs an operation");
       }
       this.scope = annotation.scope().isEmpty() ? null : annotation.scope();
-      this.messageIndex = messageIndex(method);
+      int single = messageIndex(method);
+      this.batch = single < 0 && batchIndex(method) >= 0;
+      this.messageIndex = batch ? batchIndex(method) : single;
       if (messageIndex < 0) {
         throw new IllegalStateException(
             "@IdempotentListener method "
                 + method
                 + " must declare the raw message as a parameter: a Kafka ConsumerRecord, an AMQP"
                 + " org.springframework.amqp.core.Message or an"
-                + " org.springframework.messaging.Message");
+                + " org.springframework.messaging.Message, or a List<ConsumerRecord> for a Kafka"
+                + " batch listener");
+      }
+      if (batch && annotation.poison().length > 0) {
+        throw new IllegalStateException(
+            "@IdempotentListener '"
+                + name
+                + "' on the batch listener "
+                + method
+                + " sets poison, which batch listeners do not support: throw Spring Kafka's"
+                + " BatchListenerFailedException naming the record instead");
       }
       MessagingProperties.Listener overrides = settings.getListeners().get(name);
       String header = annotation.keyHeader();

@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -39,10 +42,13 @@ import org.apache.kafka.common.TopicPartition;
  * </ol>
  *
  * <p>Observed value: the largest total lag of any group, in records. Details per group: {@code
- * lag}, {@code maxPartitionLag}, {@code maxLagPartition}, {@code partitions}, {@code members}.
- * Every Admin call is bounded by the evaluation's deadline, so a broker that is down makes the
- * probe fail (or time out) within it. Lag is measured from committed offsets: records a consumer
- * has processed but not yet committed count as lag. A partition assigned to a member but never
+ * lag}, {@code maxPartitionLag}, {@code maxLagPartition}, {@code partitions}, {@code members}. Each
+ * Admin call is bounded by the evaluation's deadline, as the client's request timeout (so no
+ * request outlives it) and as the wait for its result, so a broker that is down or silent makes the
+ * probe fail (or time out) and an interrupt ends a wait at once. The calls are not given one shared
+ * budget: the evaluator's deadline already ends the check, and a shared budget made a healthy check
+ * on a loaded machine fail. Lag is measured from committed offsets: records a consumer has
+ * processed but not yet committed count as lag. A partition assigned to a member but never
  * committed counts from its earliest offset; one neither committed nor assigned is not counted.
  * Thread-safe if the Admin client is (it is).
  */
@@ -71,8 +77,14 @@ public final class KafkaConsumerLagProbe implements Probe {
     return new Builder(admin, groups);
   }
 
+  private static int asInt(long ms) {
+    return (int) Math.min(Integer.MAX_VALUE, ms);
+  }
+
   @Override
   public ProbeResult check(ProbeContext context) throws Exception {
+    // Each Admin call is bounded by the deadline twice: as the client's own request timeout (so the
+    // request does not outlive it) and as the wait for its result (which an interrupt also ends).
     long timeout = Math.max(1, context.deadline().toMillis());
     Admin client = admin.get();
     List<String> ids = new ArrayList<>(groups.get());
@@ -80,7 +92,11 @@ public final class KafkaConsumerLagProbe implements Probe {
       return ProbeResult.builder(HealthStatus.PASS).output("no consumer groups to check").build();
     }
     Map<String, ConsumerGroupDescription> descriptions =
-        client.describeConsumerGroups(ids).all().get(timeout, TimeUnit.MILLISECONDS);
+        client
+            .describeConsumerGroups(
+                ids, new DescribeConsumerGroupsOptions().timeoutMs(asInt(timeout)))
+            .all()
+            .get(timeout, TimeUnit.MILLISECONDS);
     HealthStatus worst = HealthStatus.PASS;
     String worstOutput = null;
     long maxGroupLag = 0;
@@ -93,7 +109,8 @@ public final class KafkaConsumerLagProbe implements Probe {
           members.stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
       Map<TopicPartition, OffsetAndMetadata> committed =
           client
-              .listConsumerGroupOffsets(group)
+              .listConsumerGroupOffsets(
+                  group, new ListConsumerGroupOffsetsOptions().timeoutMs(asInt(timeout)))
               .partitionsToOffsetAndMetadata()
               .get(timeout, TimeUnit.MILLISECONDS);
       // Partitions assigned but never committed count from their earliest offset: that is what a
@@ -181,7 +198,7 @@ public final class KafkaConsumerLagProbe implements Probe {
     partitions.forEach(tp -> request.put(tp, spec));
     Map<TopicPartition, Long> result = new HashMap<>();
     client
-        .listOffsets(request)
+        .listOffsets(request, new ListOffsetsOptions().timeoutMs(asInt(timeout)))
         .all()
         .get(timeout, TimeUnit.MILLISECONDS)
         .forEach((tp, info) -> result.put(tp, info.offset()));

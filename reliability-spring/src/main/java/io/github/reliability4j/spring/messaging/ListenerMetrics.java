@@ -36,5 +36,12 @@ interface ListenerMetrics {
 
   void record(String listener, Outcome outcome);
 
+  /** Records {@code count} deliveries with the same outcome (a batch). */
+  default void record(String listener, Outcome outcome, int count) {
+    for (int i = 0; i < count; i++) {
+      record(listener, outcome);
+    }
+  }
+
   ListenerMetrics NONE = (listener, outcome) -> {};
 }

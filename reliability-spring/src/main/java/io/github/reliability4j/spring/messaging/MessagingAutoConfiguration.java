@@ -1,10 +1,12 @@
 package io.github.reliability4j.spring.messaging;
 
 import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
 import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
 import io.github.reliability4j.spring.idempotency.IdempotencyProperties;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import javax.sql.DataSource;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.springframework.aop.Advisor;
@@ -74,6 +76,11 @@ public class MessagingAutoConfiguration {
       ObjectProvider<IdempotencyProperties> idempotencyProperties,
       MessagingProperties properties,
       ConfigurableListableBeanFactory beanFactory) {
+    // The one rule for a key's length is the core config's.
+    PropertyChecks.apply(
+        "reliability.messaging.idempotency.max-key-length",
+        properties.getIdempotency().getMaxKeyLength(),
+        IdempotencyConfig.custom()::maxKeyLength);
     IdempotentListenerInterceptor.Builder builder =
         IdempotentListenerInterceptor.builder(idempotency)
             .settings(properties.getIdempotency())

@@ -3,6 +3,7 @@ package io.github.reliability4j.spring.messaging;
 import io.github.reliability4j.core.health.ProbeKind;
 import io.github.reliability4j.core.health.ProbeRegistration;
 import io.github.reliability4j.spring.health.HealthAutoConfiguration;
+import io.github.reliability4j.spring.internal.PropertyChecks;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -60,22 +61,25 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 @EnableConfigurationProperties(MessagingProperties.class)
 public class MessagingHealthAutoConfiguration {
 
+  static final String KAFKA = "reliability.messaging.health.kafka.";
+
+  static final String RABBIT = "reliability.messaging.health.rabbit.";
+
   static ProbeRegistration.Builder common(
       ProbeRegistration.Builder builder,
       String measurement,
-      io.github.reliability4j.core.health.ProbeWeight weight,
-      Duration interval,
-      Duration deadline) {
+      String prefix,
+      MessagingProperties.Probe settings) {
     builder
         .componentType("messaging")
         .measurement(measurement)
-        .kinds(ProbeKind.READINESS, ProbeKind.DEEP)
-        .weight(weight);
-    if (interval != null) {
-      builder.interval(interval);
+        .kinds(ProbeKind.READINESS, ProbeKind.DEEP);
+    PropertyChecks.apply(prefix + "weight", settings.getWeight(), builder::weight);
+    if (settings.getInterval() != null) {
+      PropertyChecks.apply(prefix + "interval", settings.getInterval(), builder::interval);
     }
-    if (deadline != null) {
-      builder.deadline(deadline);
+    if (settings.getDeadline() != null) {
+      PropertyChecks.apply(prefix + "deadline", settings.getDeadline(), builder::deadline);
     }
     return builder;
   }
@@ -108,20 +112,23 @@ public class MessagingHealthAutoConfiguration {
       List<String> configured = List.copyOf(kafka.getGroups());
       Supplier<Collection<String>> groups =
           () -> configured.isEmpty() ? listenerGroups(registry.getIfAvailable()) : configured;
-      KafkaConsumerLagProbe.Builder probe =
-          KafkaConsumerLagProbe.builder(admin, groups).warnLag(kafka.getWarnLag());
-      if (kafka.getFailLag() > 0) {
-        probe.failLag(kafka.getFailLag());
+      // Validated by the probe's and the registration's builders: one rule per setting.
+      KafkaConsumerLagProbe.Builder probe = KafkaConsumerLagProbe.builder(admin, groups);
+      PropertyChecks.apply(KAFKA + "warn-lag", kafka.getWarnLag(), probe::warnLag);
+      if (kafka.getFailLag() != 0) {
+        PropertyChecks.apply(KAFKA + "fail-lag", kafka.getFailLag(), probe::failLag);
       }
-      if (kafka.getWarnPartitionLag() > 0) {
-        probe.warnPartitionLag(kafka.getWarnPartitionLag());
+      if (kafka.getWarnPartitionLag() != 0) {
+        PropertyChecks.apply(
+            KAFKA + "warn-partition-lag", kafka.getWarnPartitionLag(), probe::warnPartitionLag);
       }
       return common(
-              ProbeRegistration.builder("kafka-consumer-lag", probe.build()),
+              ProbeRegistration.builder(
+                  "kafka-consumer-lag",
+                  PropertyChecks.build(KAFKA + "fail-lag", kafka.getFailLag(), probe::build)),
               "lag",
-              kafka.getWeight(),
-              kafka.getInterval(),
-              kafka.getDeadline())
+              KAFKA,
+              kafka)
           .build();
     }
 
@@ -180,20 +187,21 @@ public class MessagingHealthAutoConfiguration {
     ProbeRegistration reliabilityRabbitProbe(
         MessagingProperties properties, ObjectProvider<ConnectionFactory> connectionFactory) {
       MessagingProperties.Rabbit rabbit = properties.getHealth().getRabbit();
-      RabbitQueueProbe.Builder probe =
-          RabbitQueueProbe.builder(connectionFactory.getObject())
-              .queues(rabbit.getQueues())
-              .warnDepth(rabbit.getWarnDepth())
-              .minConsumers(rabbit.getMinConsumers());
-      if (rabbit.getFailDepth() > 0) {
-        probe.failDepth(rabbit.getFailDepth());
+      // Validated by the probe's and the registration's builders: one rule per setting.
+      RabbitQueueProbe.Builder probe = RabbitQueueProbe.builder(connectionFactory.getObject());
+      PropertyChecks.apply(RABBIT + "queues", rabbit.getQueues(), probe::queues);
+      PropertyChecks.apply(RABBIT + "warn-depth", rabbit.getWarnDepth(), probe::warnDepth);
+      PropertyChecks.apply(RABBIT + "min-consumers", rabbit.getMinConsumers(), probe::minConsumers);
+      if (rabbit.getFailDepth() != 0) {
+        PropertyChecks.apply(RABBIT + "fail-depth", rabbit.getFailDepth(), probe::failDepth);
       }
       return common(
-              ProbeRegistration.builder("rabbitmq", probe.build()),
+              ProbeRegistration.builder(
+                  "rabbitmq",
+                  PropertyChecks.build(RABBIT + "fail-depth", rabbit.getFailDepth(), probe::build)),
               "depth",
-              rabbit.getWeight(),
-              rabbit.getInterval(),
-              rabbit.getDeadline())
+              RABBIT,
+              rabbit)
           .build();
     }
   }

@@ -14,11 +14,19 @@ final class MicrometerListenerMetrics implements ListenerMetrics {
 
   @Override
   public void record(String listener, Outcome outcome) {
+    record(listener, outcome, 1);
+  }
+
+  @Override
+  public void record(String listener, Outcome outcome, int count) {
+    if (count <= 0) {
+      return;
+    }
     Counter.builder(MESSAGES)
         .description("Messages seen by @IdempotentListener methods, by outcome")
         .tag("listener", listener)
         .tag("outcome", outcome.tag)
         .register(registry)
-        .increment();
+        .increment(count);
   }
 }

@@ -110,6 +110,20 @@ final class ObservedIdempotencyStore implements IdempotencyStore {
   }
 
   @Override
+  public ClaimResult claim(
+      IdempotencyKey key,
+      RequestFingerprint fingerprint,
+      Duration leaseDuration,
+      Duration retentionHint) {
+    return observe(
+        "claim",
+        key,
+        leaseDuration,
+        () -> store.claim(key, fingerprint, leaseDuration, retentionHint),
+        ObservedIdempotencyStore::claimOutcome);
+  }
+
+  @Override
   public boolean complete(
       IdempotencyKey key, String ownerToken, StoredOutcome outcome, Duration retention) {
     return observe(
@@ -149,6 +163,14 @@ final class ObservedIdempotencyStore implements IdempotencyStore {
   @Override
   public boolean isLocal() {
     return store.isLocal();
+  }
+
+  /** The store's own bounded view, observed the same way (empty if the store has none). */
+  @Override
+  public Optional<IdempotencyStore> withCallTimeout(Duration timeout) {
+    return store
+        .withCallTimeout(timeout)
+        .map(view -> view == store ? this : new ObservedIdempotencyStore(view, registry));
   }
 
   @Override

@@ -78,7 +78,33 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
     }
   }
 
+  /**
+   * Lets a replica pool reliability4j created start without a connection ({@code
+   * initializationFailTimeout=-1}). A pool whose replica is down before it ever started would
+   * otherwise retry its start, and log {@code Starting...} at INFO, on every attempt to use it
+   * (once per replica sample and per routed read). Started lazily, the pool logs its start once and
+   * then only at DEBUG while the replica stays down; the router bounds each wait for one of its
+   * connections by {@code replicaConnectTimeout} (the pool's own, longer {@code connectionTimeout}
+   * never applies to routing), and {@code ReplicaOutageLog} reports the outage once and then at
+   * most once a minute.
+   */
+  static void startLazily(DataSource ds) {
+    if (HIKARI_PRESENT) {
+      Hikari.startLazily(ds);
+    }
+  }
+
   private static final class Hikari {
+    static void startLazily(DataSource ds) {
+      if (ds instanceof com.zaxxer.hikari.HikariDataSource h && !h.isRunning()) {
+        try {
+          h.setInitializationFailTimeout(-1);
+        } catch (IllegalStateException sealed) {
+          // started concurrently: it started with a connection
+        }
+      }
+    }
+
     static void name(DataSource ds, String name) {
       if (ds instanceof com.zaxxer.hikari.HikariDataSource h
           && h.getPoolName() == null
@@ -121,6 +147,7 @@ final class RoutingDataSourcePostProcessor implements BeanPostProcessor, BeanFac
       owned.add(replica);
       String name = r.getName() == null ? "replica-" + i : r.getName();
       namePool(replica, "reliability-" + name);
+      startLazily(replica);
       replicas.put(name, replica);
       builder.replica(name, replica);
     }

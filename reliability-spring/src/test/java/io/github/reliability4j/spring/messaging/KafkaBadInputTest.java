@@ -4,11 +4,7 @@ import static io.github.reliability4j.spring.messaging.KafkaIdempotentListenerTe
 import static io.github.reliability4j.spring.messaging.KafkaIdempotentListenerTest.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.zaxxer.hikari.HikariDataSource;
-import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
-import io.github.reliability4j.test.services.Services;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -35,13 +31,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
@@ -51,7 +44,6 @@ import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.support.serializer.ErrorHandlingDeserializer;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.util.backoff.FixedBackOff;
@@ -66,48 +58,25 @@ import org.springframework.util.backoff.FixedBackOff;
  */
 class KafkaBadInputTest {
 
-  private final String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-  private final String topic = "r4j-bad-" + suffix;
-  private final String table = "r4j_bad_" + suffix;
-  private final String keysTable = "r4j_bad_keys_" + suffix;
-  private HikariDataSource dataSource;
+  private KafkaListenerFixture kafka;
 
   @BeforeEach
   void setUp() {
     // One partition: the valid record after the bad ones proves they did not block it.
-    TestKafka.broker().addTopics(new org.apache.kafka.clients.admin.NewTopic(topic, 1, (short) 1));
-    TestKafka.broker().addTopics(topic + "-dlt");
-    dataSource = new HikariDataSource();
-    dataSource.setJdbcUrl(Services.postgresJdbcUrl());
-    dataSource.setMaximumPoolSize(4);
-    new JdbcTemplate(dataSource).execute("create table " + table + " (k varchar(400), body text)");
+    kafka = KafkaListenerFixture.onMachinePostgres("bad", "k varchar(400), body text", 4, 1);
   }
 
   @AfterEach
   void tearDown() {
-    if (dataSource != null) {
-      JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-      jdbc.execute("drop table if exists " + table);
-      jdbc.execute("drop table if exists " + keysTable);
-      dataSource.close();
+    if (kafka != null) {
+      kafka.close();
     }
   }
 
   @Test
   void badRecordsAreDeadLetteredWithTheirReasonAndNeverBlockThePartition() {
-    new ApplicationContextRunner()
-        .withConfiguration(
-            AutoConfigurations.of(
-                IdempotencyAutoConfiguration.class, MessagingAutoConfiguration.class))
-        .withUserConfiguration(App.class)
-        .withBean(DataSource.class, () -> new DelegatingDataSource(dataSource))
-        .withPropertyValues(
-            "test.topic=" + topic,
-            "test.table=" + table,
-            "test.brokers=" + TestKafka.broker().getBrokersAsString(),
-            "test.group=bad-" + suffix,
-            "reliability.idempotency.jdbc.table-name=" + keysTable,
-            "reliability.idempotency.jdbc.initialize-schema=true")
+    kafka
+        .runner(App.class)
         .run(
             context -> {
               MeterRegistry registry = context.getBean(MeterRegistry.class);
@@ -123,7 +92,7 @@ class KafkaBadInputTest {
               await(() -> count(registry, "processed") == 1, "the valid record processed");
               Map<String, ConsumerRecord<String, byte[]>> dead = new ConcurrentHashMap<>();
               try (KafkaConsumer<String, byte[]> consumer = dltReader()) {
-                consumer.subscribe(List.of(topic + "-dlt"));
+                consumer.subscribe(List.of(kafka.topic + "-dlt"));
                 await(
                     () -> {
                       consumer.poll(Duration.ofMillis(200)).forEach(r -> dead.put(r.key(), r));
@@ -143,10 +112,11 @@ class KafkaBadInputTest {
                   .contains("max-key-length");
               assertThat(header(dead.get("control"), "kafka_dlt-exception-message"))
                   .contains("INVALID_KEY");
-              JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-              assertThat(jdbc.queryForList("select body from " + table, String.class))
+              JdbcTemplate jdbc = kafka.jdbc();
+              assertThat(jdbc.queryForList("select body from " + kafka.table, String.class))
                   .containsExactly("a valid payment");
-              assertThat(jdbc.queryForList("select client_key from " + keysTable, String.class))
+              assertThat(
+                      jdbc.queryForList("select client_key from " + kafka.keysTable, String.class))
                   .as("dedup records: the valid key only, none for a payload never deserialized")
                   .containsExactly("good-1");
               assertThat(context.getBean(Calls.class).count).as("method runs").hasValue(1);
@@ -157,7 +127,7 @@ class KafkaBadInputTest {
   }
 
   private ProducerRecord<String, String> record(String recordKey, String value, String key) {
-    ProducerRecord<String, String> r = new ProducerRecord<>(topic, recordKey, value);
+    ProducerRecord<String, String> r = new ProducerRecord<>(kafka.topic, recordKey, value);
     if (key != null) {
       r.headers().add("Idempotency-Key", key.getBytes(StandardCharsets.UTF_8));
     }
@@ -185,21 +155,12 @@ class KafkaBadInputTest {
   @Configuration(proxyBeanMethods = false)
   @EnableKafka
   @EnableTransactionManagement
+  @Import(KafkaListenerFixture.CommonBeans.class)
   static class App {
-
-    @Bean
-    MeterRegistry meterRegistry() {
-      return new SimpleMeterRegistry();
-    }
 
     @Bean
     Calls calls() {
       return new Calls();
-    }
-
-    @Bean
-    PlatformTransactionManager transactionManager(DataSource dataSource) {
-      return new DataSourceTransactionManager(dataSource);
     }
 
     @Bean

@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,38 +17,29 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
 import org.springframework.util.backoff.FixedBackOff;
@@ -73,11 +62,7 @@ class KafkaStoreDownTest {
   private Path data;
   private int port;
   private HikariDataSource dataSource;
-  private String suffix;
-  private String topic;
-  private String group;
-  private String table;
-  private String keysTable;
+  private KafkaListenerFixture kafka;
 
   @BeforeAll
   void startDatabase() throws IOException {
@@ -100,30 +85,16 @@ class KafkaStoreDownTest {
 
   @BeforeEach
   void setUp() {
-    suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    topic = "r4j-down-" + suffix;
-    group = "down-" + suffix;
-    table = "r4j_down_" + suffix;
-    keysTable = "r4j_down_keys_" + suffix;
-    TestKafka.broker().addTopics(topic, topic + "-dlt");
-    new JdbcTemplate(dataSource).execute("create table " + table + " (k varchar(300), body text)");
+    kafka = KafkaListenerFixture.on(dataSource, "down", "k varchar(300), body text");
+  }
+
+  @AfterEach
+  void tearDown() {
+    kafka.close();
   }
 
   private ApplicationContextRunner runner() {
-    return new ApplicationContextRunner()
-        .withConfiguration(
-            AutoConfigurations.of(
-                IdempotencyAutoConfiguration.class, MessagingAutoConfiguration.class))
-        .withUserConfiguration(App.class)
-        .withBean(DataSource.class, () -> new DelegatingDataSource(dataSource))
-        .withPropertyValues(
-            "test.topic=" + topic,
-            "test.table=" + table,
-            "test.brokers=" + TestKafka.broker().getBrokersAsString(),
-            "test.group=" + group,
-            "reliability.idempotency.jdbc.table-name=" + keysTable,
-            "reliability.idempotency.jdbc.initialize-schema=true",
-            "reliability.idempotency.jdbc.query-timeout=1s");
+    return kafka.runner(App.class, "reliability.idempotency.jdbc.query-timeout=1s");
   }
 
   @Test
@@ -133,21 +104,21 @@ class KafkaStoreDownTest {
             context -> {
               MeterRegistry registry = context.getBean(MeterRegistry.class);
               AtomicInteger failures = context.getBean(Failures.class).count;
-              send(List.of("before"));
+              kafka.sendAll(KafkaListenerFixture.amounts(List.of("before")));
               await(() -> count(registry, "processed") == 1, "the first record processed");
-              await(() -> committed() == 1, "its offset committed");
+              await(() -> kafka.committed() == 1, "its offset committed");
               List<String> keys = outageKeys(20, 5);
               try (Connection lock = dataSource.getConnection();
                   Statement st = lock.createStatement()) {
                 lock.setAutoCommit(false);
-                st.execute("LOCK TABLE " + keysTable + " IN ACCESS EXCLUSIVE MODE");
-                send(keys);
+                st.execute("LOCK TABLE " + kafka.keysTable + " IN ACCESS EXCLUSIVE MODE");
+                kafka.sendAll(KafkaListenerFixture.amounts(keys));
                 await(
                     () -> count(registry, "store_unavailable") >= 3 && failures.get() >= 3,
                     "deliveries failing on the locked store: "
                         + RabbitIdempotentListenerTest.describe(registry));
-                assertThat(committed()).as("nothing acknowledged").isEqualTo(1);
-                assertThat(rows()).as("nothing applied").isEqualTo(1);
+                assertThat(kafka.committed()).as("nothing acknowledged").isEqualTo(1);
+                assertThat(kafka.rows()).as("nothing applied").isEqualTo(1);
                 lock.rollback();
               }
               assertAllProcessedOnce(registry, 20, 5);
@@ -161,13 +132,13 @@ class KafkaStoreDownTest {
             context -> {
               MeterRegistry registry = context.getBean(MeterRegistry.class);
               AtomicInteger failures = context.getBean(Failures.class).count;
-              send(List.of("before"));
+              kafka.sendAll(KafkaListenerFixture.amounts(List.of("before")));
               await(() -> count(registry, "processed") == 1, "the first record processed");
-              await(() -> committed() == 1, "its offset committed");
+              await(() -> kafka.committed() == 1, "its offset committed");
               pg.close();
-              send(outageKeys(30, 10));
+              kafka.sendAll(KafkaListenerFixture.amounts(outageKeys(30, 10)));
               await(() -> failures.get() >= 3, "deliveries failing while the server is down");
-              assertThat(committed()).as("nothing acknowledged").isEqualTo(1);
+              assertThat(kafka.committed()).as("nothing acknowledged").isEqualTo(1);
               pg =
                   EmbeddedPostgres.builder()
                       .setDataDirectory(data)
@@ -195,53 +166,13 @@ class KafkaStoreDownTest {
     await(
         () -> count(registry, "processed") + count(registry, "duplicate") == records,
         "every record processed or skipped: " + RabbitIdempotentListenerTest.describe(registry));
-    await(() -> committed() == records, "every offset committed");
+    await(() -> kafka.committed() == records, "every offset committed");
     assertThat(count(registry, "processed")).isEqualTo(1 + distinct);
     assertThat(count(registry, "duplicate")).isEqualTo(resent);
     assertThat(count(registry, "mismatched")).isZero();
     assertThat(count(registry, "rejected")).isZero();
-    JdbcTemplate jdbc = new JdbcTemplate(dataSource);
-    assertThat(rows()).isEqualTo(1 + distinct);
-    assertThat(jdbc.queryForObject("select count(distinct k) from " + table, Integer.class))
-        .isEqualTo(1 + distinct);
-  }
-
-  private int rows() {
-    return new JdbcTemplate(dataSource)
-        .queryForObject("select count(*) from " + table, Integer.class);
-  }
-
-  /** Sum of the group's committed offsets over the topic's partitions. */
-  private long committed() {
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                TestKafka.broker().getBrokersAsString()))) {
-      Map<?, OffsetAndMetadata> offsets =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      return offsets.values().stream()
-          .filter(o -> o != null)
-          .mapToLong(OffsetAndMetadata::offset)
-          .sum();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (ExecutionException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private void send(List<String> keys) {
-    try (KafkaProducer<String, String> producer = KafkaIdempotentListenerTest.producer()) {
-      for (String key : keys) {
-        ProducerRecord<String, String> record =
-            new ProducerRecord<>(topic, UUID.randomUUID().toString(), "amount of " + key);
-        record.headers().add("Idempotency-Key", key.getBytes(StandardCharsets.UTF_8));
-        producer.send(record);
-      }
-      producer.flush();
-    }
+    assertThat(kafka.rows()).isEqualTo(1 + distinct);
+    assertThat(kafka.distinctKeys()).isEqualTo(1 + distinct);
   }
 
   /** Failed delivery attempts the error handler saw. */
@@ -252,21 +183,12 @@ class KafkaStoreDownTest {
   @Configuration(proxyBeanMethods = false)
   @EnableKafka
   @EnableTransactionManagement
+  @Import(KafkaListenerFixture.CommonBeans.class)
   static class App {
-
-    @Bean
-    MeterRegistry meterRegistry() {
-      return new SimpleMeterRegistry();
-    }
 
     @Bean
     Failures failures() {
       return new Failures();
-    }
-
-    @Bean
-    PlatformTransactionManager transactionManager(DataSource dataSource) {
-      return new DataSourceTransactionManager(dataSource);
     }
 
     @Bean

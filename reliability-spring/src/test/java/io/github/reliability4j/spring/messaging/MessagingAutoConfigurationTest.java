@@ -35,6 +35,21 @@ class MessagingAutoConfigurationTest {
     public void on(String payload) {}
   }
 
+  public static class BatchListener {
+    @IdempotentListener(operation = "apply")
+    public void on(java.util.List<ConsumerRecord<String, String>> records) {}
+  }
+
+  public static class PoisonOnBatch {
+    @IdempotentListener(operation = "apply", poison = IllegalArgumentException.class)
+    public void on(java.util.List<ConsumerRecord<String, String>> records) {}
+  }
+
+  public static class ListOfStrings {
+    @IdempotentListener(operation = "apply")
+    public void on(java.util.List<String> payloads) {}
+  }
+
   public static class KeyAndFunction {
     @IdempotentListener(operation = "apply", key = "key()", keyFunction = "f")
     public void on(ConsumerRecord<String, String> record) {}
@@ -78,6 +93,25 @@ class MessagingAutoConfigurationTest {
                 assertThat(context.getStartupFailure())
                     .hasMessageContaining("NoMessageParameter.on")
                     .hasMessageContaining("ConsumerRecord"));
+  }
+
+  @Test
+  void aBatchListenerStartsAndPoisonOnItOrAListOfPayloadsFailsStartUp() {
+    runner.withBean(BatchListener.class).run(context -> assertThat(context).hasNotFailed());
+    runner
+        .withBean(PoisonOnBatch.class)
+        .run(
+            context ->
+                assertThat(context.getStartupFailure())
+                    .hasMessageContaining("PoisonOnBatch.on")
+                    .hasMessageContaining("BatchListenerFailedException"));
+    runner
+        .withBean(ListOfStrings.class)
+        .run(
+            context ->
+                assertThat(context.getStartupFailure())
+                    .hasMessageContaining("ListOfStrings.on")
+                    .hasMessageContaining("List<ConsumerRecord>"));
   }
 
   @Test

@@ -462,6 +462,47 @@ public abstract class AbstractIdempotencyStoreContract {
     assertThat(completed.fingerprint()).isEqualTo(fp("a"));
   }
 
+  /**
+   * A store's call-timeout view ({@link IdempotencyStore#withCallTimeout}), if it has one, is the
+   * same store: records written through either are seen, completed, renewed and released through
+   * the other with the same answers. A non-positive timeout is refused either way.
+   */
+  @Test
+  void aCallTimeoutViewSharesTheStoresRecordsAndAnswers() {
+    assertThatThrownBy(() -> store.withCallTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.withCallTimeout(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    // Long enough for any pool's default connection wait, so that stores which can bound their
+    // calls at all return a view here.
+    Optional<IdempotencyStore> bounded = store.withCallTimeout(Duration.ofMinutes(5));
+    if (bounded.isEmpty()) {
+      return;
+    }
+    IdempotencyStore view = bounded.get();
+    ClaimResult.Acquired a = (ClaimResult.Acquired) view.claim(key("v"), fp("a"), LEASE, RETENTION);
+    assertThat(store.claim(key("v"), fp("a"), LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+    assertThat(store.claim(key("v"), fp("b"), LEASE))
+        .isEqualTo(new ClaimResult.Mismatch(RecordState.IN_PROGRESS));
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(view.renew(key("v"), a.ownerToken(), LEASE)).contains(clock.instant().plus(LEASE));
+    assertThat(store.find(key("v")).orElseThrow().expiry()).isEqualTo(clock.instant().plus(LEASE));
+    assertThat(view.complete(key("v"), a.ownerToken(), outcome(201, "via view"), RETENTION))
+        .isTrue();
+    assertThat(store.claim(key("v"), fp("a"), LEASE))
+        .isInstanceOfSatisfying(
+            ClaimResult.Completed.class,
+            c -> assertThat(c.outcome()).isEqualTo(outcome(201, "via view")));
+    assertThat(view.find(key("v")).orElseThrow().outcome()).isEqualTo(outcome(201, "via view"));
+
+    ClaimResult.Acquired b = acquire(key("r"), fp("a"));
+    assertThat(view.claim(key("r"), fp("a"), LEASE)).isInstanceOf(ClaimResult.InProgress.class);
+    assertThat(view.release(key("r"), "not-the-owner")).isFalse();
+    assertThat(view.release(key("r"), b.ownerToken())).isTrue();
+    assertThat(store.find(key("r"))).isEmpty();
+    assertThat(view.find(key("r"))).isEmpty();
+  }
+
   @Test
   void nullArgumentsAreRejected() {
     assertThatThrownBy(() -> store.claim(null, fp("a"), LEASE))

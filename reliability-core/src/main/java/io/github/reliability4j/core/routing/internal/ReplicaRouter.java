@@ -10,12 +10,14 @@ import io.github.reliability4j.core.routing.ReplicaStatus;
 import io.github.reliability4j.core.routing.ReplicationPosition;
 import io.github.reliability4j.core.routing.ReplicationProbe;
 import io.github.reliability4j.core.routing.RoutingListener;
+import io.github.reliability4j.core.routing.RoutingOptions;
 import io.github.reliability4j.core.routing.RoutingPolicy;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -105,6 +107,10 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     }
     this.replicas = List.copyOf(byName.values());
     this.honourableStaleness = RoutingPolicy.minimumHonourableStaleness(policy.sampleInterval());
+    this.tieOrder =
+        policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING
+            ? freshestFirst.thenComparingInt(ReplicaState::outstanding)
+            : freshestFirst;
     this.fallbackPermits =
         policy.maxConcurrentFallbackReads() == Integer.MAX_VALUE
             ? null
@@ -132,7 +138,8 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   }
 
   /**
-   * Plans a read. Pure: reads only in-memory state.
+   * Plans a read and returns its candidates as a value (tests, diagnostics); reads route with a
+   * {@link ReadRoute}, which holds the same plan. Pure: reads only in-memory state.
    *
    * @param token the session's required position on this cluster, or null
    * @param untrusted whether the session carries an unverifiable imported token
@@ -142,16 +149,59 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
       ReadPreference preference,
       ReplicationPosition token,
       boolean untrusted) {
-    // Runs once per routed read: indexed loops, lists sized to the replica count, no list for wait
-    // candidates unless there are some, and stale candidates only when a partition needs them.
-    Instant now = clock.instant();
+    ReadRoute route = new ReadRoute(this, DETACHED);
+    route.plan(
+        RoutingOptions.custom().consistency(consistency).readPreference(preference).build(),
+        token,
+        untrusted);
+    return route.toPlan();
+  }
+
+  /** The owner of a route that only plans (no session, cluster or primary). */
+  private static final ReadRoute.Owner DETACHED =
+      new ReadRoute.Owner() {
+        @Override
+        public String clusterId() {
+          return null;
+        }
+
+        @Override
+        public String primaryName() {
+          return null;
+        }
+
+        @Override
+        public io.github.reliability4j.core.routing.ConsistencySession session() {
+          return null;
+        }
+      };
+
+  /**
+   * Fills {@code route}'s candidates: the replicas that satisfy the level now, in the order they
+   * are tried, and those a causal wait may make current. Pure: reads only in-memory state.
+   */
+  void plan(
+      ReadRoute route,
+      ConsistencyLevel consistency,
+      ReadPreference preference,
+      ReplicationPosition token,
+      boolean untrusted) {
+    // Runs once per routed read: indexed loops over arrays the route keeps, no wait array unless
+    // there are wait candidates, and stale candidates only when a partition needs them.
+    route.readyCount = 0;
+    route.waitCount = 0;
+    route.reason = null;
+    route.primaryAllowed = true;
     if (preference == ReadPreference.PRIMARY
         || consistency.kind() == ConsistencyLevel.Kind.STRONG) {
-      return new RoutePlan(true, List.of(), List.of(), true, null);
+      route.primaryFirst = true;
+      return;
     }
+    Instant now = clock.instant();
     int n = replicas.size();
-    List<ReplicaState> ready = new ArrayList<>(n);
-    List<ReplicaState> wait = null;
+    ReplicaState[] ready = route.ready;
+    int readyCount = 0;
+    int waitCount = 0;
     boolean anyEligible = false;
     FallbackReason reason = null;
     ConsistencyLevel.Kind kind = consistency.kind();
@@ -171,27 +221,25 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         switch (kind) {
           case READ_YOUR_WRITES -> {
             if (token == null || r.covers(token)) {
-              ready.add(r);
+              ready[readyCount++] = r;
             } else if (r.mayCatchUp(token)) {
-              if (wait == null) {
-                wait = new ArrayList<>(n);
+              if (route.wait == null) {
+                route.wait = new ReplicaState[n];
               }
-              wait.add(r);
+              route.wait[waitCount++] = r;
             }
           }
           case BOUNDED_STALENESS -> {
             Duration s = r.staleness(now);
             if (s != null && s.compareTo(consistency.maxStaleness()) <= 0) {
-              ready.add(r);
+              ready[readyCount++] = r;
             }
           }
-          default -> ready.add(r);
+          default -> ready[readyCount++] = r;
         }
       }
-      if (wait != null) {
-        spreadTies(wait);
-      }
-      if (ready.isEmpty() && anyEligible) {
+      spreadTies(route.wait, waitCount);
+      if (readyCount == 0 && anyEligible) {
         if (kind == ConsistencyLevel.Kind.READ_YOUR_WRITES && token != null) {
           reason = FallbackReason.TOKEN_NOT_COVERED;
         } else if (kind == ConsistencyLevel.Kind.BOUNDED_STALENESS) {
@@ -199,21 +247,31 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
         }
       }
     }
-    if (ready.isEmpty() && reason == null) {
+    if (readyCount == 0 && reason == null) {
       reason = replicas.isEmpty() ? FallbackReason.NO_REPLICAS : FallbackReason.NO_ELIGIBLE_REPLICA;
     }
     boolean primaryFirst = preference == ReadPreference.PRIMARY_PREFERRED;
     if (preference == ReadPreference.NEAREST) {
-      ready.sort(Comparator.comparingLong(ReplicaState::latencyNanos));
+      if (readyCount > 1) {
+        Arrays.sort(ready, 0, readyCount, LOWEST_LATENCY_FIRST);
+      }
       long p = primaryLatencyNanos;
-      primaryFirst = ready.isEmpty() || (p >= 0 && p <= ready.get(0).latencyNanos());
+      primaryFirst = readyCount == 0 || (p >= 0 && p <= ready[0].latencyNanos());
     } else {
-      balance(ready);
+      balance(ready, readyCount);
     }
-    boolean primaryAllowed = preference != ReadPreference.REPLICA;
-    return new RoutePlan(
-        primaryFirst, ready, wait != null ? wait : List.of(), primaryAllowed, reason);
+    route.readyCount = readyCount;
+    route.waitCount = waitCount;
+    route.reason = reason;
+    route.primaryFirst = primaryFirst;
+    route.primaryAllowed = preference != ReadPreference.REPLICA;
   }
+
+  private static final Comparator<ReplicaState> LOWEST_LATENCY_FIRST =
+      Comparator.comparingLong(ReplicaState::latencyNanos);
+
+  private static final Comparator<ReplicaState> LEAST_OUTSTANDING_FIRST =
+      Comparator.comparingInt(ReplicaState::outstanding);
 
   /*
    * Freshest first, by the measured lag in units of two sample intervals (about the lag's
@@ -258,19 +316,35 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
   /**
    * Freshest first; replicas that tie on freshness in a random order (and, under {@code
    * LEAST_OUTSTANDING}, the least loaded first), so causal waits do not pile onto the first
-   * configured replica.
+   * configured replica. Sorts the first {@code count} of {@code candidates}.
    */
-  private void spreadTies(List<ReplicaState> candidates) {
-    if (candidates.size() < 2) {
+  private void spreadTies(ReplicaState[] candidates, int count) {
+    if (count < 2) {
       return;
     }
-    Collections.rotate(
-        candidates, java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size()));
-    Comparator<ReplicaState> order = freshestFirst;
-    if (policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING) {
-      order = order.thenComparingInt(ReplicaState::outstanding);
+    rotate(candidates, count, java.util.concurrent.ThreadLocalRandom.current().nextInt(count));
+    Arrays.sort(candidates, 0, count, tieOrder);
+  }
+
+  /** {@link #freshestFirst}, then, under {@code LEAST_OUTSTANDING}, the least loaded first. */
+  private final Comparator<ReplicaState> tieOrder;
+
+  /** As {@link Collections#rotate}: the element at {@code i} moves to {@code (i + by) % count}. */
+  private static void rotate(ReplicaState[] a, int count, int by) {
+    if (by == 0) {
+      return;
     }
-    candidates.sort(order);
+    reverse(a, 0, count);
+    reverse(a, 0, by);
+    reverse(a, by, count);
+  }
+
+  private static void reverse(ReplicaState[] a, int from, int to) {
+    for (int i = from, j = to - 1; i < j; i++, j--) {
+      ReplicaState t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
   }
 
   /** One WARN and one listener event per distinct bound that the sample interval cannot honour. */
@@ -291,15 +365,15 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
     listener.onWarning(msg);
   }
 
-  private void balance(List<ReplicaState> ready) {
-    if (ready.size() < 2) {
+  private void balance(ReplicaState[] ready, int count) {
+    if (count < 2) {
       return;
     }
-    Collections.rotate(ready, (int) Math.floorMod(roundRobin.getAndIncrement(), ready.size()));
+    rotate(ready, count, (int) Math.floorMod(roundRobin.getAndIncrement(), count));
     if (policy.loadBalancing() == LoadBalancing.LEAST_OUTSTANDING) {
-      ready.sort(Comparator.comparingInt(ReplicaState::outstanding));
+      Arrays.sort(ready, 0, count, LEAST_OUTSTANDING_FIRST);
     } else if (policy.loadBalancing() == LoadBalancing.LOWEST_LATENCY) {
-      ready.sort(Comparator.comparingLong(ReplicaState::latencyNanos));
+      Arrays.sort(ready, 0, count, LOWEST_LATENCY_FIRST);
     }
   }
 
@@ -308,16 +382,22 @@ public final class ReplicaRouter implements ReplicaLagView, AutoCloseable {
    * from, flagged possibly stale, when the primary is unreachable. Pure, like {@link #plan}.
    */
   public List<ReplicaState> staleCandidates() {
-    List<ReplicaState> out = new ArrayList<>(replicas.size());
+    ReplicaState[] out = new ReplicaState[replicas.size()];
+    return List.of(Arrays.copyOf(out, staleCandidates(out)));
+  }
+
+  /** {@link #staleCandidates()} into {@code out} (sized to the replica count); their count. */
+  int staleCandidates(ReplicaState[] out) {
+    int count = 0;
     for (int i = 0; i < replicas.size(); i++) {
       ReplicaState r = replicas.get(i);
       CircuitBreaker.State st = r.circuitBreaker().getState();
       if (st != CircuitBreaker.State.OPEN && st != CircuitBreaker.State.FORCED_OPEN) {
-        out.add(r);
+        out[count++] = r;
       }
     }
-    spreadTies(out);
-    return out;
+    spreadTies(out, count);
+    return count;
   }
 
   /** Takes a permit for a read falling back to the primary; false if the cap is reached. */

@@ -4,6 +4,7 @@ import io.github.reliability4j.core.routing.LagSample;
 import io.github.reliability4j.core.routing.ReplicaReset;
 import io.github.reliability4j.core.routing.ReplicaStatus;
 import io.github.reliability4j.core.routing.ReplicationPosition;
+import io.github.reliability4j.core.routing.RouteDecision;
 import io.github.reliability4j.core.routing.RoutingListener;
 import io.github.reliability4j.core.routing.RoutingPolicy;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -67,6 +68,13 @@ public final class ReplicaState {
   private final RoutingListener listener;
   private final AtomicInteger outstanding = new AtomicInteger();
   final AtomicBoolean sampling = new AtomicBoolean();
+
+  /**
+   * The last decision of a read served here without fallback ({@link ReadRoute#decision}), reused
+   * while level and preference match. Immutable, so a racy plain field is safe to share.
+   */
+  RouteDecision plainDecision;
+
   private volatile Snapshot snapshot = new Snapshot(false, false, 0, null, null, null, -1, null);
 
   ReplicaState(String name, RoutingPolicy policy, RoutingListener listener) {
@@ -412,6 +420,15 @@ public final class ReplicaState {
   /** A connection attempt by a user request failed: exclude at once until re-probed. */
   public void connectionFailed(Throwable error) {
     exclude("connection failed: " + error, null);
+  }
+
+  /**
+   * A connection of a user request failed after {@code nanos}: counted by the circuit breaker, and
+   * the replica is excluded at once until re-probed ({@link #connectionFailed(Throwable)}).
+   */
+  public void connectionFailed(long nanos, Throwable error) {
+    breaker.onError(nanos, java.util.concurrent.TimeUnit.NANOSECONDS, error);
+    connectionFailed(error);
   }
 
   synchronized void onSample(

@@ -1,11 +1,14 @@
 package io.github.reliability4j.jdbc.health;
 
+import io.github.reliability4j.core.routing.ReplicaLagView;
+import io.github.reliability4j.core.routing.ReplicaStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,24 +16,30 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 /**
- * A minimal PostgreSQL lag source for tests, standing in for the routing module's lag monitor: byte
- * lag = pg_wal_lsn_diff(primary pg_current_wal_insert_lsn(), replica pg_last_wal_replay_lsn()). It
- * queries on every call (a real source returns its monitor's last samples instead).
+ * A minimal PostgreSQL lag view for tests, standing in for the routing module's lag monitor: byte
+ * lag = pg_wal_lsn_diff(primary pg_current_wal_insert_lsn(), replica pg_last_wal_replay_lsn()),
+ * time lag unknown. It queries on every call (the router returns its monitor's last samples
+ * instead).
  */
-final class SqlReplicaLagSource implements ReplicaLagSource {
+final class SqlReplicaLagView implements ReplicaLagView {
   private final DataSource primary;
   private final Map<String, DataSource> replicas;
   private final Clock clock;
 
-  SqlReplicaLagSource(DataSource primary, Map<String, DataSource> replicas, Clock clock) {
+  SqlReplicaLagView(DataSource primary, Map<String, DataSource> replicas, Clock clock) {
     this.primary = primary;
     this.replicas = new LinkedHashMap<>(replicas);
     this.clock = clock;
   }
 
   @Override
-  public List<ReplicaLagSample> samples() {
-    List<ReplicaLagSample> samples = new ArrayList<>();
+  public Duration maxLag() {
+    return Duration.ofSeconds(30);
+  }
+
+  @Override
+  public List<ReplicaStatus> replicas() {
+    List<ReplicaStatus> samples = new ArrayList<>();
     for (Map.Entry<String, DataSource> e : replicas.entrySet()) {
       try (Connection p = primary.getConnection();
           Connection r = e.getValue().getConnection()) {
@@ -46,9 +55,9 @@ final class SqlReplicaLagSource implements ReplicaLagSource {
             bytes = Math.max(0, rs.getLong(1));
           }
         }
-        samples.add(ReplicaLagSample.available(e.getKey(), null, bytes, clock.instant()));
+        samples.add(LagViews.available(e.getKey(), null, bytes, clock.instant()));
       } catch (SQLException ex) {
-        samples.add(ReplicaLagSample.unavailable(e.getKey(), clock.instant(), ex.getMessage()));
+        samples.add(LagViews.unavailable(e.getKey(), clock.instant(), ex.getMessage()));
       }
     }
     return samples;
