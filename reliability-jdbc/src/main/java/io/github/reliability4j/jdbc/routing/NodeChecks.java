@@ -24,9 +24,9 @@ final class NodeChecks {
    * a node in {@code identities} (to which it is added). A replica that is down at start is only
    * logged: it stays excluded until the lag monitor admits it. The connection attempt is bounded by
    * the longer of {@code replicaConnectTimeout} and {@code probeTimeout}, like every other wait for
-   * a replica's pool: a pool that starts without a connection ({@code initializationFailTimeout=-1},
-   * as the Spring module creates replica pools) would otherwise hold the start for its own
-   * connection timeout while its replica is down.
+   * a replica's pool: a pool that starts without a connection ({@code
+   * initializationFailTimeout=-1}, as the Spring module creates replica pools) would otherwise hold
+   * the start for its own connection timeout while its replica is down.
    *
    * @throws RoutingConfigurationException naming the replica
    */
