@@ -32,10 +32,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * </pre>
  *
  * <ul>
- *   <li>{@code quick} (8–9 minutes on 2 cores: 44 forks, then the HTTP harness): 1 fork, 2 × 1 s warm-up, 3 × 1 s
- *       measurement; the in-memory lookups at 1e3 and 1e6 keys; the JDBC group at 1e4 existing
- *       rows, and at 1e6 rows only {@code r4jClaimComplete}, {@code r4jDuplicateClaim} and {@code
- *       camelAddConfirm} (growth check).
+ *   <li>{@code quick} (8–9 minutes on 2 cores: 44 forks, then the HTTP harness): 1 fork, 2 × 1 s
+ *       warm-up, 3 × 1 s measurement; the in-memory lookups at 1e3 and 1e6 keys; the JDBC group at
+ *       1e4 existing rows, and at 1e6 rows only {@code r4jClaimComplete}, {@code r4jDuplicateClaim}
+ *       and {@code camelAddConfirm} (growth check).
  *   <li>{@code smoke}: checks that every benchmark runs (1 × 1 s warm-up and measurement, smallest
  *       parameters); its numbers mean nothing.
  *   <li>{@code full}: 2 forks, 3 × 2 s warm-up, 5 × 2 s measurement, every parameter.
