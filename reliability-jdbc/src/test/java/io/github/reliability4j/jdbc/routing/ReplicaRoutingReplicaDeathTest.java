@@ -268,11 +268,14 @@ class ReplicaRoutingReplicaDeathTest {
     int b = byPort.getOrDefault(cluster.replica(1).port(), new AtomicInteger()).get();
     System.out.println("replica reads: " + a + " / " + b + ", causal waits " + waits.get());
     assertThat(a + b).as("replica reads").isGreaterThanOrEqualTo(60);
+    // Both replicas must take a real share: a router that sent every wait to one replica gives
+    // 0 / 100%. The band is wide because which replica reports a position first is timing: on a
+    // loaded 2-core machine one standby's WAL receiver is often a few ms ahead (67% was seen).
     assertThat(a)
         .as("replica-0's share of " + (a + b))
-        .isBetween((a + b) * 35 / 100, (a + b) * 65 / 100);
+        .isBetween((a + b) * 25 / 100, (a + b) * 75 / 100);
     assertThat(b)
         .as("replica-1's share of " + (a + b))
-        .isBetween((a + b) * 35 / 100, (a + b) * 65 / 100);
+        .isBetween((a + b) * 25 / 100, (a + b) * 75 / 100);
   }
 }
