@@ -147,8 +147,11 @@ class KafkaIdempotentListenerTest {
     return RabbitIdempotentListenerTest.count(registry, outcome);
   }
 
+  /**
+   * Polls until {@code condition}; the deadline is generous: 10,000 records took ~100 s at load 20.
+   */
   static void await(BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("Timed out waiting for: " + what);
