@@ -8,6 +8,7 @@ import io.github.reliability4j.spring.health.HealthAutoConfiguration;
 import io.github.reliability4j.spring.health.HealthProperties;
 import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
 import io.github.reliability4j.spring.idempotency.IdempotencyProperties;
+import io.github.reliability4j.spring.messaging.IdempotentListener;
 import io.github.reliability4j.spring.messaging.MessagingAutoConfiguration;
 import io.github.reliability4j.spring.messaging.MessagingHealthAutoConfiguration;
 import io.github.reliability4j.spring.retention.RetentionAutoConfiguration;
@@ -19,6 +20,7 @@ import java.sql.Statement;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -53,9 +55,11 @@ import org.springframework.kafka.core.KafkaAdmin;
  * builder runs: {@code reliability.messaging.health.*} by the broker probes' and {@code
  * ProbeRegistration}'s builders, in a context with a Kafka admin and a RabbitMQ connection factory
  * (neither connects: the probes are built, not run); {@code
- * reliability.messaging.idempotency.max-key-length} by {@code IdempotencyConfig}'s builder. The
- * per-listener {@code reliability.messaging.idempotency.listeners.*} settings are resolved, and
- * validated, per annotated method (see the messaging tests).
+ * reliability.messaging.idempotency.max-key-length} and the per-listener {@code
+ * reliability.messaging.idempotency.listeners.<name>.wait-timeout} by {@code IdempotencyConfig}'s
+ * builder, in a context with one {@code @IdempotentListener} of that name. A name that matches no
+ * listener fails start-up naming it ({@code MessagingAutoConfigurationTest}, {@code
+ * RabbitIdempotentListenerTest}).
  */
 @ReplicatedPostgres(replicas = 0)
 public class PropertyBoundsTest {
@@ -245,7 +249,29 @@ public class PropertyBoundsTest {
         row(rabbit + "interval", "1ms", "0s"),
         row(rabbit + "deadline", "1ms", "0s"),
         row("reliability.messaging.idempotency.max-key-length", "1", "0"),
-        row("reliability.messaging.idempotency.max-key-length", "1024", "1025"));
+        row("reliability.messaging.idempotency.max-key-length", "1024", "1025"),
+        row("reliability.messaging.idempotency.key-header", "K", " "),
+        row("reliability.messaging.idempotency.missing-key", "process", "drop"),
+        row("reliability.messaging.idempotency.concurrency", "reject", "queue"),
+        row("reliability.idempotency.wait-timeout", "0s", "-1ms"));
+  }
+
+  /** The per-listener overrides: the same bounds as the global settings they override. */
+  static Stream<Arguments> listenerProperties() {
+    String apply = "reliability.messaging.idempotency.listeners.apply.";
+    return Stream.of(
+        row(apply + "key-header", "K", " "),
+        row(apply + "key-header", "Idempotency-Key", ""),
+        row(apply + "missing-key", "process", "drop"),
+        row(apply + "concurrency", "reject", "queue"),
+        row(apply + "wait-timeout", "0s", "-1ms"),
+        row(apply + "wait-timeout", "1ms", "-1ms"));
+  }
+
+  /** A listener named {@code apply}, so that {@code listeners.apply.*} names a listener. */
+  public static class ApplyListener {
+    @IdempotentListener(operation = "apply")
+    public void on(ConsumerRecord<String, String> record) {}
   }
 
   /** Broker clients that are never used: building the probes needs them, running them is not. */
@@ -276,6 +302,17 @@ public class PropertyBoundsTest {
   @MethodSource("messagingProperties")
   void messagingBoundsAreTheBuildersBounds(String property, String inside, String outside) {
     assertBounds(messaging, property, inside, outside, ctx -> {});
+  }
+
+  @ParameterizedTest(name = "{0}: {1} starts, {2} fails")
+  @MethodSource("listenerProperties")
+  void perListenerBoundsAreTheGlobalBounds(String property, String inside, String outside) {
+    assertBounds(
+        messaging.withBean(ApplyListener.class),
+        property,
+        inside,
+        outside,
+        ctx -> assertThat(ctx).hasSingleBean(ApplyListener.class));
   }
 
   // ---- reliability.retention.policies[*] (validated by building core RetentionPolicy) --------

@@ -66,6 +66,7 @@ class BatchInsertCompletedTest {
   private String table;
   private String effects;
   private JdbcIdempotencyStore store;
+  private StoreWithBusinessTable db;
 
   /** A message as a consumer hands it over: key (may be null), payload. */
   record Msg(String key, String body) {}
@@ -78,26 +79,17 @@ class BatchInsertCompletedTest {
   void setUp() throws SQLException {
     ds = cluster.primary().dataSource();
     counting = new CountingDataSource(ds);
-    table = TestDatabases.uniqueTable("idem_batch");
-    effects = table + "_fx";
-    store =
-        JdbcIdempotencyStore.create(
-            ds,
-            JdbcIdempotencyStoreConfig.custom()
-                .tableName(table)
-                .clock(clock)
-                .initializeSchema(true)
-                .build());
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + effects + " (k VARCHAR(300) NOT NULL, body TEXT)");
-    }
+    db =
+        StoreWithBusinessTable.create(
+            ds, "idem_batch", "_fx", "(k VARCHAR(300) NOT NULL, body TEXT)", clock);
+    table = db.table;
+    effects = db.business;
+    store = db.store;
   }
 
   @AfterAll
   void tearDown() {
-    TestDatabases.dropTable(ds, effects);
-    TestDatabases.dropTable(ds, table);
+    db.close();
   }
 
   private String newScope() {
@@ -467,9 +459,7 @@ class BatchInsertCompletedTest {
   }
 
   private Connection begin() throws SQLException {
-    Connection c = ds.getConnection();
-    c.setAutoCommit(false);
-    return c;
+    return db.begin();
   }
 
   private void assertEffects(String scope, String... keys) throws SQLException {
@@ -488,25 +478,6 @@ class BatchInsertCompletedTest {
   }
 
   private void awaitWaitingOnLock() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try (Connection c = ds.getConnection();
-          PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                      + " AND query LIKE ?")) {
-        ps.setString(1, "%" + table + "%");
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getLong(1) >= 1) {
-            return;
-          }
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("the second batch never waited on the open transaction");
-      }
-      Thread.sleep(20);
-    }
+    db.awaitPostgresLockWaiters(1, "the second batch never waited on the open transaction");
   }
 }

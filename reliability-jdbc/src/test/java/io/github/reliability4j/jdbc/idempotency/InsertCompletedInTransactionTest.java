@@ -59,6 +59,7 @@ class InsertCompletedInTransactionTest {
   private String table;
   private String effects;
   private JdbcIdempotencyStore store;
+  private StoreWithBusinessTable db;
 
   InsertCompletedInTransactionTest(PostgresCluster cluster) {
     this.cluster = cluster;
@@ -67,26 +68,15 @@ class InsertCompletedInTransactionTest {
   @BeforeAll
   void setUp() throws SQLException {
     ds = cluster.primary().dataSource();
-    table = TestDatabases.uniqueTable("idem_ins");
-    effects = table + "_fx";
-    store =
-        JdbcIdempotencyStore.create(
-            ds,
-            JdbcIdempotencyStoreConfig.custom()
-                .tableName(table)
-                .clock(clock)
-                .initializeSchema(true)
-                .build());
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + effects + " (k VARCHAR(100) NOT NULL)");
-    }
+    db = StoreWithBusinessTable.create(ds, "idem_ins", "_fx", "(k VARCHAR(100) NOT NULL)", clock);
+    table = db.table;
+    effects = db.business;
+    store = db.store;
   }
 
   @AfterAll
   void tearDown() {
-    TestDatabases.dropTable(ds, effects);
-    TestDatabases.dropTable(ds, table);
+    db.close();
   }
 
   private IdempotencyKey newKey() {
@@ -94,9 +84,7 @@ class InsertCompletedInTransactionTest {
   }
 
   private Connection begin() throws SQLException {
-    Connection c = ds.getConnection();
-    c.setAutoCommit(false);
-    return c;
+    return db.begin();
   }
 
   @Test
@@ -344,25 +332,6 @@ class InsertCompletedInTransactionTest {
   }
 
   private void awaitWaitingOnLock(int count) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try (Connection c = ds.getConnection();
-          PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                      + " AND query LIKE ?")) {
-        ps.setString(1, "%" + table + "%");
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getLong(1) >= count) {
-            return;
-          }
-        }
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(count + " sessions never waited on the open transaction");
-      }
-      Thread.sleep(20);
-    }
+    db.awaitPostgresLockWaiters(count, count + " sessions never waited on the open transaction");
   }
 }

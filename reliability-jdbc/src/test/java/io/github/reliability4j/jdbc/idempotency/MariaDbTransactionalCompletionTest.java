@@ -38,31 +38,23 @@ class MariaDbTransactionalCompletionTest {
   private String table;
   private String orders;
   private JdbcIdempotencyStore store;
+  private StoreWithBusinessTable db;
 
   @BeforeAll
   void setUp() throws SQLException {
     ds = TestDatabases.mariaDb();
-    table = TestDatabases.uniqueTable("idem_mtx");
-    orders = table + "_orders";
-    store =
-        JdbcIdempotencyStore.create(
-            ds,
-            JdbcIdempotencyStoreConfig.custom()
-                .tableName(table)
-                .clock(clock)
-                .initializeSchema(true)
-                .build());
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + orders + " (idem VARCHAR(100) NOT NULL) ENGINE = InnoDB");
-    }
+    db =
+        StoreWithBusinessTable.create(
+            ds, "idem_mtx", "_orders", "(idem VARCHAR(100) NOT NULL) ENGINE = InnoDB", clock);
+    table = db.table;
+    orders = db.business;
+    store = db.store;
   }
 
   @AfterAll
   void tearDown() {
-    if (ds != null) {
-      TestDatabases.dropTable(ds, orders);
-      TestDatabases.dropTable(ds, table);
+    if (db != null) {
+      db.close();
     }
   }
 
@@ -79,15 +71,7 @@ class MariaDbTransactionalCompletionTest {
   }
 
   private int orderCount(IdempotencyKey key) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT COUNT(*) FROM " + orders + " WHERE idem = ?")) {
-      ps.setString(1, key.clientKey());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
+    return db.count("idem", key.clientKey());
   }
 
   @Test
@@ -146,7 +130,8 @@ class MariaDbTransactionalCompletionTest {
         }
         try (ResultSet rs =
             st.executeQuery(
-                "SELECT STATE, LEFT(INFO, 60) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%"
+                "SELECT STATE, LEFT(INFO, 60) FROM information_schema.PROCESSLIST WHERE INFO LIKE"
+                    + " '%"
                     + table
                     + "%' AND ID <> CONNECTION_ID()")) {
           while (rs.next()) {

@@ -60,30 +60,22 @@ class TransactionalCompletionTest {
   private String table;
   private String orders;
   private JdbcIdempotencyStore store;
+  private StoreWithBusinessTable db;
 
   @BeforeAll
   void setUp() throws SQLException {
     ds = cluster.primary().dataSource();
-    table = TestDatabases.uniqueTable("idem_tx");
-    orders = table + "_orders";
-    store =
-        JdbcIdempotencyStore.create(
-            ds,
-            JdbcIdempotencyStoreConfig.custom()
-                .tableName(table)
-                .clock(clock)
-                .initializeSchema(true)
-                .build());
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + orders + " (idem VARCHAR(100) NOT NULL, note VARCHAR(100))");
-    }
+    db =
+        StoreWithBusinessTable.create(
+            ds, "idem_tx", "_orders", "(idem VARCHAR(100) NOT NULL, note VARCHAR(100))", clock);
+    table = db.table;
+    orders = db.business;
+    store = db.store;
   }
 
   @AfterAll
   void tearDown() {
-    TestDatabases.dropTable(ds, orders);
-    TestDatabases.dropTable(ds, table);
+    db.close();
   }
 
   private IdempotencyKey newKey() {
@@ -107,15 +99,7 @@ class TransactionalCompletionTest {
   }
 
   private int orderCount(IdempotencyKey key) throws SQLException {
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT COUNT(*) FROM " + orders + " WHERE idem = ?")) {
-      ps.setString(1, key.clientKey());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
+    return db.count("idem", key.clientKey());
   }
 
   /** Retries from several threads at once: exactly one executes and commits, all others wait. */
@@ -285,24 +269,6 @@ class TransactionalCompletionTest {
   }
 
   private void awaitBlockedOnLock() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      while (System.nanoTime() < deadline) {
-        try (ResultSet rs =
-            st.executeQuery(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE '%"
-                    + table
-                    + "%'")) {
-          rs.next();
-          if (rs.getInt(1) > 0) {
-            return;
-          }
-        }
-        Thread.onSpinWait();
-      }
-    }
-    throw new AssertionError("the contending claim never blocked on the row lock");
+    db.awaitPostgresLockWaiters(1, "the contending claim never blocked on the row lock");
   }
 }

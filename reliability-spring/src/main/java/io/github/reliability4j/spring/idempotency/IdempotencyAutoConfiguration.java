@@ -210,10 +210,16 @@ public class IdempotencyAutoConfiguration {
    * configs.
    */
   public static IdempotencyConfig engineDefaults(IdempotencyProperties properties) {
-    return IdempotencyConfig.custom()
+    IdempotencyConfig.Builder config = IdempotencyConfig.custom();
+    // Zero is this layer's "answer at once": the filter and the listeners answer as REJECT and
+    // never
+    // wait, so the engine keeps the core default (the core's waitTimeout must be positive).
+    if (!properties.getWaitTimeout().isZero()) {
+      config.waitTimeout(properties.getWaitTimeout());
+    }
+    return config
         .leaseDuration(properties.getLeaseDuration())
         .retention(properties.getRetention())
-        .waitTimeout(properties.getWaitTimeout())
         .outagePolicy(
             properties.getStoreFailureMode() == IdempotencyProperties.StoreFailureMode.FAIL_OPEN
                 ? OutagePolicy.FAIL_OPEN

@@ -81,6 +81,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
   private final DataSource dataSource;
   private final MessagingProperties.Idempotency settings;
   private final IdempotencyConfig baseConfig;
+  private final Duration waitTimeout;
   private final ListenerMetrics metrics;
   private final BeanFactory beanFactory;
   private final Map<Method, ListenerDefinition> definitions = new ConcurrentHashMap<>();
@@ -91,6 +92,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     this.dataSource = b.dataSource;
     this.settings = b.settings;
     this.baseConfig = b.baseConfig;
+    this.waitTimeout = b.waitTimeout;
     this.metrics = b.metrics;
     this.beanFactory = b.beanFactory;
   }
@@ -334,19 +336,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
                 rejections[firstRejected], records.get(firstRejected), firstRejected);
     if (inTransaction) {
       for (IdempotentExecution execution : owners) {
-        TransactionalCompletion.register(
-            store,
-            dataSource,
-            execution,
-            PROCESSED,
-            status -> {
-              if (status == TransactionSynchronization.STATUS_COMMITTED) {
-                metrics.record(name, Outcome.PROCESSED);
-              } else {
-                execution.release(null);
-                metrics.record(name, Outcome.FAILED);
-              }
-            });
+        completeInTransaction(name, execution);
       }
       if (deadLetter != null) {
         // After the commit: the records before it are committed, so the error handler may commit
@@ -501,20 +491,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     }
     if (inTransaction) {
       try {
-        TransactionalCompletion.register(
-            store,
-            dataSource,
-            execution,
-            PROCESSED,
-            status -> {
-              if (status == TransactionSynchronization.STATUS_COMMITTED) {
-                metrics.record(name, Outcome.PROCESSED);
-              } else {
-                // Rolled back (or unknown): nothing of the completion was stored by this owner.
-                execution.release(null);
-                metrics.record(name, Outcome.FAILED);
-              }
-            });
+        completeInTransaction(name, execution);
       } catch (RuntimeException e) {
         execution.release(e);
         throw e;
@@ -532,6 +509,27 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     }
     metrics.record(name, Outcome.PROCESSED);
     return result;
+  }
+
+  /**
+   * Completes {@code execution} inside the listener's transaction (the transactional inbox): the
+   * commit stores the key with the business write and counts it processed; a rollback (or an
+   * unknown outcome) releases the key, since this owner stored nothing, and counts it failed.
+   */
+  private void completeInTransaction(String name, IdempotentExecution execution) {
+    TransactionalCompletion.register(
+        store,
+        dataSource,
+        execution,
+        PROCESSED,
+        status -> {
+          if (status == TransactionSynchronization.STATUS_COMMITTED) {
+            metrics.record(name, Outcome.PROCESSED);
+          } else {
+            execution.release(null);
+            metrics.record(name, Outcome.FAILED);
+          }
+        });
   }
 
   /**
@@ -763,16 +761,21 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
           overrides != null && overrides.getConcurrency() != null
               ? overrides.getConcurrency()
               : settings.getConcurrency();
+      Duration wait =
+          overrides != null && overrides.getWaitTimeout() != null
+              ? overrides.getWaitTimeout()
+              : waitTimeout;
       IdempotencyConfig.Builder config =
           IdempotencyConfig.from(baseConfig)
-              .concurrencyMode(mode)
               .outcomePolicy(OutcomePolicy.storeAll())
               .maxKeyLength(IdempotencyKey.ABSOLUTE_MAX_LENGTH);
-      Duration wait = overrides != null ? overrides.getWaitTimeout() : null;
-      if (wait != null) {
+      if (wait != null && wait.isZero()) {
+        // WAIT with a zero wait-timeout answers at once, exactly like REJECT (as for HTTP).
+        mode = ConcurrencyMode.REJECT;
+      } else if (wait != null) {
         config.waitTimeout(wait);
       }
-      this.config = config.build();
+      this.config = config.concurrencyMode(mode).build();
     }
 
     String key(InboundMessage message) {
@@ -817,6 +820,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     private DataSource dataSource;
     private MessagingProperties.Idempotency settings = new MessagingProperties.Idempotency();
     private IdempotencyConfig baseConfig = IdempotencyConfig.ofDefaults();
+    private Duration waitTimeout;
     private ListenerMetrics metrics = ListenerMetrics.NONE;
     private BeanFactory beanFactory;
 
@@ -843,6 +847,23 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
     /** Lease, retention, wait and outage settings every listener's config starts from. */
     public Builder baseConfig(IdempotencyConfig baseConfig) {
       this.baseConfig = Objects.requireNonNull(baseConfig, "baseConfig");
+      return this;
+    }
+
+    /**
+     * Longest wait under {@link ConcurrencyMode#WAIT} for listeners without their own {@code
+     * wait-timeout} ({@code reliability.idempotency.wait-timeout}); zero answers at once, like
+     * {@link ConcurrencyMode#REJECT}. Unset means {@link #baseConfig}'s.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder waitTimeout(Duration waitTimeout) {
+      Objects.requireNonNull(waitTimeout, "waitTimeout");
+      if (waitTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "waitTimeout must not be negative, but was " + waitTimeout);
+      }
+      this.waitTimeout = waitTimeout;
       return this;
     }
 

@@ -4,6 +4,7 @@ import io.github.reliability4j.core.idempotency.Idempotency;
 import io.github.reliability4j.core.idempotency.IdempotencyConfig;
 import io.github.reliability4j.core.idempotency.IdempotencyStore;
 import io.github.reliability4j.jdbc.idempotency.JdbcIdempotencyStore;
+import io.github.reliability4j.spring.InvalidReliabilityPropertyException;
 import io.github.reliability4j.spring.idempotency.IdempotencyAutoConfiguration;
 import io.github.reliability4j.spring.idempotency.IdempotencyProperties;
 import io.github.reliability4j.spring.internal.PropertyChecks;
@@ -76,18 +77,16 @@ public class MessagingAutoConfiguration {
       ObjectProvider<IdempotencyProperties> idempotencyProperties,
       MessagingProperties properties,
       ConfigurableListableBeanFactory beanFactory) {
-    // The one rule for a key's length is the core config's.
-    PropertyChecks.apply(
-        "reliability.messaging.idempotency.max-key-length",
-        properties.getIdempotency().getMaxKeyLength(),
-        IdempotencyConfig.custom()::maxKeyLength);
+    validate(properties.getIdempotency());
     IdempotentListenerInterceptor.Builder builder =
         IdempotentListenerInterceptor.builder(idempotency)
             .settings(properties.getIdempotency())
             .beanFactory(beanFactory);
     IdempotencyProperties engine = idempotencyProperties.getIfAvailable();
     if (engine != null) {
-      builder.baseConfig(IdempotencyAutoConfiguration.engineDefaults(engine));
+      builder
+          .baseConfig(IdempotencyAutoConfiguration.engineDefaults(engine))
+          .waitTimeout(engine.getWaitTimeout());
     }
     DataSource dataSource = dataSources.getIfUnique();
     if (store.getIfAvailable() instanceof JdbcIdempotencyStore jdbc && dataSource != null) {
@@ -103,6 +102,42 @@ public class MessagingAutoConfiguration {
       }
     }
     return builder.build();
+  }
+
+  /**
+   * Checks the listener settings, global and per listener, with one rule each: what the core config
+   * owns (key length, wait) by its builder, so a property accepts exactly what the Java API does.
+   * The listener names are checked once the listeners exist ({@link IdempotentListenerVerifier}).
+   */
+  static void validate(MessagingProperties.Idempotency settings) {
+    String prefix = "reliability.messaging.idempotency.";
+    PropertyChecks.apply(
+        prefix + "max-key-length",
+        settings.getMaxKeyLength(),
+        IdempotencyConfig.custom()::maxKeyLength);
+    checkKeyHeader(prefix + "key-header", settings.getKeyHeader());
+    settings
+        .getListeners()
+        .forEach(
+            (name, listener) -> {
+              String property = IdempotentListenerVerifier.LISTENERS_PROPERTY + "." + name + ".";
+              if (listener.getKeyHeader() != null) {
+                checkKeyHeader(property + "key-header", listener.getKeyHeader());
+              }
+              // Zero is "answer at once" (REJECT), as for reliability.idempotency.wait-timeout.
+              if (listener.getWaitTimeout() != null && !listener.getWaitTimeout().isZero()) {
+                PropertyChecks.apply(
+                    property + "wait-timeout",
+                    listener.getWaitTimeout(),
+                    IdempotencyConfig.custom()::waitTimeout);
+              }
+            });
+  }
+
+  private static void checkKeyHeader(String property, String header) {
+    if (header == null || header.isBlank()) {
+      throw new InvalidReliabilityPropertyException(property, header, "must not be blank");
+    }
   }
 
   private static final boolean MICROMETER =

@@ -218,10 +218,13 @@ public class MessagingProperties {
     /** Whether {@code @IdempotentListener} methods are deduplicated. */
     private boolean enabled = true;
 
-    /** Header carrying the message's idempotency key. */
+    /** Header carrying the message's idempotency key; must not be blank. */
     private String keyHeader = "Idempotency-Key";
 
-    /** Longest accepted key, in characters; longer keys are dead-lettered. */
+    /**
+     * Longest accepted key, in characters, 1 to 1024 ({@code IdempotencyKey}'s absolute limit);
+     * longer keys are dead-lettered.
+     */
     private int maxKeyLength = 255;
 
     /** What a message without a key does: REJECT (dead letter) or PROCESS (without dedup). */
@@ -299,10 +302,13 @@ public class MessagingProperties {
     }
   }
 
-  /** Overrides for one listener; unset values fall back to the global ones. */
+  /**
+   * Overrides for one listener; unset values fall back to the global ones, and a value set here has
+   * the same bounds as the global one (checked at start-up, naming the property).
+   */
   public static class Listener {
 
-    /** Header carrying the key for this listener. */
+    /** Header carrying the key for this listener; must not be blank. */
     private String keyHeader;
 
     /** What a message without a key does for this listener. */
@@ -311,7 +317,11 @@ public class MessagingProperties {
     /** Concurrency mode for this listener. */
     private ConcurrencyMode concurrency;
 
-    /** Longest wait under WAIT for this listener. */
+    /**
+     * Longest wait under WAIT for this listener; zero answers at once (like REJECT), other values
+     * must be positive (the core config's {@code waitTimeout}), the bounds of
+     * reliability.idempotency.wait-timeout, which applies when this is unset.
+     */
     private Duration waitTimeout;
 
     public String getKeyHeader() {

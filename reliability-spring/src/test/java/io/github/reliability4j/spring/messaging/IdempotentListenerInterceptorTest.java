@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.reliability4j.core.idempotency.ConcurrencyMode;
 import io.github.reliability4j.core.idempotency.Idempotency;
+import io.github.reliability4j.core.idempotency.IdempotencyConfig;
 import io.github.reliability4j.core.idempotency.IdempotencyConflictException;
 import io.github.reliability4j.core.idempotency.InMemoryIdempotencyStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -283,6 +285,51 @@ class IdempotentListenerInterceptorTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("no-scope")
         .hasMessageContaining("scope");
+  }
+
+  /** The listener's resolved config for {@code settings} and a default wait (null: unset). */
+  private IdempotencyConfig configOf(MessagingProperties.Idempotency settings, Duration wait)
+      throws NoSuchMethodException {
+    IdempotentListenerInterceptor.Builder builder =
+        IdempotentListenerInterceptor.builder(idempotency).settings(settings);
+    if (wait != null) {
+      builder.waitTimeout(wait);
+    }
+    return builder
+        .build()
+        .definition(Listener.class.getMethod("byHeader", ConsumerRecord.class))
+        .config;
+  }
+
+  @Test
+  void aZeroWaitTimeoutAnswersAtOnceLikeRejectAsForHttp() throws Exception {
+    MessagingProperties.Idempotency settings = new MessagingProperties.Idempotency();
+    settings.setConcurrency(ConcurrencyMode.WAIT);
+    assertThat(configOf(settings, null).getConcurrencyMode()).isEqualTo(ConcurrencyMode.WAIT);
+    assertThat(configOf(settings, null).getWaitTimeout())
+        .isEqualTo(IdempotencyConfig.DEFAULT_WAIT_TIMEOUT);
+    // reliability.idempotency.wait-timeout
+    assertThat(configOf(settings, Duration.ZERO).getConcurrencyMode())
+        .isEqualTo(ConcurrencyMode.REJECT);
+    IdempotencyConfig waits = configOf(settings, Duration.ofSeconds(3));
+    assertThat(waits.getConcurrencyMode()).isEqualTo(ConcurrencyMode.WAIT);
+    assertThat(waits.getWaitTimeout()).isEqualTo(Duration.ofSeconds(3));
+    // listeners.apply.wait-timeout overrides it, with the same meaning of zero
+    MessagingProperties.Listener apply = new MessagingProperties.Listener();
+    apply.setWaitTimeout(Duration.ZERO);
+    settings.getListeners().put("apply", apply);
+    assertThat(configOf(settings, Duration.ofSeconds(3)).getConcurrencyMode())
+        .isEqualTo(ConcurrencyMode.REJECT);
+    apply.setWaitTimeout(Duration.ofSeconds(7));
+    IdempotencyConfig own = configOf(settings, Duration.ZERO);
+    assertThat(own.getConcurrencyMode()).isEqualTo(ConcurrencyMode.WAIT);
+    assertThat(own.getWaitTimeout()).isEqualTo(Duration.ofSeconds(7));
+    assertThatThrownBy(
+            () ->
+                IdempotentListenerInterceptor.builder(idempotency)
+                    .waitTimeout(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("waitTimeout");
   }
 
   private static void call(Listener l, String value) {

@@ -4,16 +4,14 @@ import static io.github.reliability4j.spring.messaging.KafkaIdempotentListenerTe
 import static io.github.reliability4j.spring.messaging.KafkaIdempotentListenerTest.count;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.reliability4j.spring.messaging.KafkaListenerFixture.Knobs;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,14 +24,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
-import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
-import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * {@code @IdempotentListener} on batch {@code @KafkaListener} methods ({@code
@@ -78,10 +71,7 @@ class KafkaBatchListenerTest {
             context -> {
               Knobs knobs = context.getBean(Knobs.class);
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              MessageListenerContainer a =
-                  context
-                      .getBean(KafkaListenerEndpointRegistry.class)
-                      .getListenerContainer("batch-a");
+              MessageListenerContainer a = KafkaListenerFixture.container(context, "batch-a");
               sendThenStart(
                   kafka,
                   a,
@@ -122,10 +112,7 @@ class KafkaBatchListenerTest {
             context -> {
               Knobs knobs = context.getBean(Knobs.class);
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              MessageListenerContainer a =
-                  context
-                      .getBean(KafkaListenerEndpointRegistry.class)
-                      .getListenerContainer("batch-a");
+              MessageListenerContainer a = KafkaListenerFixture.container(context, "batch-a");
               sendThenStart(
                   kafka,
                   a,
@@ -168,10 +155,7 @@ class KafkaBatchListenerTest {
               Knobs knobs = context.getBean(Knobs.class);
               knobs.failOnce.add("f-2");
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              MessageListenerContainer a =
-                  context
-                      .getBean(KafkaListenerEndpointRegistry.class)
-                      .getListenerContainer("batch-a");
+              MessageListenerContainer a = KafkaListenerFixture.container(context, "batch-a");
               sendThenStart(kafka, a, KafkaListenerFixture.amounts(List.of("f-1", "f-2", "f-3")));
               await(
                   () -> count(registry, "processed") == 3,
@@ -194,10 +178,7 @@ class KafkaBatchListenerTest {
               Knobs knobs = context.getBean(Knobs.class);
               knobs.failAfterCommit.add("crash-2");
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              MessageListenerContainer a =
-                  context
-                      .getBean(KafkaListenerEndpointRegistry.class)
-                      .getListenerContainer("batch-a");
+              MessageListenerContainer a = KafkaListenerFixture.container(context, "batch-a");
               sendThenStart(
                   kafka, a, KafkaListenerFixture.amounts(List.of("crash-1", "crash-2", "crash-3")));
               await(
@@ -243,9 +224,7 @@ class KafkaBatchListenerTest {
               Knobs knobs = context.getBean(Knobs.class);
               MeterRegistry registry = context.getBean(MeterRegistry.class);
               MessageListenerContainer plain =
-                  context
-                      .getBean(KafkaListenerEndpointRegistry.class)
-                      .getListenerContainer("batch-plain");
+                  KafkaListenerFixture.container(context, "batch-plain");
               sendThenStart(
                   kafka,
                   plain,
@@ -264,26 +243,9 @@ class KafkaBatchListenerTest {
             });
   }
 
-  /** Test controls and observations; separate because the listener bean is a proxy. */
-  static class Knobs {
-    /** The keys of each list the method received, in order. */
-    final List<List<String>> batches = new CopyOnWriteArrayList<>();
-
-    final Set<String> failOnce = ConcurrentHashMap.newKeySet();
-    final Set<String> failAfterCommit = ConcurrentHashMap.newKeySet();
-    final AtomicInteger invocations = new AtomicInteger();
-  }
-
   @Configuration(proxyBeanMethods = false)
-  @EnableKafka
-  @EnableTransactionManagement
-  @Import({KafkaListenerFixture.CommonBeans.class, KafkaListenerFixture.DeadLetterBeans.class})
+  @Import(KafkaListenerFixture.ListenerApp.class)
   static class App {
-
-    @Bean
-    Knobs knobs() {
-      return new Knobs();
-    }
 
     @Bean
     Ledger ledger(DataSource dataSource, @Value("${test.table}") String table, Knobs knobs) {
@@ -292,15 +254,10 @@ class KafkaBatchListenerTest {
   }
 
   /** Batch listeners inserting one row per record they receive. */
-  static class Ledger {
-    private final JdbcTemplate jdbc;
-    private final String table;
-    private final Knobs knobs;
+  static class Ledger extends KafkaListenerFixture.Ledger {
 
     Ledger(JdbcTemplate jdbc, String table, Knobs knobs) {
-      this.jdbc = jdbc;
-      this.table = table;
-      this.knobs = knobs;
+      super(jdbc, table, knobs);
     }
 
     @KafkaListener(
@@ -344,15 +301,8 @@ class KafkaBatchListenerTest {
       boolean fail = false;
       boolean crash = false;
       for (ConsumerRecord<String, String> record : records) {
-        String key =
-            new String(
-                record.headers().lastHeader("Idempotency-Key").value(), StandardCharsets.UTF_8);
+        String key = insert(record, consumer);
         keys.add(key);
-        jdbc.update(
-            "insert into " + table + " (k, body, consumer) values (?, ?, ?)",
-            key,
-            record.value(),
-            consumer);
         fail |= knobs.failOnce.remove(key);
         crash |= knobs.failAfterCommit.remove(key);
       }
@@ -361,14 +311,7 @@ class KafkaBatchListenerTest {
         throw new IllegalStateException("batch failed after its writes");
       }
       if (crash) {
-        TransactionSynchronizationManager.registerSynchronization(
-            new TransactionSynchronization() {
-              @Override
-              public void afterCommit() {
-                // The database committed; the consumer dies before its offsets are committed.
-                throw new IllegalStateException("consumer crashed after the commit");
-              }
-            });
+        crashAfterCommit();
       }
     }
   }

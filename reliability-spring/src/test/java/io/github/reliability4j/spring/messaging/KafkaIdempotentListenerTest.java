@@ -2,15 +2,14 @@ package io.github.reliability4j.spring.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.reliability4j.spring.messaging.KafkaListenerFixture.Knobs;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -31,12 +30,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.annotation.KafkaListener;
-import org.springframework.transaction.annotation.EnableTransactionManagement;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * {@code @IdempotentListener} on {@code @KafkaListener} methods against an embedded KRaft broker
@@ -165,22 +160,9 @@ class KafkaIdempotentListenerTest {
     }
   }
 
-  /** Test controls and observations; separate because the listener bean is a proxy. */
-  static class Knobs {
-    final AtomicInteger invocations = new AtomicInteger();
-    final Set<String> failAfterCommit = ConcurrentHashMap.newKeySet();
-  }
-
   @Configuration(proxyBeanMethods = false)
-  @EnableKafka
-  @EnableTransactionManagement
-  @Import({KafkaListenerFixture.CommonBeans.class, KafkaListenerFixture.DeadLetterBeans.class})
+  @Import(KafkaListenerFixture.ListenerApp.class)
   static class App {
-
-    @Bean
-    Knobs knobs() {
-      return new Knobs();
-    }
 
     @Bean
     Ledger ledger(DataSource dataSource, @Value("${test.table}") String table, Knobs knobs) {
@@ -189,15 +171,10 @@ class KafkaIdempotentListenerTest {
   }
 
   /** Two consumer instances of one group, each inserting one row per processed record. */
-  static class Ledger {
-    private final JdbcTemplate jdbc;
-    private final String table;
-    private final Knobs knobs;
+  static class Ledger extends KafkaListenerFixture.Ledger {
 
     Ledger(JdbcTemplate jdbc, String table, Knobs knobs) {
-      this.jdbc = jdbc;
-      this.table = table;
-      this.knobs = knobs;
+      super(jdbc, table, knobs);
     }
 
     @KafkaListener(id = "ledger-a", topics = "${test.topic}", groupId = "${test.group}")
@@ -216,22 +193,8 @@ class KafkaIdempotentListenerTest {
 
     private void apply(ConsumerRecord<String, String> record, String consumer) {
       knobs.invocations.incrementAndGet();
-      Header header = record.headers().lastHeader("Idempotency-Key");
-      String key = new String(header.value(), StandardCharsets.UTF_8);
-      jdbc.update(
-          "insert into " + table + " (k, body, consumer) values (?, ?, ?)",
-          key,
-          record.value(),
-          consumer);
-      if (knobs.failAfterCommit.remove(key)) {
-        TransactionSynchronizationManager.registerSynchronization(
-            new TransactionSynchronization() {
-              @Override
-              public void afterCommit() {
-                // The database committed; the consumer dies before its offset is committed.
-                throw new IllegalStateException("consumer crashed after the commit");
-              }
-            });
+      if (knobs.failAfterCommit.remove(insert(record, consumer))) {
+        crashAfterCommit();
       }
     }
   }

@@ -15,13 +15,18 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -32,9 +37,11 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.kafka.annotation.EnableKafka;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -42,6 +49,9 @@ import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
@@ -49,7 +59,8 @@ import org.springframework.util.backoff.FixedBackOff;
  * to the test (topic and its {@code -dlt}, consumer group, business table, keys table), the
  * business table, the application context runner with the idempotency and messaging
  * auto-configurations and the {@code test.*} properties the listener apps read, records sent with
- * an {@code Idempotency-Key} header, the group's committed offsets, and the clean-up. The broker is
+ * an {@code Idempotency-Key} header, the group's committed offsets, the clean-up, and the listener
+ * apps' common part ({@link ListenerApp}, {@link Knobs}, the {@link Ledger} base). The broker is
  * {@link TestKafka}'s; the database is the machine's PostgreSQL or one the test brings.
  */
 final class KafkaListenerFixture implements AutoCloseable {
@@ -295,6 +306,78 @@ final class KafkaListenerFixture implements AutoCloseable {
           new StringDeserializer(),
           Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200),
           errorHandler);
+    }
+  }
+
+  /** The listener container {@code id} of {@code context}'s {@code @KafkaListener} endpoints. */
+  static MessageListenerContainer container(ApplicationContext context, String id) {
+    return context.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer(id);
+  }
+
+  /** Test controls and observations; separate from the ledger because that bean is a proxy. */
+  static class Knobs {
+    /** The keys of each list a batch listener received, in order. */
+    final List<List<String>> batches = new CopyOnWriteArrayList<>();
+
+    /** Keys whose (batch) method fails once, after its writes. */
+    final Set<String> failOnce = ConcurrentHashMap.newKeySet();
+
+    /** Keys whose consumer crashes once after the database commit, before the offset commit. */
+    final Set<String> failAfterCommit = ConcurrentHashMap.newKeySet();
+
+    final AtomicInteger invocations = new AtomicInteger();
+  }
+
+  /**
+   * The listener app's common part: Kafka listeners, transactions, {@link CommonBeans}, {@link
+   * DeadLetterBeans} and a {@link Knobs} bean; a test adds its {@link Ledger} bean.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @EnableKafka
+  @EnableTransactionManagement
+  @Import({CommonBeans.class, DeadLetterBeans.class})
+  static class ListenerApp {
+
+    @Bean
+    Knobs knobs() {
+      return new Knobs();
+    }
+  }
+
+  /** Listeners inserting one row per record into the business table {@code (k, body, consumer)}. */
+  abstract static class Ledger {
+    private final JdbcTemplate jdbc;
+    private final String table;
+    final Knobs knobs;
+
+    Ledger(JdbcTemplate jdbc, String table, Knobs knobs) {
+      this.jdbc = jdbc;
+      this.table = table;
+      this.knobs = knobs;
+    }
+
+    /** Inserts {@code record}'s row written by {@code consumer}; returns its key. */
+    String insert(ConsumerRecord<String, String> record, String consumer) {
+      String key =
+          new String(
+              record.headers().lastHeader("Idempotency-Key").value(), StandardCharsets.UTF_8);
+      jdbc.update(
+          "insert into " + table + " (k, body, consumer) values (?, ?, ?)",
+          key,
+          record.value(),
+          consumer);
+      return key;
+    }
+
+    /** The database commits; the consumer then dies before its offsets are committed. */
+    static void crashAfterCommit() {
+      TransactionSynchronizationManager.registerSynchronization(
+          new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+              throw new IllegalStateException("consumer crashed after the commit");
+            }
+          });
     }
   }
 
