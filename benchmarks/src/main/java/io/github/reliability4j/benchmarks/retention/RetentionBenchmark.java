@@ -88,6 +88,25 @@ public final class RetentionBenchmark {
   static final boolean MARIADB_SERVER_DEFAULTS =
       !Boolean.getBoolean("retention.mariadbKitSettings");
 
+  /**
+   * MariaDB replica applier threads ({@code slave_parallel_threads}, with {@code
+   * slave_parallel_mode=optimistic}); 0 ({@code -Dretention.mariadbParallelThreads=0}, the server's
+   * default) applies one transaction at a time. Optimistic parallel replication is a common
+   * production setting: it lets the replica apply the runner's small, disjoint batches side by side
+   * and group-commit them, and changes nothing for one giant transaction.
+   */
+  static final int MARIADB_PARALLEL_THREADS =
+      Integer.getInteger("retention.mariadbParallelThreads", 0);
+
+  /**
+   * Diagnostic ({@code -Dretention.isolatedPrimary=true}, MariaDB only): the replica's apply thread
+   * is stopped during each method and the runner has no lag view and no pause, so both methods run
+   * alone on the primary. Separates the primary's cost of batching from the replica's apply, which
+   * on this one 2-CPU machine competes with the primary for the same CPUs while the runner runs
+   * (the naive delete's apply starts only after its commit). Lag figures are meaningless then.
+   */
+  static final boolean ISOLATED_PRIMARY = Boolean.getBoolean("retention.isolatedPrimary");
+
   static double load() {
     return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
@@ -110,6 +129,53 @@ public final class RetentionBenchmark {
 
     /** WAL bytes not yet replayed and replay_lag in ms, or null where not measurable. */
     long[] walLag(Statement primary) throws SQLException;
+
+    /** Stops or resumes the replica's apply thread (only for the isolated-primary diagnostic). */
+    default void applyOnReplica(boolean apply) {
+      throw new UnsupportedOperationException(name() + ": no isolated-primary diagnostic");
+    }
+
+    /** Server counters that do not depend on the load, by name; empty where not read. */
+    default java.util.Map<String, Long> counters(DataSource ds) throws SQLException {
+      return java.util.Map.of();
+    }
+  }
+
+  /** MariaDB status counters read around each method, on the primary and the replica. */
+  static final java.util.List<String> MARIADB_COUNTERS =
+      java.util.List.of(
+          "Com_select",
+          "Com_update",
+          "Com_delete",
+          "Com_commit",
+          "Innodb_os_log_fsyncs",
+          "Innodb_data_fsyncs",
+          "Binlog_commits",
+          "Binlog_group_commits");
+
+  static java.util.Map<String, Long> mariaDbCounters(DataSource ds) throws SQLException {
+    java.util.Map<String, Long> m = new java.util.TreeMap<>();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SHOW GLOBAL STATUS")) {
+      while (rs.next()) {
+        if (MARIADB_COUNTERS.contains(rs.getString(1))) {
+          m.put(rs.getString(1), Long.parseLong(rs.getString(2)));
+        }
+      }
+    }
+    return m;
+  }
+
+  static String delta(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+    StringBuilder sb = new StringBuilder();
+    for (java.util.Map.Entry<String, Long> e : after.entrySet()) {
+      sb.append(sb.length() == 0 ? "" : ", ")
+          .append(e.getKey())
+          .append(' ')
+          .append(e.getValue() - before.getOrDefault(e.getKey(), 0L));
+    }
+    return sb.toString();
   }
 
   public static void main(String[] args) throws Exception {
@@ -186,6 +252,12 @@ public final class RetentionBenchmark {
             .serverOption("innodb_log_file_size", "96M")
             .serverOption("innodb_flush_log_at_trx_commit", "1");
       }
+      if (MARIADB_PARALLEL_THREADS > 0) {
+        // harmless on the primary, which has no applier
+        config
+            .serverOption("slave_parallel_threads", Integer.toString(MARIADB_PARALLEL_THREADS))
+            .serverOption("slave_parallel_mode", "optimistic");
+      }
       try (MariaDbCluster cluster = MariaDbCluster.start(config.build())) {
         HikariDataSource primary = pool(cluster.primary().jdbcUrl(), "m-primary");
         HikariDataSource replica = pool(cluster.replica(0).jdbcUrl(), "m-replica");
@@ -220,6 +292,18 @@ public final class RetentionBenchmark {
                 public long[] walLag(Statement st) {
                   return null;
                 }
+
+                public java.util.Map<String, Long> counters(DataSource ds) throws SQLException {
+                  return mariaDbCounters(ds);
+                }
+
+                public void applyOnReplica(boolean apply) {
+                  if (apply) {
+                    cluster.replica(0).startReplication();
+                  } else {
+                    cluster.replica(0).stopReplication();
+                  }
+                }
               });
         } finally {
           primary.close();
@@ -250,14 +334,19 @@ public final class RetentionBenchmark {
       exec(primary, "INSERT INTO heartbeat VALUES (1, 0)");
       System.out.printf(
           "%n%s (runner: budget %d ms, batch %d..%d rows, lag bound %d ms, poll %d ms; lag"
-              + " sampled every %d ms)%n%n",
+              + " sampled every %d ms; MariaDB replica applier threads %d%s)%n%n",
           db.name(),
           BUDGET.toMillis(),
           INITIAL_BATCH,
           MAX_BATCH,
           MAX_LAG.toMillis(),
           POLL.toMillis(),
-          SAMPLE_MS);
+          SAMPLE_MS,
+          MARIADB_PARALLEL_THREADS,
+          ISOLATED_PRIMARY
+              ? "; ISOLATED PRIMARY: replica apply stopped during each method, no lag view,"
+                  + " lag figures meaningless"
+              : "");
       System.out.println(
           "| round | method | load | rows deleted | seconds | rows/s | peak staleness (ms) | peak"
               + " heartbeat age (ms) | peak"
@@ -265,6 +354,7 @@ public final class RetentionBenchmark {
               + " max batch (ms) | time in batches (ms) | throttled (ms) |");
       System.out.println(
           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+      java.util.List<String> counterLines = new java.util.ArrayList<>();
       for (int round = 1; round <= rounds; round++) {
         for (String method : new String[] {"naive DELETE", "RetentionRunner"}) {
           String t = "ret_bench_" + round + (method.startsWith("naive") ? "_naive" : "_runner");
@@ -275,8 +365,13 @@ public final class RetentionBenchmark {
           lag.start();
           lag.awaitFresh();
           double loadAtStart = load();
+          java.util.Map<String, Long> primaryBefore = db.counters(primary);
+          java.util.Map<String, Long> replicaBefore = db.counters(replica);
           String sizes = "—";
           long batchMs;
+          if (ISOLATED_PRIMARY) {
+            db.applyOnReplica(false);
+          }
           long t0 = System.nanoTime();
           long deleted;
           long batches = 1;
@@ -292,20 +387,26 @@ public final class RetentionBenchmark {
           } else {
             int[] minMax = {Integer.MAX_VALUE, 0};
             long[] inBatches = {0};
+            RetentionPolicy.Builder policy =
+                RetentionPolicy.custom()
+                    .table(t)
+                    .ageColumn("created_at")
+                    .maxAge(Duration.ofDays(7))
+                    .initialBatchSize(INITIAL_BATCH)
+                    .maxBatchSize(MAX_BATCH)
+                    .batchTimeBudget(BUDGET)
+                    .maxReplicaLag(MAX_LAG)
+                    .throttlePollInterval(POLL);
+            RetentionRunner.Builder runner;
+            if (ISOLATED_PRIMARY) {
+              runner =
+                  RetentionRunner.builder(
+                      primary, policy.pauseBetweenBatches(Duration.ZERO).build());
+            } else {
+              runner = RetentionRunner.builder(primary, policy.build()).lagView(routing.lagView());
+            }
             RetentionRun run =
-                RetentionRunner.builder(
-                        primary,
-                        RetentionPolicy.custom()
-                            .table(t)
-                            .ageColumn("created_at")
-                            .maxAge(Duration.ofDays(7))
-                            .initialBatchSize(INITIAL_BATCH)
-                            .maxBatchSize(MAX_BATCH)
-                            .batchTimeBudget(BUDGET)
-                            .maxReplicaLag(MAX_LAG)
-                            .throttlePollInterval(POLL)
-                            .build())
-                    .lagView(routing.lagView())
+                runner
                     .listener(
                         e -> {
                           if (e.type() == RetentionEvent.Type.BATCH) {
@@ -324,10 +425,25 @@ public final class RetentionBenchmark {
             throttled = run.throttled().toMillis();
           }
           double seconds = (System.nanoTime() - t0) / 1e9;
+          if (ISOLATED_PRIMARY) {
+            db.applyOnReplica(true);
+          }
           db.awaitCaughtUp();
           lag.stopAndWait();
+          if (!primaryBefore.isEmpty()) {
+            // includes the heartbeat writer's ~1 autocommit update per SAMPLE_MS and its apply
+            counterLines.add(
+                String.format(
+                    "round %d %s (%d batches): primary: %s; replica: %s",
+                    round,
+                    method,
+                    batches,
+                    delta(primaryBefore, db.counters(primary)),
+                    delta(replicaBefore, db.counters(replica))));
+          }
           System.out.printf(
-              "| %d | %s | %.2f | %d | %.2f | %.0f | %d | %d | %s | %s | %d | %s | %d | %d | %d |%n",
+              "| %d | %s | %.2f | %d | %.2f | %.0f | %d | %d | %s | %s | %d | %s | %d | %d | %d"
+                  + " |%n",
               round,
               method,
               loadAtStart,
@@ -347,6 +463,7 @@ public final class RetentionBenchmark {
         }
       }
       exec(primary, "DROP TABLE heartbeat");
+      counterLines.forEach(System.out::println);
     }
   }
 

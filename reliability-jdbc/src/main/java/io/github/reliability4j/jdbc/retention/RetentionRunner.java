@@ -91,11 +91,13 @@ import org.slf4j.LoggerFactory;
  * Before each batch the runner consults the optional {@link ReplicaLagView} and pauses while any
  * replica's last known lag exceeds {@link RetentionPolicy#getMaxReplicaLag()}, and the optional
  * readiness supplier and pauses while it is not {@link HealthStatus#PASS}; it looks again every
- * {@link RetentionPolicy#getThrottlePollInterval()}, renewing its lease meanwhile, and gives up
- * after {@link RetentionPolicy#getMaxThrottleTime()} (outcome {@code THROTTLED}). A replica whose
- * lag is unknown (its probe failed: down, unreachable) does not pause the runner: a dead replica
- * must not stop retention forever, and the lag view's own health probes report it. Without a lag
- * view the runner pauses {@link RetentionPolicy#getPauseBetweenBatches()} between batches.
+ * {@link RetentionPolicy#getThrottlePollInterval()}, renewing its lease meanwhile (once a quarter
+ * of the lease duration has passed since the last renewal, not at every look: each renewal is a
+ * commit the lagging replicas must apply as well), and gives up after {@link
+ * RetentionPolicy#getMaxThrottleTime()} (outcome {@code THROTTLED}). A replica whose lag is unknown
+ * (its probe failed: down, unreachable) does not pause the runner: a dead replica must not stop
+ * retention forever, and the lag view's own health probes report it. Without a lag view the runner
+ * pauses {@link RetentionPolicy#getPauseBetweenBatches()} between batches.
  *
  * <h2>One runner per policy</h2>
  *
@@ -331,7 +333,9 @@ public final class RetentionRunner {
         }
         int size = sizer.current();
         Instant t0 = clock.instant();
+        long renewingAt = clock.millis();
         Batch b = batch(c, owner, cursor, size, cut);
+        p.renewedAtMillis = renewingAt;
         Duration took = Duration.between(t0, clock.instant());
         sizer.record(size, b.keys, took);
         p.batches++;
@@ -634,22 +638,31 @@ public final class RetentionRunner {
       } else if (Duration.between(pausedSince, now).compareTo(policy.getMaxThrottleTime()) >= 0) {
         return false;
       }
-      boolean renewed;
-      try {
-        renewed =
-            lease.renew(
-                c, policy.getName(), owner, clock.millis() + policy.getLeaseDuration().toMillis());
-        if (!c.getAutoCommit()) {
-          c.commit();
+      // Renew only once a quarter of the lease has passed since the last renewal (the batch's own
+      // or a pause's): each renewal is a durable commit that every replica must apply too, and a
+      // renewal per poll made the lagging replica this pause waits for apply one more transaction
+      // per poll. Fencing does not depend on these renewals: every batch renews and checks the
+      // lease in its own transaction before touching the table.
+      long nowMillis = clock.millis();
+      if (nowMillis - p.renewedAtMillis >= policy.getLeaseDuration().toMillis() / 4) {
+        boolean renewed;
+        try {
+          renewed =
+              lease.renew(
+                  c, policy.getName(), owner, nowMillis + policy.getLeaseDuration().toMillis());
+          if (!c.getAutoCommit()) {
+            c.commit();
+          }
+        } catch (SQLException e) {
+          if (!c.getAutoCommit()) {
+            c.rollback();
+          }
+          throw e;
         }
-      } catch (SQLException e) {
-        if (!c.getAutoCommit()) {
-          c.rollback();
+        if (!renewed) {
+          throw new LeaseLost(policy.getName(), lease.table());
         }
-        throw e;
-      }
-      if (!renewed) {
-        throw new LeaseLost(policy.getName(), lease.table());
+        p.renewedAtMillis = nowMillis;
       }
       emit(
           new RetentionEvent(
@@ -806,8 +819,12 @@ public final class RetentionRunner {
     Duration throttled = Duration.ZERO;
     Duration maxBatch = Duration.ZERO;
 
+    /** Clock millis of the last lease renewal (acquisition, a batch, a pause). */
+    long renewedAtMillis;
+
     Progress(Instant startedAt) {
       this.startedAt = startedAt;
+      this.renewedAtMillis = startedAt.toEpochMilli();
     }
   }
 

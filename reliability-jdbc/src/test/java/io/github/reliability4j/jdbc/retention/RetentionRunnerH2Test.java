@@ -239,6 +239,121 @@ class RetentionRunnerH2Test {
   }
 
   @Test
+  void aPauseLongerThanTheLeaseKeepsTheLeaseWithoutRenewingAtEveryPoll() throws Exception {
+    RetentionTables.insert(ds, t, 300, old(), "DONE");
+    RetentionPolicy p = policy().leaseDuration(Duration.ofMinutes(1)).build();
+    AtomicReference<HealthStatus> ready = new AtomicReference<>(HealthStatus.PASS);
+    AtomicInteger polls = new AtomicInteger();
+    AtomicReference<RetentionRun> secondRun = new AtomicReference<>();
+    RetentionRunner second = runner(p).build();
+    Sleeper pausing =
+        d -> {
+          sleeper.sleep(d);
+          int n = polls.incrementAndGet();
+          if (n == 750) { // 150 s into the pause: 2.5 leases after the last batch's renewal
+            secondRun.set(second.run());
+          }
+          if (n == 900) {
+            ready.set(HealthStatus.PASS);
+          }
+        };
+    RetentionRunner first =
+        RetentionRunner.builder(countingRenewals(), p)
+            .clock(clock)
+            .sleeper(pausing)
+            .readiness(ready::get)
+            .listener(
+                e -> {
+                  if (e.type() == RetentionEvent.Type.BATCH && e.batch() == 1) {
+                    ready.set(HealthStatus.WARN);
+                  }
+                })
+            .build();
+    long updatesBefore = leaseUpdates();
+    RetentionRun run = first.run();
+    assertThat(secondRun.get().outcome())
+        .as("the paused runner kept its lease")
+        .isEqualTo(RetentionRun.Outcome.LEASE_HELD);
+    assertThat(run.outcome()).isEqualTo(RetentionRun.Outcome.COMPLETED);
+    assertThat(run.rowsArchived()).isEqualTo(300);
+    assertThat(run.throttled()).isGreaterThan(Duration.ofMinutes(2));
+    // 900 polls of 200 ms: a renewal every 15 s (a quarter of the lease), not one per poll
+    assertThat(leaseUpdates() - updatesBefore).isBetween(10L, 20L);
+  }
+
+  @Test
+  void aLeaseTakenOverDuringAPauseStopsTheRunBeforeItsNextBatch() throws Exception {
+    RetentionTables.insert(ds, t, 300, old(), "DONE");
+    Set<Long> before = RetentionTables.ids(ds, t);
+    RetentionPolicy p = policy().leaseDuration(Duration.ofMinutes(1)).build();
+    AtomicReference<HealthStatus> ready = new AtomicReference<>(HealthStatus.PASS);
+    AtomicReference<RetentionRun> otherRun = new AtomicReference<>();
+    RetentionRunner other = runner(p).build();
+    Sleeper stalling =
+        d -> {
+          sleeper.sleep(d);
+          if (otherRun.get() == null) {
+            // the paused runner stalls past its lease (e.g. a GC pause); the other takes over
+            clock.advance(Duration.ofMinutes(2));
+            otherRun.set(other.run());
+            ready.set(HealthStatus.PASS);
+          }
+        };
+    RetentionRunner first =
+        RetentionRunner.builder(ds, p)
+            .clock(clock)
+            .sleeper(stalling)
+            .readiness(ready::get)
+            .listener(
+                e -> {
+                  if (e.type() == RetentionEvent.Type.BATCH && e.batch() == 1) {
+                    ready.set(HealthStatus.WARN);
+                  }
+                })
+            .build();
+    RetentionRun run = first.run();
+    assertThat(run.outcome()).isEqualTo(RetentionRun.Outcome.LEASE_LOST);
+    assertThat(run.rowsArchived()).as("only the batch before the pause").isEqualTo(100);
+    assertThat(otherRun.get().outcome()).isEqualTo(RetentionRun.Outcome.COMPLETED);
+    assertThat(otherRun.get().rowsArchived()).isEqualTo(200);
+    assertThat(RetentionTables.ids(ds, t)).isEmpty();
+    assertThat(RetentionTables.ids(ds, t + "_archive")).isEqualTo(before);
+  }
+
+  /** Lease renewals prepared on connections of {@link #countingRenewals()} so far. */
+  private long leaseUpdates() {
+    return renewals.get();
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong renewals =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** {@link #ds}, counting the lease renewals prepared on its connections. */
+  private DataSource countingRenewals() {
+    return new DelegatingDataSource(ds) {
+      @Override
+      public java.sql.Connection getConnection() throws java.sql.SQLException {
+        java.sql.Connection c = super.getConnection();
+        return (java.sql.Connection)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {java.sql.Connection.class},
+                (proxy, m, args) -> {
+                  if (m.getName().equals("prepareStatement")
+                      && ((String) args[0]).contains("SET expires_at = ? WHERE policy = ? AND")) {
+                    renewals.incrementAndGet();
+                  }
+                  try {
+                    return m.invoke(c, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+      }
+    };
+  }
+
+  @Test
   void aReplicaWithUnknownLagDoesNotPause() throws Exception {
     RetentionTables.insert(ds, t, 150, old(), "DONE");
     FakeLagView lag = new FakeLagView();
