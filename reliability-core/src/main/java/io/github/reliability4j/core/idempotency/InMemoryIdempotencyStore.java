@@ -43,9 +43,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * the oldest first drops the records closest to being forgotten anyway, and a record's survival
  * never depends on how many retries it answered (replays are plain reads that change nothing). Size
  * the store for the number of keys created within one retention period. Under concurrent claims the
- * size can exceed the bound by at most the number of threads creating records at that moment (each
- * removes what its own record put over the bound before its claim returns); once they return it is
- * within the bound.
+ * number of records held ({@link #estimatedSize}) can exceed the bound by at most the number of
+ * threads creating records at that moment: each claim that creates a record removes the oldest
+ * while the store is over the bound before it returns, so once the calls return it is within the
+ * bound.
  *
  * <p><b>Expiry.</b> A record is answered as absent from its expiry on (the retention expiry of a
  * completed record, the lease expiry of an in-progress one; see the replay tolerance above) and is
@@ -274,11 +275,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Approximate number of records held, including expired ones not yet removed; exact when no call
-   * is running.
+   * Number of records held, including expired ones not yet removed: the records in the creation
+   * order, exact when no call is running (a call in progress may have put or removed one record
+   * that the map does not show yet).
    */
   public long estimatedSize() {
-    return map.mappingCount();
+    return linked;
   }
 
   private long replayNanos() {
