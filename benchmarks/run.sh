@@ -10,6 +10,12 @@
 #                                      # the Kafka listener harness (not JMH; default 20000 5):
 #                                      # bare / dedup per record and per batch, records/s and
 #                                      # round trips, also in benchmarks/target/jmh/messaging.md
+#   benchmarks/run.sh routing-interleaved [all|mariadb|postgres] [rounds] [ops] [warm-up rounds]
+#                                      # groups 3/3m without fork-to-fork variance (not JMH; default
+#                                      # all 30 2000 10): one cluster per database, rawPool /
+#                                      # routingNoToken / routingCoveredToken in rotating order,
+#                                      # per-round ratios, CPU and B/op, also in
+#                                      # benchmarks/target/jmh/routing-interleaved.md
 #
 # Output (benchmarks/target/jmh/): results-<mode>.json (JMH), http-<mode>.md, round-trips-<mode>.md and
 # report-<mode>.md (machine, round trips per operation, ratio tables, targets met/missed).
@@ -20,8 +26,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-quick}
 include=${2:-}
 case "$mode" in
-  smoke|quick|full|messaging) ;;
-  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex] | messaging [records] [rounds]" >&2; exit 2 ;;
+  smoke|quick|full|messaging|routing-interleaved) ;;
+  *) echo "usage: benchmarks/run.sh smoke|quick|full [include-regex] | messaging [records] [rounds] | routing-interleaved [all|mariadb|postgres] [rounds] [ops] [warm-up]" >&2; exit 2 ;;
 esac
 ./mvnw -B -q -pl benchmarks -am -DskipTests package
 if [[ "$mode" == messaging ]]; then
@@ -31,6 +37,13 @@ if [[ "$mode" == messaging ]]; then
       io.github.reliability4j.benchmarks.messaging.KafkaListenerHarness "${2:-20000}" "${3:-5}"
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   } | tee benchmarks/target/jmh/messaging.md
+  exit 0
+fi
+if [[ "$mode" == routing-interleaved ]]; then
+  mkdir -p benchmarks/target/jmh
+  java -cp benchmarks/target/benchmarks.jar \
+    io.github.reliability4j.benchmarks.routing.RoutingInterleavedHarness \
+    "${2:-all}" "${3:-30}" "${4:-2000}" "${5:-10}" | tee benchmarks/target/jmh/routing-interleaved.md
   exit 0
 fi
 args=("$mode" benchmarks/target/jmh)

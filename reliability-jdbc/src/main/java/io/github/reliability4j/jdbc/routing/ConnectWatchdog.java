@@ -15,15 +15,26 @@ import org.slf4j.LoggerFactory;
 /*
  * Why a watchdog and not a thread hand-off: handing getConnection() to another thread and waiting
  * on a future would bound it just as well, but costs a context switch on every routed read. Here
- * the common path only registers the attempt in a concurrent set and removes it again; one daemon
- * thread per JVM checks the deadlines every TICK and, for an attempt past its deadline, runs its
- * timeout action (the replica is excluded at that moment, before the stuck call returns) and
- * interrupts the waiting thread. Pools that wait interruptibly for a connection (HikariCP's
- * ConcurrentBag, Apache DBCP, c3p0) then give up at once; the interrupt flag that the pool
- * restores is cleared again, so the caller's thread is left as it was. A thread blocked in a
- * socket read (a pool validating a connection to a host that vanished without a reset) is not
- * interruptible: its call then ends at the pool's own validation timeout, but the replica is still
- * excluded at the deadline and no other read waits for it.
+ * the common path only arms its thread's attempt slot and disarms it again; one daemon thread per
+ * JVM checks the deadlines every TICK and, for an attempt past its deadline, runs its timeout
+ * action (the replica is excluded at that moment, before the stuck call returns) and interrupts
+ * the waiting thread. Pools that wait interruptibly for a connection (HikariCP's ConcurrentBag,
+ * Apache DBCP, c3p0) then give up at once; the interrupt flag that the pool restores is cleared
+ * again, so the caller's thread is left as it was. A thread blocked in a socket read (a pool
+ * validating a connection to a host that vanished without a reset) is not interruptible: its call
+ * then ends at the pool's own validation timeout, but the replica is still excluded at the
+ * deadline and no other read waits for it.
+ *
+ * Why slots (issue 16, routing overhead): a routed replica read used to allocate an Attempt, a
+ * ConcurrentHashMap node to register it and a capturing Runnable for the timeout action, about
+ * 100 bytes per read. Now each thread has one Attempt, registered in `slots` the first time the
+ * thread connects through the watchdog and reused by every later attempt on that thread; the
+ * timeout action is a non-capturing TimeoutAction plus a subject object, so nothing is allocated
+ * per read. Arming, expiring and finishing a slot synchronize on it, and expire() re-checks the
+ * state and the deadline under that lock, so the watchdog can never time out a later attempt with
+ * an earlier attempt's deadline. The watchdog drops the slots of threads that have terminated when
+ * it scans. A nested attempt on the same thread (a routed DataSource used as another's pool) finds
+ * its slot armed and falls back to a one-off Attempt, as before.
  */
 /** Bounds pool connection attempts by the routing library's own timeouts. Thread-safe. */
 final class ConnectWatchdog {
@@ -33,39 +44,72 @@ final class ConnectWatchdog {
   /** The watchdog of this JVM. */
   static final ConnectWatchdog SHARED = new ConnectWatchdog(TimeUnit.MILLISECONDS.toNanos(10));
 
-  private static final int ACTIVE = 0;
-  private static final int TIMED_OUT = 1;
-  private static final int DONE = 2;
+  private static final int IDLE = 0;
+  private static final int ACTIVE = 1;
+  private static final int TIMED_OUT = 2;
 
-  /** One bounded attempt, made on the thread that registered it. */
+  /**
+   * What happens at the deadline of an attempt, on the watchdog thread: {@code subject} is the
+   * object passed to {@link #connect(DataSource, String, Duration, Object, TimeoutAction)} and
+   * {@code error} says which node timed out after how long.
+   */
+  @FunctionalInterface
+  interface TimeoutAction<T> {
+    void timedOut(T subject, SQLTransientConnectionException error);
+  }
+
+  private static final TimeoutAction<Object> NOTHING = (subject, error) -> {};
+
+  /**
+   * The attempt slot of one thread (or a one-off attempt when the slot is armed already). Only its
+   * own thread arms and finishes it.
+   */
   final class Attempt {
     private final Thread thread;
-    private final long deadline;
-    private final Runnable onTimeout;
-    private int state = ACTIVE;
+    private final boolean oneOff;
+    private volatile int state = IDLE;
+    private long deadline;
+    private String node;
+    private Duration timeout;
+    private Object subject;
+    private TimeoutAction<Object> onTimeout;
 
-    private Attempt(Thread thread, long deadline, Runnable onTimeout) {
+    private Attempt(Thread thread, boolean oneOff) {
       this.thread = thread;
-      this.deadline = deadline;
-      this.onTimeout = onTimeout;
+      this.oneOff = oneOff;
     }
 
-    private synchronized void expire() {
-      if (state != ACTIVE) {
+    @SuppressWarnings("unchecked")
+    private synchronized void arm(
+        long deadline, String node, Duration timeout, Object subject, TimeoutAction<?> onTimeout) {
+      this.deadline = deadline;
+      this.node = node;
+      this.timeout = timeout;
+      this.subject = subject;
+      this.onTimeout = (TimeoutAction<Object>) onTimeout;
+      state = ACTIVE;
+    }
+
+    private synchronized void expireIfDue(long now) {
+      if (state != ACTIVE || now - deadline < 0) {
         return;
       }
       state = TIMED_OUT;
       try {
-        onTimeout.run();
+        onTimeout.timedOut(subject, timedOut(node, timeout, null));
       } catch (RuntimeException e) {
         LOG.warn("connect-timeout action failed", e);
       }
       thread.interrupt();
     }
 
-    private synchronized boolean markDone() {
+    private synchronized boolean disarm() {
       boolean timedOut = state == TIMED_OUT;
-      state = DONE;
+      state = IDLE;
+      node = null;
+      timeout = null;
+      subject = null;
+      onTimeout = null;
       return timedOut;
     }
 
@@ -74,18 +118,21 @@ final class ConnectWatchdog {
      * watchdog sent is cleared.
      */
     boolean finish() {
-      pending.remove(this);
-      boolean timedOut = markDone();
+      boolean timedOut = disarm();
+      if (oneOff) {
+        slots.remove(this);
+      }
       if (timedOut) {
-        // The interrupt was sent before DONE, so it is pending or was consumed by the pool (which
-        // then usually restored it): clear it either way.
+        // The interrupt was sent before the attempt was disarmed, so it is pending or was consumed
+        // by the pool (which then usually restored it): clear it either way.
         Thread.interrupted();
       }
       return timedOut;
     }
   }
 
-  private final Set<Attempt> pending = ConcurrentHashMap.newKeySet();
+  private final Set<Attempt> slots = ConcurrentHashMap.newKeySet();
+  private final ThreadLocal<Attempt> slot = new ThreadLocal<>();
   private final long tickNanos;
   private volatile Thread worker;
   private volatile boolean parked;
@@ -94,15 +141,25 @@ final class ConnectWatchdog {
     this.tickNanos = tickNanos;
   }
 
+  /** {@link #connect(DataSource, String, Duration, Object, TimeoutAction)} with no action. */
+  Connection connect(DataSource source, String node, Duration timeout) throws SQLException {
+    return connect(source, node, timeout, null, NOTHING);
+  }
+
   /**
-   * {@code source.getConnection()}, given up after {@code timeout}: then {@code onTimeout} runs (on
-   * the watchdog thread, at the deadline), a connection that arrives late is closed, and the caller
-   * gets an {@link SQLTransientConnectionException} ({@code 08001}) saying so, with the pool's own
-   * exception, if any, as the cause.
+   * {@code source.getConnection()}, given up after {@code timeout}: then {@code
+   * onTimeout.timedOut(subject, ...)} runs (on the watchdog thread, at the deadline), a connection
+   * that arrives late is closed, and the caller gets an {@link SQLTransientConnectionException}
+   * ({@code 08001}) saying so, with the pool's own exception, if any, as the cause.
    */
-  Connection connect(DataSource source, String node, Duration timeout, Runnable onTimeout)
+  <T> Connection connect(
+      DataSource source,
+      String node,
+      Duration timeout,
+      T subject,
+      TimeoutAction<? super T> onTimeout)
       throws SQLException {
-    Attempt a = begin(timeout.toNanos(), onTimeout);
+    Attempt a = begin(node, timeout, subject, onTimeout);
     Connection c;
     try {
       c = source.getConnection();
@@ -110,6 +167,10 @@ final class ConnectWatchdog {
       if (a.finish()) {
         throw timedOut(node, timeout, e);
       }
+      throw e;
+    } catch (Error e) {
+      // Disarm the slot even then, or its deadline would interrupt this thread later.
+      a.finish();
       throw e;
     }
     if (a.finish()) {
@@ -135,9 +196,17 @@ final class ConnectWatchdog {
         cause);
   }
 
-  Attempt begin(long timeoutNanos, Runnable onTimeout) {
-    Attempt a = new Attempt(Thread.currentThread(), System.nanoTime() + timeoutNanos, onTimeout);
-    pending.add(a);
+  Attempt begin(String node, Duration timeout, Object subject, TimeoutAction<?> onTimeout) {
+    Attempt a = slot.get();
+    if (a == null) {
+      a = new Attempt(Thread.currentThread(), false);
+      slot.set(a);
+      slots.add(a);
+    } else if (a.state != IDLE) {
+      a = new Attempt(Thread.currentThread(), true);
+      slots.add(a);
+    }
+    a.arm(System.nanoTime() + timeout.toNanos(), node, timeout, subject, onTimeout);
     Thread w = worker;
     if (w == null) {
       start();
@@ -145,6 +214,11 @@ final class ConnectWatchdog {
       LockSupport.unpark(w);
     }
     return a;
+  }
+
+  /** The registered slots (one per thread that connected and is alive, plus one-off attempts). */
+  int slotCount() {
+    return slots.size();
   }
 
   private synchronized void start() {
@@ -157,14 +231,39 @@ final class ConnectWatchdog {
     t.start();
   }
 
+  /** Expires the attempts past their deadline; true if any attempt is active. */
+  boolean scan(long now) {
+    boolean active = false;
+    for (Attempt a : slots) {
+      if (a.state == ACTIVE) {
+        active = true;
+        a.expireIfDue(now);
+      } else if (!a.thread.isAlive()) {
+        slots.remove(a);
+      }
+    }
+    return active;
+  }
+
+  private boolean anyActive() {
+    for (Attempt a : slots) {
+      if (a.state == ACTIVE) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void run() {
     int idleTicks = 0;
     while (true) {
-      if (pending.isEmpty()) {
+      if (!scan(System.nanoTime())) {
         if (++idleTicks > 200) {
-          // Idle for about 2 s: sleep until the next attempt registers.
+          // Idle for about 2 s: sleep until the next attempt registers. begin() arms its slot
+          // (volatile state) before it reads `parked`, and this thread sets `parked` before it
+          // reads the states again, so one of the two always sees the other.
           parked = true;
-          if (pending.isEmpty()) {
+          if (!anyActive()) {
             LockSupport.park(this);
           }
           parked = false;
@@ -173,12 +272,6 @@ final class ConnectWatchdog {
         }
       } else {
         idleTicks = 0;
-        long now = System.nanoTime();
-        for (Attempt a : pending) {
-          if (now - a.deadline >= 0) {
-            a.expire();
-          }
-        }
       }
       LockSupport.parkNanos(this, tickNanos);
     }

@@ -40,8 +40,7 @@ final class NodeChecks {
     if (config.policy().probeTimeout().compareTo(bound) > 0) {
       bound = config.policy().probeTimeout();
     }
-    try (Connection c =
-        ConnectWatchdog.SHARED.connect(config.replica(name), name, bound, () -> {})) {
+    try (Connection c = ConnectWatchdog.SHARED.connect(config.replica(name), name, bound)) {
       Optional<Boolean> recovery = dialect.isInRecovery(c);
       if (recovery.isPresent() && !recovery.get()) {
         throw new RoutingConfigurationException(

@@ -406,16 +406,17 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
         + "]";
   }
 
+  /** Excludes the replica whose connection attempt timed out (no allocation per attempt). */
+  private static final ConnectWatchdog.TimeoutAction<ReplicaState> EXCLUDE_ON_TIMEOUT =
+      ReplicaState::connectionFailed;
+
   /**
    * A connection from replica {@code r}'s pool within {@code timeout}; at the deadline {@code r} is
    * excluded at once (before the stuck call returns).
    */
   Connection connectReplica(ReplicaState r, Duration timeout) throws SQLException {
     return ConnectWatchdog.SHARED.connect(
-        config.replica(r.name()),
-        r.name(),
-        timeout,
-        () -> r.connectionFailed(ConnectWatchdog.timedOut(r.name(), timeout, null)));
+        config.replica(r.name()), r.name(), timeout, r, EXCLUDE_ON_TIMEOUT);
   }
 
   /**
@@ -427,7 +428,7 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
       return config.primary().getConnection();
     }
     return ConnectWatchdog.SHARED.connect(
-        config.primary(), config.primaryName(), config.replicaConnectTimeout(), () -> {});
+        config.primary(), config.primaryName(), config.replicaConnectTimeout());
   }
 
   private final class JdbcProbe implements ReplicationProbe {
@@ -437,7 +438,7 @@ public final class ReplicaRoutingDataSource implements DataSource, AutoCloseable
     public ReplicationPosition primaryPosition() throws Exception {
       try (Connection c =
           ConnectWatchdog.SHARED.connect(
-              config.primary(), config.primaryName(), config.policy().probeTimeout(), () -> {})) {
+              config.primary(), config.primaryName(), config.policy().probeTimeout())) {
         bound(c);
         return dialect.currentPosition(c);
       }
