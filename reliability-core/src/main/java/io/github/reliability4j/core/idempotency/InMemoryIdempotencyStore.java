@@ -1,87 +1,59 @@
 package io.github.reliability4j.core.idempotency;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
- * An {@link IdempotencyStore} held in this JVM's heap, on a bounded {@link ConcurrentHashMap}. The
- * default for a single instance and for tests; it does not deduplicate across processes.
+ * An {@link IdempotencyStore} held in this JVM's heap, on a bounded Caffeine cache. The default for
+ * a single instance and for tests; it does not deduplicate across processes.
  *
- * <p><b>Atomicity.</b> Every state change (claim, complete, release, renew, and every removal
- * below) is one {@code compute} on the map, which {@link ConcurrentHashMap} performs atomically per
- * key; the decision (live? same fingerprint? same owner?) is taken inside it against the record's
- * own expiry instants and the injected {@link Clock}, so correctness never depends on when a record
- * is removed. A claim of a live completed record is answered by a lock-free read instead (such a
- * record can only expire, never change), with an answer built once when the record completed: a
- * replay allocates nothing here and reads the clock once, compared with the record's retention
- * expiry held in epoch nanoseconds.
+ * <p><b>Atomicity.</b> Every state change is one {@code compute} on the cache's map, which Caffeine
+ * performs atomically per key; the decision (live? same fingerprint? same owner?) is taken inside
+ * it against the record's own expiry instants and the injected {@link Clock}, so correctness never
+ * depends on when Caffeine evicts. A claim of a live completed record is answered by a lock-free
+ * read instead (such a record can only expire, never change), with an answer built once when the
+ * record completed: a replay allocates nothing here and reads the clock once, through Caffeine's
+ * ticker, whose expiry for a completed record is its retention expiry to the nanosecond.
  *
- * <p><b>Coarse clock on the replay path.</b> With the default clock (the system UTC clock), that
- * read is of a shared {@link CoarseTicker}: a field that one daemon thread refreshes from the
- * system clock every millisecond, so a replay costs a volatile read instead of a clock read.
+ * <p><b>Coarse clock on the replay path.</b> With the default clock (the system UTC clock),
+ * Caffeine's ticker is a shared {@link CoarseTicker}: a field that one daemon thread refreshes from
+ * the system clock every millisecond, so a replay costs a volatile read instead of a clock read.
  * Tolerance: the ticker is never ahead of the clock and lags it by at most 1 ms while its thread
  * runs on time (longer only while the JVM cannot schedule it, e.g. an overloaded CPU or a safepoint
  * pause). So a completed record may still be <em>replayed</em> for up to that lag after its
  * retention expiry (a retry that arrives that late gets the original outcome instead of running
  * again), and is never dropped before it. Every decision that matters for exclusion — whether an
  * in-progress record is live, whether its owner still holds the lease, takeovers, completion,
- * release, renewal and {@link #find} — reads the exact clock inside the atomic {@code compute}.
- * With an injected clock ({@link Builder#clock}) the replay path reads that clock exactly too, so a
- * completed record replays up to its retention expiry to the nanosecond and never after it.
+ * release, renewal and {@link #find} — reads the exact clock inside the atomic {@code compute}, as
+ * before. With an injected clock ({@link Builder#clock}) Caffeine reads that clock exactly.
  *
- * <p><b>Bound and eviction: oldest first.</b> At most {@code maximumSize} records are kept, in the
- * order in which they were created (a claim that creates a record, including one that replaces an
- * expired record or takes over an expired lease, puts it at the young end; completing or renewing a
- * record keeps its place). When a new record would exceed the bound, the oldest records are removed
- * until it no longer does, whatever their state: <em>not guaranteed</em>, an in-progress record can
- * be evicted this way, which lets a duplicate run. Retention is about a record's age, so evicting
- * the oldest first drops the records closest to being forgotten anyway, and a record's survival
- * never depends on how many retries it answered (replays are plain reads that change nothing). Size
- * the store for the number of keys created within one retention period. Under concurrent claims the
- * number of records held ({@link #estimatedSize}) can exceed the bound by at most the number of
- * threads creating records at that moment: each claim that creates a record removes the oldest
- * while the store is over the bound before it returns, so once the calls return it is within the
- * bound.
+ * <p><b>Expiry and bounds.</b> Each entry gets its own Caffeine expiry: a completed record is
+ * dropped at its retention expiry; an in-progress record is kept {@link #TAKEOVER_GRACE} past its
+ * lease expiry so that a takeover can be reported as one. At most {@code maximumSize} records are
+ * kept; <em>not guaranteed</em>: beyond that Caffeine evicts records, including in-progress ones,
+ * which lets a duplicate run. Size the cache for the number of keys live within one retention
+ * period. Replays are quiet reads: they do not count as uses for that size-based eviction, so a
+ * record's chance to survive it does not grow with the number of retries it answered. The clock is
+ * read in nanoseconds since the epoch, which saturates after the year 2262.
  *
- * <p><b>Expiry.</b> A record is answered as absent from its expiry on (the retention expiry of a
- * completed record, the lease expiry of an in-progress one; see the replay tolerance above) and is
- * replaced by the next claim of its key. An expired in-progress record is remembered for {@link
- * #TAKEOVER_GRACE} past its lease expiry so that a takeover can be reported as one; unless the
- * bound forces it, it is not removed before then. Expired records are removed lazily: each claim
- * that creates a record also removes up to {@value #SWEEP_PER_CLAIM} expired records from the old
- * end, so expired records occupy at most the room of the bound and never replay. The clock is read
- * in nanoseconds since the epoch, which saturates after the year 2262.
- *
- * <p>Thread-safe; no thread of its own (besides the shared ticker). Owner tokens are random UUIDs.
+ * <p>Thread-safe. Owner tokens are random UUIDs.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
-
-  /*
-   * Design notes. The replay path is one ConcurrentHashMap.get, one read of the clock (a volatile
-   * field with the default clock) and a fingerprint compare, which is fewer indirections than a
-   * cache with its own node per entry. The creation order is a doubly linked list of Nodes, one per
-   * record lifetime, shared by every version (Entry) of that record. Lock order: a map bin lock (held
-   * by compute) may be held while taking the list lock, never the reverse; the list is linked and
-   * unlinked only inside a compute on the node's key, in the same step that puts or removes the
-   * entry, so "linked" implies "in the map with this node" once that compute has returned. Eviction
-   * reads the oldest node under the list lock, releases it, then removes the key with a compute that
-   * checks the entry still carries that node.
-   */
 
   /** How long an expired in-progress record is remembered to report a takeover. */
   public static final Duration TAKEOVER_GRACE = Duration.ofMinutes(5);
 
   public static final long DEFAULT_MAXIMUM_SIZE = 100_000;
-
-  /** Expired records removed from the old end, at most, by each claim that creates a record. */
-  static final int SWEEP_PER_CLAIM = 2;
-
-  private static final long GRACE_NANOS = TAKEOVER_GRACE.toNanos();
 
   private static final Clock SYSTEM_CLOCK = Clock.systemUTC();
 
@@ -89,28 +61,32 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       new ClaimResult.Mismatch(RecordState.COMPLETED);
 
   private final Clock clock;
-  // The replay path's clock: the coarse ticker with the default clock, null for exact reads.
-  private final CoarseTicker replayTicker;
-  private final long maximumSize;
-  private final ConcurrentHashMap<IdempotencyKey, Entry> map;
-
-  // Creation order, guarded by itself.
-  private final Object order = new Object();
-  private Node oldest;
-  private Node youngest;
-  private volatile long linked;
+  private final Cache<IdempotencyKey, Entry> cache;
+  private final ConcurrentMap<IdempotencyKey, Entry> map;
+  private final Policy<IdempotencyKey, Entry> policy;
 
   private InMemoryIdempotencyStore(Builder builder) {
     this.clock = builder.clock;
+    Clock c = builder.clock;
+    Ticker ticker;
     if (builder.coarseTicker != null) {
-      this.replayTicker = builder.coarseTicker;
+      ticker = builder.coarseTicker::read;
     } else if (builder.clock == SYSTEM_CLOCK) {
-      this.replayTicker = CoarseTicker.system();
+      CoarseTicker system = CoarseTicker.system();
+      ticker = system::read;
     } else {
-      this.replayTicker = null;
+      // Nanoseconds of the injected clock: a completed record's Caffeine expiry is then its
+      // retention expiry to the nanosecond, which the claim fast path relies on.
+      ticker = () -> toNanos(c.instant());
     }
-    this.maximumSize = builder.maximumSize;
-    this.map = new ConcurrentHashMap<>((int) Math.min(builder.maximumSize, 1 << 16));
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumSize(builder.maximumSize)
+            .ticker(ticker)
+            .expireAfter(new RecordExpiry())
+            .build();
+    this.map = cache.asMap();
+    this.policy = cache.policy();
   }
 
   /** A store with the system UTC clock and {@value #DEFAULT_MAXIMUM_SIZE} entries. */
@@ -129,16 +105,16 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(fingerprint, "fingerprint");
     requirePositive("leaseDuration", leaseDuration);
     // A live completed record changes only by expiring, so a plain read answers a duplicate
-    // without the write path (bin lock) and without allocating: the answer was built when the
-    // record completed. Liveness is the one clock read against the retention expiry in nanoseconds.
-    Entry current = map.get(key);
-    if (current != null && current.replay != null && replayNanos() < current.replayUntil) {
-      RequestFingerprint stored = current.fingerprint;
-      return stored == fingerprint || stored.equals(fingerprint)
-          ? current.replay
-          : COMPLETED_MISMATCH;
+    // without the write path (bin lock, expiry update) and without allocating: the answer was
+    // built when the record completed. Liveness needs no clock read of its own: Caffeine returns
+    // an entry only while its ticker (this store's clock) is before the entry's expiry, which for a
+    // completed record is its retention expiry exactly (see RecordExpiry). The read is quiet:
+    // replays do not count as uses for size-based eviction, and leave the entry untouched.
+    Entry current = policy.getIfPresentQuietly(key);
+    if (current != null && current.replay != null) {
+      return current.fingerprint.equals(fingerprint) ? current.replay : COMPLETED_MISMATCH;
     }
-    Object[] result = new Object[2];
+    ClaimResult[] result = new ClaimResult[1];
     map.compute(
         key,
         (k, entry) -> {
@@ -157,24 +133,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           boolean takeover = existing != null && existing.state() == RecordState.IN_PROGRESS;
           String token = UUID.randomUUID().toString();
           Instant leaseExpiry = now.plus(leaseDuration);
-          Entry created =
-              new Entry(
-                  new IdempotencyRecord(
-                      k, fingerprint, RecordState.IN_PROGRESS, token, leaseExpiry, null),
-                  new Node(k));
           result[0] = new ClaimResult.Acquired(token, leaseExpiry, takeover);
-          result[1] = now;
-          // Last, after everything that can throw: the list changes only with the map.
-          if (entry != null) {
-            unlink(entry.node);
-          }
-          link(created.node);
-          return created;
+          return new Entry(
+              new IdempotencyRecord(
+                  k, fingerprint, RecordState.IN_PROGRESS, token, leaseExpiry, null));
         });
-    if (result[1] != null) {
-      afterCreate(CoarseTicker.toNanos((Instant) result[1]));
-    }
-    return (ClaimResult) result[0];
+    return result[0];
   }
 
   @Override
@@ -200,8 +164,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                   RecordState.COMPLETED,
                   null,
                   now.plus(retention),
-                  outcome),
-              e.node);
+                  outcome));
         });
     return done[0];
   }
@@ -218,7 +181,6 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return e;
           }
           done[0] = true;
-          unlink(e.node);
           return null;
         });
     return done[0];
@@ -240,8 +202,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
           renewed[0] = now.plus(leaseDuration);
           return new Entry(
               new IdempotencyRecord(
-                  k, e.record.fingerprint(), RecordState.IN_PROGRESS, ownerToken, renewed[0], null),
-              e.node);
+                  k,
+                  e.record.fingerprint(),
+                  RecordState.IN_PROGRESS,
+                  ownerToken,
+                  renewed[0],
+                  null));
         });
     return Optional.ofNullable(renewed[0]);
   }
@@ -274,96 +240,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return Optional.of(this);
   }
 
-  /**
-   * Number of records held, including expired ones not yet removed: the records in the creation
-   * order, exact when no call is running (a call in progress may have put or removed one record
-   * that the map does not show yet).
-   */
+  /** Approximate number of records held, including expired ones not yet evicted. */
   public long estimatedSize() {
-    return linked;
-  }
-
-  private long replayNanos() {
-    CoarseTicker t = replayTicker;
-    return t != null ? t.read() : CoarseTicker.toNanos(clock.instant());
-  }
-
-  /** After a claim created a record: lazy expiry from the old end, then the bound. */
-  private void afterCreate(long nowNanos) {
-    for (int i = 0; i < SWEEP_PER_CLAIM; i++) {
-      Node head = oldestNode();
-      if (head == null || !remove(head, nowNanos, false)) {
-        break;
-      }
-    }
-    while (linked > maximumSize) {
-      Node head = oldestNode();
-      if (head == null) {
-        break;
-      }
-      remove(head, nowNanos, true);
-    }
-  }
-
-  /**
-   * Removes {@code node}'s record if it is still that record and, unless {@code evict}, it is past
-   * the time it may be forgotten.
-   */
-  private boolean remove(Node node, long nowNanos, boolean evict) {
-    boolean[] removed = new boolean[1];
-    map.computeIfPresent(
-        node.key,
-        (k, e) -> {
-          if (e.node != node || !(evict || nowNanos >= e.forgetAt)) {
-            return e;
-          }
-          removed[0] = true;
-          unlink(node);
-          return null;
-        });
-    return removed[0];
-  }
-
-  private Node oldestNode() {
-    synchronized (order) {
-      return oldest;
-    }
-  }
-
-  private void link(Node node) {
-    synchronized (order) {
-      node.older = youngest;
-      if (youngest == null) {
-        oldest = node;
-      } else {
-        youngest.younger = node;
-      }
-      youngest = node;
-      node.linked = true;
-      linked++;
-    }
-  }
-
-  private void unlink(Node node) {
-    synchronized (order) {
-      if (!node.linked) {
-        return;
-      }
-      if (node.older == null) {
-        oldest = node.younger;
-      } else {
-        node.older.younger = node.younger;
-      }
-      if (node.younger == null) {
-        youngest = node.older;
-      } else {
-        node.younger.older = node.older;
-      }
-      node.older = null;
-      node.younger = null;
-      node.linked = false;
-      linked--;
-    }
+    return cache.estimatedSize();
   }
 
   private static boolean owns(IdempotencyRecord r, String ownerToken, Instant now) {
@@ -379,49 +258,58 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** A record's place in the creation order; guarded by the store's list lock. */
-  private static final class Node {
-    final IdempotencyKey key;
-    Node older;
-    Node younger;
-    boolean linked;
-
-    Node(IdempotencyKey key) {
-      this.key = key;
-    }
+  private static long toNanos(Instant instant) {
+    // Saturates instead of overflowing for clocks set far into the future.
+    return CoarseTicker.toNanos(instant);
   }
 
   /**
-   * A record as held in the map, with what a duplicate claim of it returns precomputed: a completed
-   * record never changes (it only expires), so its {@link ClaimResult.Completed} is built once.
+   * A record as held in the cache, with what a duplicate claim of it returns precomputed: a
+   * completed record never changes (it only expires), so its {@link ClaimResult.Completed} is built
+   * once.
    */
   private static final class Entry {
     final IdempotencyRecord record;
     // The record's fingerprint, one dereference closer for the replay path.
     final RequestFingerprint fingerprint;
     final ClaimResult.Completed replay;
-    // Retention expiry in epoch nanoseconds for a completed record; Long.MIN_VALUE otherwise.
-    final long replayUntil;
-    // Epoch nanoseconds from which the record may be removed: its expiry, plus the takeover grace
-    // for an in-progress record.
-    final long forgetAt;
-    final Node node;
 
-    Entry(IdempotencyRecord record, Node node) {
+    Entry(IdempotencyRecord record) {
       this.record = record;
       this.fingerprint = record.fingerprint();
-      this.node = node;
-      long expiry = CoarseTicker.toNanos(record.expiry());
-      if (record.state() == RecordState.COMPLETED) {
-        this.replay = new ClaimResult.Completed(record.outcome(), record.expiry());
-        this.replayUntil = expiry;
-        this.forgetAt = expiry;
-      } else {
-        this.replay = null;
-        this.replayUntil = Long.MIN_VALUE;
-        this.forgetAt =
-            expiry > Long.MAX_VALUE - GRACE_NANOS ? Long.MAX_VALUE : expiry + GRACE_NANOS;
+      this.replay =
+          record.state() == RecordState.COMPLETED
+              ? new ClaimResult.Completed(record.outcome(), record.expiry())
+              : null;
+    }
+  }
+
+  private static final class RecordExpiry implements Expiry<IdempotencyKey, Entry> {
+    @Override
+    public long expireAfterCreate(IdempotencyKey key, Entry e, long currentTime) {
+      return remaining(e.record, currentTime);
+    }
+
+    @Override
+    public long expireAfterUpdate(
+        IdempotencyKey key, Entry e, long currentTime, long currentDuration) {
+      return remaining(e.record, currentTime);
+    }
+
+    @Override
+    public long expireAfterRead(
+        IdempotencyKey key, Entry e, long currentTime, long currentDuration) {
+      return currentDuration;
+    }
+
+    private static long remaining(IdempotencyRecord r, long currentTime) {
+      Instant until =
+          r.state() == RecordState.IN_PROGRESS ? r.expiry().plus(TAKEOVER_GRACE) : r.expiry();
+      long nanos = toNanos(until);
+      if (nanos == Long.MAX_VALUE) {
+        return Long.MAX_VALUE;
       }
+      return Math.max(0, nanos - currentTime);
     }
   }
 
@@ -443,15 +331,14 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       return this;
     }
 
-    /** Test hook: the replay path's clock reads {@code ticker}. */
+    /** Test hook: Caffeine's ticker (the replay path's clock) reads {@code ticker}. */
     Builder coarseTicker(CoarseTicker ticker) {
       this.coarseTicker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
     /**
-     * Upper bound on the number of records; beyond it the oldest records are evicted (see the class
-     * documentation).
+     * Upper bound on the number of records.
      *
      * @throws IllegalArgumentException if not positive
      */
