@@ -352,16 +352,7 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
       return result;
     }
     for (IdempotentExecution execution : owners) {
-      IdempotencyResult.Status status = execution.complete(PROCESSED);
-      if (status != IdempotencyResult.Status.STORED) {
-        log.warn(
-            "{} was processed by '{}' but its completion was not stored ({}); a redelivery after"
-                + " the lease expires runs it again",
-            execution.key(),
-            name,
-            status);
-      }
-      metrics.record(name, Outcome.PROCESSED);
+      completeProcessed(name, execution);
     }
     if (deadLetter != null) {
       throw deadLetter;
@@ -498,6 +489,12 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
       }
       return result;
     }
+    completeProcessed(name, execution);
+    return result;
+  }
+
+  /** Completes a processed message's record; a completion that was not stored is logged. */
+  private void completeProcessed(String name, IdempotentExecution execution) {
     IdempotencyResult.Status status = execution.complete(PROCESSED);
     if (status != IdempotencyResult.Status.STORED) {
       log.warn(
@@ -508,7 +505,6 @@ public final class IdempotentListenerInterceptor implements MethodInterceptor {
           status);
     }
     metrics.record(name, Outcome.PROCESSED);
-    return result;
   }
 
   /**
