@@ -62,43 +62,70 @@ public final class RoutingInterleavedHarness {
         loadAverage());
     if (which.equals("all") || which.equals("mariadb")) {
       MariaDbRoutingOverheadBenchmark b = new MariaDbRoutingOverheadBenchmark();
-      b.setUp(); // prints the round trips per operation, fails if a covered token costs one more
-      try {
-        report(
-            "MariaDB (group 3m set-up, test-kit primary + GTID replica)",
-            List.of(
-                new Variant("rawPool", b::rawPool),
-                new Variant("routingNoToken", b::routingNoToken),
-                new Variant("routingCoveredToken", b::routingCoveredToken)),
-            rounds,
-            ops,
-            warmUp,
-            out);
-      } finally {
-        b.tearDown();
-      }
+      // setUp prints the round trips per operation and fails if a covered token costs one more.
+      runDatabase(
+          "MariaDB (group 3m set-up, test-kit primary + GTID replica)",
+          b::setUp,
+          b::tearDown,
+          b::rawPool,
+          b::routingNoToken,
+          b::routingCoveredToken,
+          rounds,
+          ops,
+          warmUp,
+          out);
     }
     if (which.equals("all") || which.equals("postgres")) {
       RoutingOverheadBenchmark b = new RoutingOverheadBenchmark();
-      b.setUp();
-      try {
-        report(
-            "PostgreSQL (group 3 set-up, embedded primary + streaming replica)",
-            List.of(
-                new Variant("rawPool", b::rawPool),
-                new Variant("routingNoToken", b::routingNoToken),
-                new Variant("routingCoveredToken", b::routingCoveredToken)),
-            rounds,
-            ops,
-            warmUp,
-            out);
-      } finally {
-        b.tearDown();
-      }
+      runDatabase(
+          "PostgreSQL (group 3 set-up, embedded primary + streaming replica)",
+          b::setUp,
+          b::tearDown,
+          b::rawPool,
+          b::routingNoToken,
+          b::routingCoveredToken,
+          rounds,
+          ops,
+          warmUp,
+          out);
     }
     out.printf("load average at the end: %s%n", loadAverage());
     if (sink == 42) {
       out.println();
+    }
+  }
+
+  interface SetUp {
+    void run() throws SQLException;
+  }
+
+  /** Sets up one database's cluster, reports its three variants and tears the cluster down. */
+  static void runDatabase(
+      String title,
+      SetUp setUp,
+      Runnable tearDown,
+      Read rawPool,
+      Read routingNoToken,
+      Read routingCoveredToken,
+      int rounds,
+      int ops,
+      int warmUp,
+      PrintStream out)
+      throws SQLException {
+    setUp.run();
+    try {
+      report(
+          title,
+          List.of(
+              new Variant("rawPool", rawPool),
+              new Variant("routingNoToken", routingNoToken),
+              new Variant("routingCoveredToken", routingCoveredToken)),
+          rounds,
+          ops,
+          warmUp,
+          out);
+    } finally {
+      tearDown.run();
     }
   }
 
