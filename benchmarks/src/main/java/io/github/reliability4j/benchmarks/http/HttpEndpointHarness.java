@@ -1,5 +1,7 @@
 package io.github.reliability4j.benchmarks.http;
 
+import static io.github.reliability4j.benchmarks.support.BenchmarkMain.loadAverage;
+
 import io.github.reliability4j.benchmarks.support.BenchDatabase;
 import io.github.reliability4j.benchmarks.support.RoundTripCounter;
 import java.io.IOException;
@@ -758,14 +760,5 @@ public final class HttpEndpointHarness {
   private static String human(Duration d) {
     long ms = d.toMillis();
     return ms % 1000 == 0 ? (ms / 1000) + " s" : ms + " ms";
-  }
-
-  static String loadAverage() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + " " + f[1] + " " + f[2];
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
   }
 }

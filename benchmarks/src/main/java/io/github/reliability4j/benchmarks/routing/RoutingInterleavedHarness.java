@@ -1,10 +1,9 @@
 package io.github.reliability4j.benchmarks.routing;
 
-import java.io.IOException;
+import static io.github.reliability4j.benchmarks.support.BenchmarkMain.loadAverage;
+
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.List;
@@ -202,14 +201,5 @@ public final class RoutingInterleavedHarness {
     Arrays.sort(sorted);
     int rank = (int) Math.ceil(p / 100.0 * sorted.length);
     return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
-  }
-
-  static String loadAverage() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + " " + f[1] + " " + f[2];
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
   }
 }

@@ -255,7 +255,8 @@ public final class BenchmarkMain {
     return "unknown";
   }
 
-  private static String loadAverage() {
+  /** The 1, 5 and 15 minute load averages from {@code /proc/loadavg}, or "unknown". */
+  public static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
       return f[0] + " " + f[1] + " " + f[2];
