@@ -60,7 +60,10 @@ import org.slf4j.LoggerFactory;
  *       separate lock: {@code SELECT count(*), max(pk)} over the same keyset-paginated subquery,
  *       then {@code DELETE FROM t WHERE pk > :cursor AND pk <= :max AND age < :cut [AND (extra)]}
  *       (the delete locks and re-checks its rows; a row that became eligible inside the range
- *       meanwhile is deleted with them, as the policy says).
+ *       meanwhile is deleted with them, as the policy says). On MariaDB every batch after a run's
+ *       first scans its page once instead: {@code DELETE FROM t WHERE pk > :cursor AND age < :cut
+ *       [AND (extra)] ORDER BY pk LIMIT :n RETURNING pk}, the last returned key being the next
+ *       cursor (MySQL has no {@code RETURNING} and keeps the two statements).
  *   <li>archive only: {@code INSERT INTO archive (cols) SELECT cols FROM t WHERE pk IN (:keys) AND
  *       age < :cut [AND (extra)]}
  *   <li>{@code DELETE FROM t WHERE pk IN (:keys) AND age < :cut [AND (extra)]}: the same predicate
@@ -142,6 +145,7 @@ public final class RetentionRunner {
   private final AtomicReference<RetentionRun> lastRun = new AtomicReference<>();
   private volatile List<String> columns;
   private volatile boolean oneStatementBatches;
+  private volatile boolean returningBatches;
 
   private RetentionRunner(Builder b) {
     this.dataSource = b.dataSource;
@@ -179,9 +183,11 @@ public final class RetentionRunner {
   public void validate() throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       columns = List.copyOf(Schema.check(c, policy));
+      String product = Schema.product(c);
       oneStatementBatches =
-          policy.getAction() == RetentionPolicy.Action.DELETE
-              && Schema.product(c).equals("PostgreSQL");
+          policy.getAction() == RetentionPolicy.Action.DELETE && product.equals("PostgreSQL");
+      returningBatches =
+          policy.getAction() == RetentionPolicy.Action.DELETE && product.equals("MariaDB");
     }
   }
 
@@ -389,7 +395,10 @@ public final class RetentionRunner {
         throw new LeaseLost(policy.getName(), lease.table());
       }
       if (policy.getAction() == RetentionPolicy.Action.DELETE) {
-        Batch b = rangeBatch(c, cursor, size, cut);
+        Batch b =
+            returningBatches && cursor != null
+                ? returningBatch(c, cursor, size, cut)
+                : rangeBatch(c, cursor, size, cut);
         done = true;
         return b;
       }
@@ -609,6 +618,48 @@ public final class RetentionRunner {
     }
     c.commit();
     return new Batch(keys, deleted, keys == 0 ? cursor : upper);
+  }
+
+  /**
+   * A delete-only batch on MariaDB once the run has a cursor: one statement that scans the keyset
+   * page once, {@code DELETE FROM t WHERE pk > :cursor AND age < :cut [AND (extra)] ORDER BY pk
+   * LIMIT n RETURNING pk}, instead of a counting {@code SELECT} over the page and a range {@code
+   * DELETE} over it again. The returned keys come in delete order, that is ascending by the key as
+   * the database orders it; the last one is the next cursor. The first batch of a run has no cursor
+   * and uses {@link #rangeBatch}: without a lower key bound MariaDB plans this delete on the age
+   * index and sorts every eligible row before deleting the first page. Called inside the batch's
+   * transaction, after the lease renewal; commits.
+   */
+  private Batch returningBatch(Connection c, Object cursor, int size, Instant cut)
+      throws SQLException {
+    String pk = policy.getPrimaryKey();
+    String delete =
+        "DELETE FROM "
+            + policy.getTable()
+            + " WHERE "
+            + pk
+            + " > ? AND "
+            + eligible()
+            + " ORDER BY "
+            + pk
+            + " LIMIT "
+            + size
+            + " RETURNING "
+            + pk;
+    int keys = 0;
+    Object last = cursor;
+    try (PreparedStatement ps = c.prepareStatement(delete)) {
+      ps.setObject(1, cursor);
+      bindCut(ps, 2, cut);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          keys++;
+          last = rs.getObject(1);
+        }
+      }
+    }
+    c.commit();
+    return new Batch(keys, keys, last);
   }
 
   private long update(Connection c, String sql, List<Object> keys, Instant cut)

@@ -382,6 +382,44 @@ abstract class AbstractRetentionDatabaseTest {
   }
 
   /**
+   * The delete action's keyset cursor over rows that are not all eligible: every third row is young
+   * and every fifth fails the extra condition, spread over every page. Each batch must delete a
+   * full page of eligible rows (a cursor that skipped rows would end the run early or leave
+   * eligible rows; one that lagged would count a short page) and exactly the others must remain.
+   */
+  @Test
+  void deleteActionPagesOverInterleavedIneligibleRowsAndDeletesExactlyTheEligibleOnes()
+      throws Exception {
+    DataSource ds = dataSource();
+    String t = table("ret_dmix");
+    RetentionTables.create(ds, db(), t, false);
+    RetentionTables.bulkOld(ds, db(), t, 9_000, 30);
+    String now = db() == Db.POSTGRES ? "now()" : "CURRENT_TIMESTAMP";
+    RetentionTables.exec(
+        ds,
+        "UPDATE " + t + " SET created_at = " + now + " WHERE MOD(id, 3) = 0",
+        "UPDATE " + t + " SET status = 'OPEN' WHERE MOD(id, 5) = 0");
+    long eligible =
+        RetentionTables.count(
+            ds, "SELECT count(*) FROM " + t + " WHERE MOD(id, 3) <> 0 AND status = 'DONE'");
+    Set<Long> keep = new HashSet<>();
+    for (long id : RetentionTables.ids(ds, t)) {
+      if (id % 3 == 0 || id % 5 == 0) {
+        keep.add(id);
+      }
+    }
+    RetentionPolicy p =
+        policy(t).delete().extraCondition("status = 'DONE'").fixedBatchSize(700).build();
+    RetentionRun run = RetentionRunner.builder(ds, p).build().run();
+    assertThat(run.outcome()).isEqualTo(RetentionRun.Outcome.COMPLETED);
+    assertThat(run.rowsDeleted()).isEqualTo(eligible);
+    assertThat(run.batches()).as("full pages, then one short").isEqualTo(eligible / 700 + 1);
+    assertThat(RetentionTables.ids(ds, t).equals(keep))
+        .as("exactly the young and the OPEN rows remain")
+        .isTrue();
+  }
+
+  /**
    * Fencing of the delete action: once another owner holds the lease row, the runner's next batch
    * deletes nothing and the run ends {@code LEASE_LOST}.
    */
