@@ -384,8 +384,9 @@ abstract class AbstractRetentionDatabaseTest {
   /**
    * The delete action's keyset cursor over rows that are not all eligible: every third row is young
    * and every fifth fails the extra condition, spread over every page. Each batch must delete a
-   * full page of eligible rows (a cursor that skipped rows would end the run early or leave
-   * eligible rows; one that lagged would count a short page) and exactly the others must remain.
+   * full page of eligible rows until the last, and exactly the others must remain: a cursor that
+   * moved past rows it did not delete leaves eligible rows behind it (checked: moving the cursor
+   * two keys too far fails this test).
    */
   @Test
   void deleteActionPagesOverInterleavedIneligibleRowsAndDeletesExactlyTheEligibleOnes()
